@@ -320,15 +320,13 @@ impl Aggregate {
 /// Bytes per sample in each layout; `None` where the size depends on the data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sizes {
-    /// Exact msgpack size when every leaf is fixed-size; else the size of the fixed part.
-    pub msgpack: u64,
-    /// True when `msgpack` is exact rather than a lower bound.
-    pub msgpack_exact: bool,
-    /// Bytes per row across the fixed SoA columns (validity bits not counted).
+    /// At most this many msgpack bytes (integers and enum names vary below it).
+    pub msgpack_max: Option<u64>,
+    /// Bytes per row across the SoA columns (validity bits not counted).
     pub soa_row: Option<u64>,
     /// Compact aggregate bytes, when the record has an aggregate form.
     pub aggregate: Option<u64>,
-    /// Every `@bits` leaf packed on its own, others raw; `None` when a leaf is not fixed.
+    /// Every `@bits` leaf packed on its own, others raw.
     pub field_packed: Option<u64>,
 }
 

@@ -1,1 +1,27 @@
+//! `schemac`: a schema compiler for machine-learning samples.
+//!
+//! The pipeline is visible in the module names:
+//! [`load`] + [`parse`] (pest grammar → [`ast`]) → [`check`] (resolve and validate) +
+//! [`layout`] (flatten, offsets, sizes) → [`ir`] → [`emit`] (one module per target,
+//! rendering templates from `templates/`). [`diag`] renders every error rustc-style;
+//! [`fmt`] prints a schema canonically; [`report`] prints layouts; [`builder`] is the
+//! `build.rs` API and [`compile`] the front end in one call.
 
+pub mod ast;
+pub mod builder;
+pub mod check;
+pub mod compile;
+pub mod diag;
+pub mod emit;
+pub mod fmt;
+pub mod ir;
+pub mod layout;
+pub mod load;
+pub mod parse;
+pub mod report;
+
+pub use builder::{BuildError, Builder};
+pub use compile::{compile_file, Compiled, Failure};
+
+/// The generator's version, written into every generated file and checked by the runtime.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,1 +1,235 @@
-fn main(){}
+//! The `schemac` command line: check, layout, fmt and gen (DESIGN §7).
+//!
+//! Exit codes: 0 ok, 1 schema errors (or `fmt --check` found differences), 2 usage or I/O
+//! errors.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use schemac::emit::{self, Target};
+use schemac::{compile, fmt, report, Failure};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "schemac",
+    version,
+    about = "Schema compiler for machine-learning samples: Rust, Python and CUDA over one wire format",
+    after_help = "Exit codes: 0 ok, 1 schema errors, 2 usage or I/O errors."
+)]
+struct Cli {
+    /// When to color diagnostics.
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    color: Color,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check schemas and report every error.
+    Check {
+        #[arg(required = true)]
+        schemas: Vec<PathBuf>,
+    },
+    /// Print each record's leaves, bit offsets and bytes per sample in every layout.
+    Layout {
+        #[arg(required = true)]
+        schemas: Vec<PathBuf>,
+        /// `json` prints the whole IR.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Rewrite schemas in the canonical style (comments are kept).
+    Fmt {
+        #[arg(required = true)]
+        schemas: Vec<PathBuf>,
+        /// Write nothing; exit 1 if any file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Generate code. With no target flag, every target is generated.
+    Gen {
+        #[arg(required = true)]
+        schemas: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Generate Rust.
+        #[arg(long)]
+        rust: bool,
+        /// Generate Python.
+        #[arg(long)]
+        python: bool,
+        /// Generate CUDA.
+        #[arg(long)]
+        cuda: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let code = match cli.command {
+        Command::Check { schemas } => each(&schemas, color, |path, c| {
+            let samples = c.schema.samples().count();
+            let components = c.schema.records.len() - samples;
+            eprintln!(
+                "ok: {} ({samples} sample{}, {components} component{}, {} enum{})",
+                path.display(),
+                plural(samples),
+                plural(components),
+                c.schema.enums.len(),
+                plural(c.schema.enums.len())
+            );
+            0
+        }),
+        Command::Layout { schemas, format } => each(&schemas, color, |_, c| {
+            match format {
+                Format::Text => print!("{}", report::layout_table(&c.schema)),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&c.schema).expect("the IR always serialises")
+                ),
+            }
+            0
+        }),
+        Command::Fmt { schemas, check } => run_fmt(&schemas, check, color),
+        Command::Gen {
+            schemas,
+            out,
+            rust,
+            python,
+            cuda,
+        } => {
+            let mut targets: Vec<Target> = [(rust, Target::Rust), (python, Target::Python), (cuda, Target::Cuda)]
+                .into_iter()
+                .filter_map(|(on, t)| on.then_some(t))
+                .collect();
+            if targets.is_empty() {
+                targets = Target::ALL.to_vec();
+            }
+            each(&schemas, color, |_, c| gen(&c.schema, &targets, &out))
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Compiles each schema, prints its diagnostics, and runs `action` on the clean ones.
+/// Returns the worst exit code.
+fn each(
+    schemas: &[PathBuf],
+    color: bool,
+    mut action: impl FnMut(&Path, &compile::Compiled) -> i32,
+) -> i32 {
+    let mut worst = 0;
+    for path in schemas {
+        match compile::compile_file(path) {
+            Ok(compiled) => {
+                if !compiled.warnings.is_empty() {
+                    eprint!(
+                        "{}",
+                        compile::render_all(&compiled.sources, &compiled.warnings, color)
+                    );
+                }
+                worst = worst.max(action(path, &compiled));
+            }
+            Err(failure) => {
+                eprint!("{}", failure.render(color));
+                worst = worst.max(failure.exit_code());
+            }
+        }
+    }
+    worst
+}
+
+fn gen(schema: &schemac::ir::Schema, targets: &[Target], out: &Path) -> i32 {
+    for &target in targets {
+        let files = match emit::emit(target, schema) {
+            Ok(files) => files,
+            Err(e) => {
+                eprintln!("error: {}: {e}", schema.source);
+                return 2;
+            }
+        };
+        for f in files {
+            let path = out.join(&f.path);
+            match schemac::builder::write_if_changed(&path, &f.contents) {
+                Ok(changed) => println!(
+                    "{} {} ({} bytes)",
+                    if changed { "wrote" } else { "unchanged" },
+                    path.display(),
+                    f.contents.len()
+                ),
+                Err(e) => {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    return 2;
+                }
+            }
+        }
+    }
+    0
+}
+
+fn run_fmt(schemas: &[PathBuf], check: bool, color: bool) -> i32 {
+    let mut worst = 0;
+    for path in schemas {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprint!("{}", Failure::Io(path.clone(), e).render(color));
+                worst = worst.max(2);
+                continue;
+            }
+        };
+        let mut sources = schemac::diag::Sources::new();
+        let id = sources.add(path.display().to_string(), path.clone(), text.clone());
+        let file = match schemac::parse::parse(id, &text) {
+            Ok(f) => f,
+            Err(d) => {
+                eprint!("{}", compile::render_all(&sources, &[d], color));
+                worst = worst.max(1);
+                continue;
+            }
+        };
+        let formatted = fmt::format(&file, &text);
+        if formatted == text {
+            continue;
+        }
+        if check {
+            eprintln!("{}: not formatted", path.display());
+            worst = worst.max(1);
+        } else if let Err(e) = std::fs::write(path, &formatted) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            worst = worst.max(2);
+        } else {
+            println!("formatted {}", path.display());
+        }
+    }
+    worst
+}

@@ -1,1 +1,496 @@
-//! (being written)
+//! Serde support for arrays and bytes: the truss-chains JSON form of DESIGN.md §4.
+//!
+//! Owns:
+//! - `Serialize` / `Deserialize` for [`NdArray`]. Human-readable formats (JSON) use
+//!   `{"data_b64": <standard padded base64 of the LE bytes>, "shape": [...], "dtype":
+//!   <numpy name>}`, byte-identical to truss-chains' `NumpyArrayField`; reading also
+//!   accepts a typestr for `dtype` and plain nested lists of numbers. Binary formats use a
+//!   compact `(shape, typestr, bytes)` tuple.
+//! - [`base64_bytes`] / [`base64_bytes_opt`]: `#[serde(with = ...)]` modules for `bytes`
+//!   fields, as standard padded base64 strings in human-readable formats.
+//!
+//! Decoding never trusts a length it has not seen: base64 and nested lists grow with the
+//! input only.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeStruct, SerializeTuple, Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::array::{shape_len, Element, NdArray, Scalar};
+use crate::dtype::Dtype;
+use crate::error::{Error, ErrorKind};
+
+/// Standard alphabet; writes padding, reads with or without it (some encoders drop it).
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+fn de_err<E: de::Error>(kind: ErrorKind) -> E {
+    E::custom(Error::new(kind))
+}
+
+// ---------------------------------------------------------------------------------------
+// NdArray: Serialize
+// ---------------------------------------------------------------------------------------
+
+/// Serializes a byte slice with `serialize_bytes` (serde's default for `&[u8]` is a
+/// sequence of numbers, which wastes space in binary formats).
+struct RawBytes<'a>(&'a [u8]);
+
+impl Serialize for RawBytes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+impl<T: Element> Serialize for NdArray<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let bytes = self.as_le_bytes();
+        if s.is_human_readable() {
+            // Field order is truss-chains': data_b64, shape, dtype.
+            let mut st = s.serialize_struct("NdArray", 3)?;
+            st.serialize_field("data_b64", &STANDARD.encode(&bytes))?;
+            st.serialize_field("shape", self.shape())?;
+            st.serialize_field("dtype", T::DTYPE.numpy_name())?;
+            st.end()
+        } else {
+            let mut t = s.serialize_tuple(3)?;
+            t.serialize_element(self.shape())?;
+            t.serialize_element(T::DTYPE.typestr())?;
+            t.serialize_element(&RawBytes(&bytes))?;
+            t.end()
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// NdArray: Deserialize
+// ---------------------------------------------------------------------------------------
+
+impl<'de, T: Element> Deserialize<'de> for NdArray<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            d.deserialize_any(HumanVisitor(PhantomData))
+        } else {
+            d.deserialize_tuple(3, CompactVisitor(PhantomData))
+        }
+    }
+}
+
+/// Checks a dtype spelling (numpy name or typestr) against `T`.
+fn check_dtype<T: Element, E: de::Error>(s: &str) -> Result<(), E> {
+    let d = Dtype::from_numpy(s).ok_or_else(|| de_err(ErrorKind::UnknownDtype(s.to_owned())))?;
+    if d != T::DTYPE {
+        return Err(de_err(ErrorKind::DtypeMismatch {
+            expected: T::DTYPE.typestr(),
+            found: d.typestr().to_owned(),
+        }));
+    }
+    Ok(())
+}
+
+fn to_usize_shape<E: de::Error>(shape: Vec<u64>) -> Result<Vec<usize>, E> {
+    shape
+        .into_iter()
+        .map(|d| {
+            usize::try_from(d)
+                .map_err(|_| de_err(ErrorKind::InvalidShape(format!("dim {d} too large"))))
+        })
+        .collect()
+}
+
+/// Builds the array from shape and LE bytes, checking the byte count.
+fn from_parts<T: Element, E: de::Error>(shape: Vec<u64>, bytes: &[u8]) -> Result<NdArray<T>, E> {
+    let shape = to_usize_shape(shape)?;
+    shape_len(&shape).map_err(E::custom)?;
+    NdArray::from_le_bytes(shape, bytes).map_err(E::custom)
+}
+
+/// The JSON visitor: an object (`data_b64` form) or nested lists.
+struct HumanVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
+    type Value = NdArray<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "a {} array as {{data_b64, shape, dtype}} or nested lists",
+            T::DTYPE.numpy_name()
+        )
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut data: Option<Vec<u8>> = None;
+        let mut shape: Option<Vec<u64>> = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match &*key {
+                "data_b64" => {
+                    let s: std::borrow::Cow<'de, str> = map.next_value()?;
+                    data = Some(LENIENT.decode(s.as_bytes()).map_err(|e| {
+                        de::Error::custom(format_args!("data_b64 is not base64: {e}"))
+                    })?);
+                }
+                "shape" => shape = Some(map.next_value()?),
+                "dtype" => {
+                    let s: std::borrow::Cow<'de, str> = map.next_value()?;
+                    check_dtype::<T, A::Error>(&s)?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        // A missing dtype means "the schema's" (it is checked when present).
+        let data = data.ok_or_else(|| de::Error::missing_field("data_b64"))?;
+        let shape = shape.ok_or_else(|| de::Error::missing_field("shape"))?;
+        from_parts(shape, &data)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let mut st = Nest::<T>::default();
+        NestVisitor { st: &mut st, depth: 0 }.visit_seq(seq)?;
+        st.finish()
+    }
+
+    // A bare number or bool is a 0-d array.
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        self.leaf(Scalar::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.leaf(Scalar::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.leaf(Scalar::UInt(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        self.leaf(Scalar::Float(v))
+    }
+}
+
+impl<T: Element> HumanVisitor<T> {
+    fn leaf<E: de::Error>(self, s: Scalar) -> Result<NdArray<T>, E> {
+        let mut st = Nest::<T>::default();
+        st.leaf(0, s)?;
+        st.finish()
+    }
+}
+
+/// State of a nested-list parse: the size seen at each depth, the depth leaves sit at,
+/// and the elements so far. Every list at depth `d` must have `dims[d]` items and all
+/// leaves must sit at one depth, which is exactly "not ragged".
+struct Nest<T> {
+    dims: Vec<usize>,
+    leaf_depth: Option<usize>,
+    data: Vec<T>,
+}
+
+impl<T> Default for Nest<T> {
+    fn default() -> Self {
+        Nest {
+            dims: Vec::new(),
+            leaf_depth: None,
+            data: Vec::new(),
+        }
+    }
+}
+
+fn ragged<E: de::Error>() -> E {
+    E::custom("nested lists are ragged (not a rectangular array)")
+}
+
+impl<T: Element> Nest<T> {
+    fn leaf<E: de::Error>(&mut self, depth: usize, s: Scalar) -> Result<(), E> {
+        // A list was already seen at this depth, or leaves sit at another depth.
+        if self.dims.len() > depth || self.leaf_depth.is_some_and(|l| l != depth) {
+            return Err(ragged());
+        }
+        self.leaf_depth = Some(depth);
+        // JSON writes integral floats as `1.0`; let integer arrays take them.
+        let s = match s {
+            Scalar::Float(f) if T::DTYPE.is_int() && f.fract() == 0.0 && f.abs() < 2e19 => {
+                if f < 0.0 {
+                    Scalar::Int(f as i64)
+                } else {
+                    Scalar::UInt(f as u64)
+                }
+            }
+            s => s,
+        };
+        let v = T::from_scalar(s).ok_or_else(|| {
+            de_err::<E>(ErrorKind::OutOfRange {
+                value: s.to_string(),
+                expected: T::DTYPE.name().to_owned(),
+            })
+        })?;
+        self.data.push(v);
+        Ok(())
+    }
+
+    fn finish<E: de::Error>(self) -> Result<NdArray<T>, E> {
+        // Consistent by construction; `new` re-checks the element count anyway.
+        NdArray::new(self.dims, self.data).map_err(|_| ragged())
+    }
+}
+
+/// Visits one list (or leaf) at `depth` of a nested-list array.
+struct NestVisitor<'s, T> {
+    st: &'s mut Nest<T>,
+    depth: usize,
+}
+
+impl<'de, T: Element> DeserializeSeed<'de> for NestVisitor<'_, T> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: Element> Visitor<'de> for NestVisitor<'_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number, bool or list")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let depth = self.depth;
+        if self.st.leaf_depth.is_some_and(|l| depth >= l) {
+            return Err(ragged());
+        }
+        // Reserve this depth's slot before the children record theirs, so `dims` stays
+        // in depth order. usize::MAX marks "not known yet".
+        if self.st.dims.len() == depth {
+            self.st.dims.push(usize::MAX);
+        }
+        let mut count = 0usize;
+        while seq
+            .next_element_seed(NestVisitor {
+                st: &mut *self.st,
+                depth: depth + 1,
+            })?
+            .is_some()
+        {
+            count += 1;
+        }
+        match self.st.dims[depth] {
+            usize::MAX => self.st.dims[depth] = count,
+            n if n != count => return Err(ragged()),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        self.st.leaf(self.depth, Scalar::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.st.leaf(self.depth, Scalar::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.st.leaf(self.depth, Scalar::UInt(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.st.leaf(self.depth, Scalar::Float(v))
+    }
+}
+
+/// The binary-format visitor: `(shape, typestr, bytes)`.
+struct CompactVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Element> Visitor<'de> for CompactVisitor<T> {
+    type Value = NdArray<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a (shape, dtype, bytes) tuple")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let shape: Vec<u64> = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+        let dtype: std::borrow::Cow<'de, str> = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(1, &self))?;
+        check_dtype::<T, A::Error>(&dtype)?;
+        let bytes = seq
+            .next_element_seed(BytesSeed)?
+            .ok_or_else(|| de::Error::invalid_length(2, &self))?;
+        from_parts(shape, &bytes)
+    }
+}
+
+/// Accepts bytes in any of the forms formats hand them over (borrowed, owned, a sequence
+/// of numbers) and, for human-readable formats, a base64 string.
+struct BytesSeed;
+
+impl<'de> DeserializeSeed<'de> for BytesSeed {
+    type Value = Vec<u8>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<u8>, D::Error> {
+        if d.is_human_readable() {
+            d.deserialize_str(BytesVisitor)
+        } else {
+            d.deserialize_byte_buf(BytesVisitor)
+        }
+    }
+}
+
+struct BytesVisitor;
+
+impl<'de> Visitor<'de> for BytesVisitor {
+    type Value = Vec<u8>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("bytes or a standard base64 string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
+        LENIENT
+            .decode(v.as_bytes())
+            .map_err(|e| E::custom(format_args!("invalid base64: {e}")))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+        Ok(v.to_vec())
+    }
+
+    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+        Ok(v)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+        // No `with_capacity(size_hint)`: the hint comes from the input.
+        let mut out = Vec::new();
+        while let Some(b) = seq.next_element::<u8>()? {
+            out.push(b);
+        }
+        Ok(out)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// bytes fields
+// ---------------------------------------------------------------------------------------
+
+/// `#[serde(with = "schemac_runtime::json::base64_bytes")]` for `Vec<u8>` fields: a
+/// standard padded base64 string in human-readable formats, raw bytes otherwise.
+pub mod base64_bytes {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&STANDARD.encode(v))
+        } else {
+            s.serialize_bytes(v)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        BytesSeed.deserialize(d)
+    }
+}
+
+/// `#[serde(default, with = "schemac_runtime::json::base64_bytes_opt")]` for
+/// `Option<Vec<u8>>` fields: `null` or a base64 string (add `default` so a missing key
+/// reads as `None`).
+pub mod base64_bytes_opt {
+    use super::*;
+
+    struct Some64<'a>(&'a [u8]);
+
+    impl Serialize for Some64<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            base64_bytes::serialize(self.0, s)
+        }
+    }
+
+    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(b) => s.serialize_some(&Some64(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        d.deserialize_option(OptVisitor)
+    }
+
+    struct OptVisitor;
+
+    impl<'de> Visitor<'de> for OptVisitor {
+        type Value = Option<Vec<u8>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("null or base64 bytes")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            BytesSeed.deserialize(d).map(Some)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_lists() {
+        let a: NdArray<f32> = serde_json::from_str("[[1, 2.5, 3], [4, 5, 6]]").unwrap();
+        assert_eq!(a.shape(), &[2, 3]);
+        assert_eq!(a.as_slice(), &[1.0, 2.5, 3.0, 4.0, 5.0, 6.0]);
+        let a: NdArray<u8> = serde_json::from_str("[[], []]").unwrap();
+        assert_eq!(a.shape(), &[2, 0]);
+        let a: NdArray<u8> = serde_json::from_str("[]").unwrap();
+        assert_eq!(a.shape(), &[0]);
+        let a: NdArray<i32> = serde_json::from_str("7").unwrap();
+        assert_eq!((a.shape(), a.as_slice()), (&[][..], &[7][..]));
+        let a: NdArray<i32> = serde_json::from_str("[1.0, -2.0]").unwrap();
+        assert_eq!(a.as_slice(), &[1, -2]);
+        let a: NdArray<bool> = serde_json::from_str("[[true], [false]]").unwrap();
+        assert_eq!(a.shape(), &[2, 1]);
+        for bad in [
+            "[[1, 2], [3]]",
+            "[1, [2]]",
+            "[[1], 2]",
+            "[[[1]], [2]]",
+            "[[], [1]]",
+            "[[1], []]",
+            "[[[]], [1]]",
+        ] {
+            assert!(serde_json::from_str::<NdArray<u8>>(bad).is_err(), "{bad}");
+        }
+        assert!(serde_json::from_str::<NdArray<u8>>("[256]").is_err());
+        assert!(serde_json::from_str::<NdArray<u8>>("[1.5]").is_err());
+        assert!(serde_json::from_str::<NdArray<bool>>("[1]").is_err());
+    }
+
+    #[test]
+    fn object_form_checks() {
+        let ok = r#"{"shape": [2], "dtype": "<u2", "data_b64": "AQACAA=="}"#;
+        let a: NdArray<u16> = serde_json::from_str(ok).unwrap();
+        assert_eq!(a.as_slice(), &[1, 2]);
+        let e = serde_json::from_str::<NdArray<u8>>(ok).unwrap_err();
+        assert!(e.to_string().contains("expected dtype |u1, found <u2"), "{e}");
+        let short = r#"{"data_b64": "AQAC", "shape": [2], "dtype": "uint16"}"#;
+        let e = serde_json::from_str::<NdArray<u16>>(short).unwrap_err();
+        assert!(e.to_string().contains("array data is 3 bytes, expected 4"), "{e}");
+        let unknown = r#"{"data_b64": "", "shape": [0], "dtype": "complex64"}"#;
+        assert!(serde_json::from_str::<NdArray<u16>>(unknown).is_err());
+    }
+}

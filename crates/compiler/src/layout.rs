@@ -1,0 +1,470 @@
+//! Layout: turns checked records into IR records with every number the emitters need.
+//!
+//! Flattens nested components into leaves (depth-first, declaration order, dotted paths,
+//! outer component-array dims prefixed), checks that named dims agree, decides the aggregate
+//! bitstream (DESIGN §5) and its offsets, chooses each leaf's SoA column, computes sizes per
+//! layout, and hashes the canonical layout into the record's fingerprint.
+
+use crate::diag::{codes, Diagnostic, Span};
+use crate::ir::{
+    self, Aggregate, Bitpack, BitpackMode, Dim, Dtype, EnumDef, Leaf, LeafKind, NamedDim,
+    RecordKind, SoaColumn, SoaStorage, Ty,
+};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// A record after field checking, before layout.
+pub struct RecordInput {
+    pub name: String,
+    pub name_span: Span,
+    pub kind: RecordKind,
+    pub docs: Vec<String>,
+    pub imported: bool,
+    pub mode: BitpackMode,
+    pub mode_span: Option<Span>,
+    pub fields: Vec<FieldInput>,
+}
+
+pub struct FieldInput {
+    pub field: ir::Field,
+    pub span: Span,
+    pub name_span: Span,
+    /// Named dims written in this field's type: (name, pinned size, span).
+    pub dims: Vec<(String, Option<u64>, Span)>,
+}
+
+/// A leaf and the schema span it came from (for diagnostics about it).
+#[derive(Clone)]
+struct LeafBuild {
+    leaf: Leaf,
+    origin: Span,
+}
+
+struct Built {
+    leaves: Vec<LeafBuild>,
+    dims: Vec<(String, Option<u64>, Span)>,
+    msgpack_max: Option<u64>,
+}
+
+/// Builds IR records from `records`, which must be in dependency order.
+pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut built: HashMap<String, Built> = HashMap::new();
+    let mut out = Vec::new();
+    for r in records {
+        let mut leaves = Vec::new();
+        let mut dims = Vec::new();
+        for f in &r.fields {
+            dims.extend(f.dims.iter().cloned());
+            match &f.field.ty {
+                Ty::Record { name, shape } => {
+                    let Some(child) = built.get(name) else { continue };
+                    dims.extend(child.dims.iter().cloned());
+                    for c in &child.leaves {
+                        match nest(&f.field, shape, c) {
+                            Some(l) => leaves.push(l),
+                            None => diags.push(overflow(f.span)),
+                        }
+                    }
+                }
+                _ => leaves.push(LeafBuild {
+                    leaf: leaf_of_field(&f.field, enums),
+                    origin: f.span,
+                }),
+            }
+        }
+        diags.extend(named_dim_conflicts(&dims));
+        let named_dims = named_dim_table(&dims);
+
+        let aggregate = decide_aggregate(r, &leaves, &mut diags);
+        if let Some(agg) = &aggregate {
+            let mut offset = 0u64;
+            for lb in &mut leaves {
+                lb.leaf.bit_offset = Some(offset);
+                offset += lb.leaf.elements.unwrap_or(0) * u64::from(lb.leaf.bits.unwrap_or(0));
+            }
+            debug_assert_eq!(offset, agg.total_bits);
+        }
+
+        let msgpack_max = msgpack_max_record(&r.fields, &built, enums);
+        let leaves_ir: Vec<Leaf> = leaves.iter().map(|l| l.leaf.clone()).collect();
+        let sizes = ir::Sizes {
+            msgpack_max,
+            soa_row: leaves_ir
+                .iter()
+                .try_fold(0u64, |acc, l| Some(acc + l.soa.row_bytes?)),
+            aggregate: aggregate.map(|a| a.compact_bytes),
+            field_packed: leaves_ir.iter().try_fold(0u64, |acc, l| {
+                let raw = l.elements? * l.kind.dtype()?.size();
+                Some(acc + l.packed_bytes.unwrap_or(raw))
+            }),
+        };
+        let fingerprint = fingerprint(&r.name, r.kind, &leaves_ir, enums);
+        out.push(ir::Record {
+            name: r.name.clone(),
+            kind: r.kind,
+            docs: r.docs.clone(),
+            imported: r.imported,
+            fields: r.fields.iter().map(|f| f.field.clone()).collect(),
+            leaves: leaves_ir,
+            named_dims,
+            bitpack: Bitpack {
+                mode: r.mode,
+                aggregate,
+            },
+            sizes,
+            fingerprint,
+        });
+        built.insert(
+            r.name.clone(),
+            Built {
+                leaves,
+                dims,
+                msgpack_max,
+            },
+        );
+    }
+    (out, diags)
+}
+
+fn overflow(span: Span) -> Diagnostic {
+    Diagnostic::error(
+        codes::SHAPE_OVERFLOW,
+        "this field has more elements than fit in a u64",
+        span,
+    )
+    .label("element count overflows")
+    .help("use smaller dimensions")
+}
+
+fn leaf_of_field(f: &ir::Field, enums: &[EnumDef]) -> Leaf {
+    let (kind, shape) = match &f.ty {
+        Ty::Scalar { dtype } => (LeafKind::Numeric { dtype: *dtype }, Vec::new()),
+        Ty::Array { dtype, shape } => (LeafKind::Numeric { dtype: *dtype }, shape.clone()),
+        Ty::Str => (LeafKind::Str, Vec::new()),
+        Ty::Bytes => (LeafKind::Bytes, Vec::new()),
+        Ty::Enum { name } => {
+            let repr = enums
+                .iter()
+                .find(|e| &e.name == name)
+                .map_or(Dtype::U8, |e| e.repr);
+            (
+                LeafKind::Enum {
+                    name: name.clone(),
+                    repr,
+                },
+                Vec::new(),
+            )
+        }
+        Ty::List { item } => (
+            LeafKind::List {
+                item: (**item).clone(),
+            },
+            Vec::new(),
+        ),
+        Ty::Map { value } => (
+            LeafKind::Map {
+                value: (**value).clone(),
+            },
+            Vec::new(),
+        ),
+        Ty::Record { .. } => unreachable!("components are flattened, not leaves"),
+    };
+    let mut leaf = Leaf {
+        path: f.name.clone(),
+        segments: vec![f.name.clone()],
+        docs: f.docs.clone(),
+        kind,
+        elements: elements(&shape),
+        shape,
+        optional: f.optional,
+        range: f.range,
+        default: f.default.clone(),
+        bits: f.bits,
+        bit_offset: None,
+        packed_bytes: None,
+        packed_field: f.packed_bytes.is_some(),
+        soa: SoaColumn {
+            storage: SoaStorage::Fixed,
+            dtype: Dtype::U8,
+            row_bytes: None,
+            validity: false,
+        },
+    };
+    finish_leaf(&mut leaf);
+    leaf
+}
+
+/// Recomputes what follows from a leaf's kind, shape, bits and optionality.
+fn finish_leaf(leaf: &mut Leaf) {
+    leaf.elements = elements(&leaf.shape);
+    leaf.packed_bytes = match (leaf.elements, leaf.bits) {
+        (Some(n), Some(b)) => n.checked_mul(u64::from(b)).map(|t| t.div_ceil(8)),
+        _ => None,
+    };
+    leaf.soa = soa_column(leaf);
+}
+
+fn soa_column(leaf: &Leaf) -> SoaColumn {
+    let (storage, dtype) = match &leaf.kind {
+        LeafKind::Numeric { dtype } | LeafKind::Enum { repr: dtype, .. } => {
+            if leaf.elements.is_some() {
+                (SoaStorage::Fixed, *dtype)
+            } else {
+                (SoaStorage::Ragged, *dtype)
+            }
+        }
+        LeafKind::Str | LeafKind::Bytes if leaf.shape.is_empty() => (SoaStorage::Binary, Dtype::U8),
+        _ => (SoaStorage::Encoded, Dtype::U8),
+    };
+    let row_bytes = match storage {
+        SoaStorage::Fixed => leaf.elements.and_then(|n| n.checked_mul(dtype.size())),
+        _ => None,
+    };
+    SoaColumn {
+        storage,
+        dtype,
+        row_bytes,
+        validity: leaf.optional,
+    }
+}
+
+fn elements(shape: &[Dim]) -> Option<u64> {
+    shape.iter().try_fold(1u64, |acc, d| acc.checked_mul(d.fixed()?))
+}
+
+/// A component's leaf as seen from the field that holds the component.
+fn nest(field: &ir::Field, shape: &[Dim], child: &LeafBuild) -> Option<LeafBuild> {
+    let mut leaf = child.leaf.clone();
+    leaf.path = format!("{}.{}", field.name, leaf.path);
+    leaf.segments.insert(0, field.name.clone());
+    let mut full = shape.to_vec();
+    full.extend(leaf.shape.iter().cloned());
+    leaf.shape = full;
+    leaf.optional |= field.optional;
+    leaf.bit_offset = None;
+    // A shape whose fixed dims overflow is reported by the caller.
+    if shape.iter().all(|d| d.fixed().is_some()) && leaf.shape.iter().all(|d| d.fixed().is_some())
+    {
+        elements(&leaf.shape)?;
+    }
+    finish_leaf(&mut leaf);
+    Some(LeafBuild {
+        leaf,
+        origin: child.origin,
+    })
+}
+
+/// E0015 for every pair of places that pin the same named dim to different sizes.
+fn named_dim_conflicts(dims: &[(String, Option<u64>, Span)]) -> Vec<Diagnostic> {
+    let mut first: HashMap<&str, (u64, Span)> = HashMap::new();
+    let mut out = Vec::new();
+    for (name, size, span) in dims {
+        let Some(size) = size else { continue };
+        match first.get(name.as_str()) {
+            Some((s0, span0)) if s0 != size => out.push(
+                Diagnostic::error(
+                    codes::NAMED_DIM_CONFLICT,
+                    format!("named dim `{name}` is {size} here but {s0} elsewhere"),
+                    *span,
+                )
+                .label(format!("`{name}` = {size}"))
+                .secondary(*span0, format!("`{name}` = {s0} here"))
+                .help(format!(
+                    "use one size for `{name}`, or a different name for a different size"
+                )),
+            ),
+            Some(_) => {}
+            None => {
+                first.insert(name, (*size, *span));
+            }
+        }
+    }
+    out
+}
+
+fn named_dim_table(dims: &[(String, Option<u64>, Span)]) -> Vec<NamedDim> {
+    let mut out: Vec<NamedDim> = Vec::new();
+    for (name, size, _) in dims {
+        match out.iter_mut().find(|d| &d.name == name) {
+            Some(d) => d.size = d.size.or(*size),
+            None => out.push(NamedDim {
+                name: name.clone(),
+                size: *size,
+            }),
+        }
+    }
+    out
+}
+
+/// Why a leaf cannot be part of an aggregate bitstream, if it cannot.
+fn aggregate_blocker(leaf: &Leaf) -> Option<&'static str> {
+    if leaf.bits.is_none() {
+        Some("has no `@bits`")
+    } else if leaf.elements.is_none() {
+        Some("does not have a fixed shape")
+    } else if leaf.optional {
+        Some("is optional")
+    } else {
+        None
+    }
+}
+
+fn decide_aggregate(
+    r: &RecordInput,
+    leaves: &[LeafBuild],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Aggregate> {
+    let blocked: Vec<(&LeafBuild, &str)> = leaves
+        .iter()
+        .filter_map(|l| aggregate_blocker(&l.leaf).map(|why| (l, why)))
+        .collect();
+    match r.mode {
+        BitpackMode::Off | BitpackMode::Field => return None,
+        BitpackMode::Auto if !blocked.is_empty() || leaves.is_empty() => return None,
+        BitpackMode::Aggregate if !blocked.is_empty() => {
+            for (lb, why) in blocked {
+                let mut d = Diagnostic::error(
+                    codes::AGGREGATE_LEAF,
+                    format!(
+                        "`{}` is aggregate bit-packed, but its leaf `{}` {why}",
+                        r.name, lb.leaf.path
+                    ),
+                    lb.origin,
+                )
+                .label(format!("this leaf {why}"))
+                .help(match why {
+                    "has no `@bits`" => "add `@bits(n)` to the leaf, or use `@bitpack(auto)`",
+                    "is optional" => "make the leaf required, or use `@bitpack(auto)`",
+                    _ => "give the leaf a fixed shape, or use `@bitpack(auto)`",
+                });
+                if let Some(ms) = r.mode_span {
+                    d = d.secondary(ms, "aggregate packing is requested here");
+                }
+                diags.push(d);
+            }
+            return None;
+        }
+        _ => {}
+    }
+    let mut total: u64 = 0;
+    for l in leaves {
+        let bits = l
+            .leaf
+            .elements
+            .and_then(|n| n.checked_mul(u64::from(l.leaf.bits?)));
+        match bits.and_then(|b| total.checked_add(b)) {
+            Some(t) => total = t,
+            None => {
+                diags.push(overflow(r.name_span));
+                return None;
+            }
+        }
+    }
+    Some(Aggregate::for_total_bits(total))
+}
+
+fn str_header(len: u64) -> u64 {
+    match len {
+        0..32 => 1,
+        32..256 => 2,
+        256..65536 => 3,
+        _ => 5,
+    }
+}
+
+fn bin_header(len: u64) -> u64 {
+    match len {
+        0..256 => 2,
+        256..65536 => 3,
+        _ => 5,
+    }
+}
+
+fn container_header(n: u64) -> u64 {
+    match n {
+        0..16 => 1,
+        16..65536 => 3,
+        _ => 5,
+    }
+}
+
+fn msgpack_max_record(
+    fields: &[FieldInput],
+    built: &HashMap<String, Built>,
+    enums: &[EnumDef],
+) -> Option<u64> {
+    let mut total = container_header(fields.len() as u64);
+    for f in fields {
+        let name = &f.field.name;
+        let mut value = msgpack_max_ty(&f.field.ty, built, enums)?;
+        if f.field.optional {
+            value = value.max(1);
+        }
+        total = total
+            .checked_add(str_header(name.len() as u64) + name.len() as u64)?
+            .checked_add(value)?;
+    }
+    Some(total)
+}
+
+fn msgpack_max_ty(ty: &Ty, built: &HashMap<String, Built>, enums: &[EnumDef]) -> Option<u64> {
+    match ty {
+        Ty::Scalar { dtype } => Some(match dtype {
+            Dtype::Bool => 1,
+            d if d.is_float() => 9,
+            d => 1 + d.size(),
+        }),
+        Ty::Array { dtype, shape } => {
+            let n = elements(shape)?;
+            // atdata payload: u8 len, 3-char typestr, u8 ndim, i64 dims, data.
+            let payload = (5 + 8 * shape.len() as u64).checked_add(n.checked_mul(dtype.size())?)?;
+            payload.checked_add(bin_header(payload))
+        }
+        Ty::Enum { name } => enums.iter().find(|e| &e.name == name).map(|e| {
+            e.variants
+                .iter()
+                .map(|v| str_header(v.name.len() as u64) + v.name.len() as u64)
+                .max()
+                .unwrap_or(1)
+        }),
+        Ty::Record { name, shape } => {
+            let one = built.get(name)?.msgpack_max?;
+            // Component arrays are nested msgpack arrays, outermost dim first.
+            shape.iter().rev().try_fold(one, |inner, d| {
+                let n = d.fixed()?;
+                container_header(n).checked_add(n.checked_mul(inner)?)
+            })
+        }
+        Ty::Str | Ty::Bytes | Ty::List { .. } | Ty::Map { .. } => None,
+    }
+}
+
+/// 16 hex digits of SHA-256 over the canonical layout: everything that changes bytes on
+/// any wire (names, kinds, dtypes, shapes, bits, offsets, optionality, enum variants).
+fn fingerprint(name: &str, kind: RecordKind, leaves: &[Leaf], enums: &[EnumDef]) -> String {
+    let mut canon = format!("schemac-layout-v1\n{name}\n{kind:?}\n");
+    for l in leaves {
+        let shape: Vec<String> = l.shape.iter().map(Dim::to_string).collect();
+        let kind = serde_json::to_string(&l.kind).unwrap_or_default();
+        canon.push_str(&format!(
+            "{}|{}|[{}]|{:?}|{:?}|{}|{}",
+            l.path,
+            kind,
+            shape.join(","),
+            l.bits,
+            l.bit_offset,
+            l.optional,
+            l.packed_field
+        ));
+        if let LeafKind::Enum { name, .. } = &l.kind {
+            if let Some(e) = enums.iter().find(|e| &e.name == name) {
+                let names: Vec<&str> = e.variants.iter().map(|v| v.name.as_str()).collect();
+                canon.push_str(&format!("|{}", names.join(",")));
+            }
+        }
+        canon.push('\n');
+    }
+    let digest = Sha256::digest(canon.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,1 @@
+"""Runtime support for schemac-generated Python modules."""

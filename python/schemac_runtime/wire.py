@@ -1,0 +1,561 @@
+"""The msgpack wire format (DESIGN §4): array payloads, msgpack-numpy arrays, field helpers.
+
+This module owns the bytes of a sample on the msgpack wire, byte-identical to Python atdata
+``@packable`` for the types atdata supports:
+
+- **Array payload** (atdata's ``array_to_bytes``): ``u8 len(typestr)``, the typestr in ASCII,
+  ``u8 ndim``, ``ndim x i64`` little-endian dims, then the raw C-order little-endian element
+  bytes. :func:`array_to_bytes` writes it (one ``tobytes()``), :func:`bytes_to_array` and
+  :func:`decode_array` read it zero-copy (``np.frombuffer``; the result is a read-only view
+  of the input when the input is ``bytes``). Readers also accept a ``\\x93NUMPY`` .npy payload.
+- **msgpack-numpy** arrays (truss-chains binary mode): a 5-entry map with bin keys
+  ``nd`` (true), ``type`` (str typestr), ``kind`` (empty bin), ``shape`` (int array), ``data``
+  (bin): :func:`array_to_msgpack_numpy`, :func:`msgpack_numpy_to_array`.
+- **msgpack framing**: :func:`packb` (``use_bin_type=True``; Python floats are always float64
+  ``cb``, ints get the smallest header, dicts keep insertion = declaration order) and
+  :func:`unpackb`, which maps every msgpack failure (truncated input, trailing bytes, lengths
+  larger than the input, bad UTF-8) to :class:`DecodeError`.
+- **Field helpers** for generated ``to_msgpack``/``from_bytes`` code: ``write_*`` turn field
+  values into what :func:`packb` writes exactly as atdata does, ``read_*`` check a decoded
+  value's type (raising :class:`SchemaError` with the field path) and convert it.
+
+Array checks (:func:`check_array` & co.) live in :mod:`schemac_runtime.checks` and are
+re-exported here.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import struct
+from collections.abc import Mapping, MutableMapping, Sequence
+from typing import Any, TypeAlias
+
+import msgpack  # type: ignore[import-untyped]
+import numpy as np
+import numpy.typing as npt
+
+from .checks import (
+    Dims,
+    ShapeSpec,
+    check_array,
+    check_dtype,
+    check_int,
+    check_shape,
+    type_name,
+)
+from .dtypes import DTypeInfo, DTypeLike, dtype_info, from_numpy_dtype, from_typestr
+from .errors import DecodeError, SchemaError, join_path
+
+__all__ = [
+    "NPY_MAGIC",
+    "Buffer",
+    "Dims",
+    "ShapeSpec",
+    "array_to_bytes",
+    "array_to_msgpack_numpy",
+    "array_typestr",
+    "bytes_to_array",
+    "check_array",
+    "check_shape",
+    "decode_array",
+    "expect_map",
+    "get_optional",
+    "get_required",
+    "msgpack_numpy_to_array",
+    "packb",
+    "packb_msgpack_numpy",
+    "read_array",
+    "read_bool",
+    "read_bytes",
+    "read_enum",
+    "read_float",
+    "read_int",
+    "read_list",
+    "read_map",
+    "read_str",
+    "unpackb",
+    "unpackb_msgpack_numpy",
+    "write_array",
+    "write_bool",
+    "write_float",
+    "write_int",
+]
+
+Buffer: TypeAlias = bytes | bytearray | memoryview
+NDArray: TypeAlias = np.ndarray[Any, Any]
+
+NPY_MAGIC = b"\x93NUMPY"
+_I64_MAX = (1 << 63) - 1
+
+
+# ---------------------------------------------------------------------------------------
+# msgpack framing
+# ---------------------------------------------------------------------------------------
+
+
+def packb(obj: Any) -> bytes:
+    """msgpack-encode ``obj`` exactly as atdata does (``use_bin_type=True``, float64 floats)."""
+    out = msgpack.packb(obj, use_bin_type=True)
+    assert isinstance(out, bytes)
+    return out
+
+
+def unpackb(data: Buffer, *, path: str = "") -> Any:
+    """Decode exactly one msgpack value; any malformation is a :class:`DecodeError`.
+
+    str is decoded as UTF-8 (``raw=False``), bin as ``bytes``, arrays as lists. Map keys must
+    be str or bytes. Lengths larger than the input, truncated input and trailing bytes are
+    all rejected.
+    """
+    try:
+        return msgpack.unpackb(data, raw=False, use_list=True, strict_map_key=True)
+    except msgpack.ExtraData as e:
+        raise DecodeError(
+            path, f"{len(e.extra)} trailing byte(s) after the msgpack value"
+        ) from None
+    except UnicodeDecodeError as e:
+        raise DecodeError(path, f"invalid UTF-8 in a msgpack str: {e.reason}") from None
+    except msgpack.OutOfData:
+        raise DecodeError(path, "truncated msgpack input") from None
+    except (ValueError, TypeError, msgpack.UnpackException, msgpack.StackError) as e:
+        msg = str(e)
+        if "incomplete input" in msg:
+            raise DecodeError(path, "truncated msgpack input (runs past the end)") from None
+        raise DecodeError(path, f"invalid msgpack: {msg or type(e).__name__}") from None
+
+
+# ---------------------------------------------------------------------------------------
+# Array payload
+# ---------------------------------------------------------------------------------------
+
+
+def array_typestr(arr: NDArray, dtype: DTypeLike | None = None) -> str:
+    """The wire typestr for ``arr`` (given ``dtype`` wins; needed to write bf16 from ``uint16``)."""
+    if dtype is not None:
+        return dtype_info(dtype).typestr
+    info = from_numpy_dtype(arr.dtype)
+    if info is None:
+        raise SchemaError("", f"dtype {arr.dtype.str} is not one of the schemac dtypes")
+    return info.typestr
+
+
+def _le_array(
+    arr: npt.ArrayLike, dtype: DTypeLike | None, path: str
+) -> tuple[NDArray, DTypeInfo]:
+    """The array in its canonical little-endian dtype, plus that dtype.
+
+    A numpy array must already have the schema dtype (byte order aside; bf16 accepts
+    ``uint16``/``V2``/``bfloat16``): no silent value conversion. Other array-likes (lists)
+    are converted with ``np.asarray(..., dtype)``.
+    """
+    if not isinstance(arr, np.ndarray):
+        if dtype is None:
+            raise SchemaError(path, "a dtype is needed to encode a non-numpy array")
+        info = dtype_info(dtype)
+        if info.name == "bf16":
+            raise SchemaError(path, "bf16 arrays are held as uint16 raw bits; use f32_to_bf16()")
+        return np.asarray(arr, dtype=info.numpy), info
+    if dtype is None:
+        found = from_numpy_dtype(arr.dtype)
+        if found is None:
+            raise SchemaError(path, f"dtype {arr.dtype.str} is not one of the schemac dtypes")
+        info = found
+    else:
+        info = dtype_info(dtype)
+    return check_dtype(path, arr, info), info
+
+
+def array_to_bytes(
+    arr: npt.ArrayLike, dtype: DTypeLike | None = None, *, path: str = ""
+) -> bytes:
+    """Encode an array as atdata's payload (one ``tobytes()`` of the C-order LE data).
+
+    ``dtype`` is the schema dtype; without it, it is inferred from the numpy dtype, which
+    cannot express bf16 (held as ``uint16``): pass ``"bf16"`` for those.
+    """
+    a, info = _le_array(arr, dtype, path)
+    ts = info.typestr.encode("ascii")
+    header = struct.pack(f"<B{len(ts)}sB{a.ndim}q", len(ts), ts, a.ndim, *a.shape)
+    return header + a.tobytes()
+
+
+def _read_npy_header(mv: memoryview, path: str) -> tuple[str, tuple[int, ...], bool, int]:
+    """Parse a .npy header: (descr typestr, shape, fortran_order, data offset)."""
+    n = len(mv)
+    if n < 10:
+        raise DecodeError(path, "truncated .npy header")
+    major = mv[6]
+    if major == 1:
+        (hlen,) = struct.unpack_from("<H", mv, 8)
+        start = 10
+    elif major in (2, 3):
+        if n < 12:
+            raise DecodeError(path, "truncated .npy header")
+        (hlen,) = struct.unpack_from("<I", mv, 8)
+        start = 12
+    else:
+        raise DecodeError(path, f"unsupported .npy version {major}.{mv[7]}")
+    end = start + hlen
+    if end > n:
+        raise DecodeError(path, f".npy header length {hlen} runs past the end ({n} bytes)")
+    try:
+        text = bytes(mv[start:end]).decode("utf-8" if major == 3 else "latin1")
+        header = ast.literal_eval(text)
+    except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError, RecursionError):
+        raise DecodeError(path, "malformed .npy header") from None
+    if (
+        not isinstance(header, dict)
+        or not isinstance(header.get("descr"), str)
+        or not isinstance(header.get("fortran_order"), bool)
+        or not isinstance(header.get("shape"), tuple)
+        or not all(isinstance(d, int) and not isinstance(d, bool) for d in header["shape"])
+    ):
+        raise DecodeError(path, "malformed .npy header (need descr str, fortran_order, shape)")
+    shape = tuple(header["shape"])
+    if any(d < 0 for d in shape):
+        raise DecodeError(path, f"negative dim in .npy shape {shape}")
+    return header["descr"], shape, header["fortran_order"], end
+
+
+class _Payload:
+    """A parsed array header; the element bytes are not touched yet."""
+
+    __slots__ = ("buf", "fortran", "offset", "shape", "typestr")
+
+    def __init__(
+        self, typestr: str, shape: tuple[int, ...], buf: memoryview, offset: int, fortran: bool
+    ) -> None:
+        self.typestr = typestr
+        self.shape = shape
+        self.buf = buf
+        self.offset = offset
+        self.fortran = fortran
+
+
+def _parse_payload(data: Buffer, path: str) -> _Payload:
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise SchemaError(path, f"expected an array payload (bin), found {type_name(data)}")
+    mv = memoryview(data)
+    if mv.ndim != 1 or mv.itemsize != 1:
+        mv = mv.cast("B")
+    n = len(mv)
+    if n >= 6 and mv[:6] == NPY_MAGIC:
+        ts, shape, fortran, off = _read_npy_header(mv, path)
+        return _Payload(ts, shape, mv, off, fortran)
+    if n < 1:
+        raise DecodeError(path, "empty array payload")
+    tlen = mv[0]
+    if n < 2 + tlen:
+        raise DecodeError(path, f"truncated array header ({n} bytes, typestr length {tlen})")
+    try:
+        ts = bytes(mv[1 : 1 + tlen]).decode("ascii")
+    except UnicodeDecodeError:
+        raise DecodeError(path, "array typestr is not ASCII") from None
+    ndim = mv[1 + tlen]
+    off = 2 + tlen + 8 * ndim
+    if n < off:
+        raise DecodeError(
+            path,
+            f"truncated array header: ndim {ndim} needs {8 * ndim} bytes of dims, "
+            f"only {n - 2 - tlen} left",
+        )
+    shape = struct.unpack_from(f"<{ndim}q", mv, 2 + tlen)
+    if any(d < 0 for d in shape):
+        raise DecodeError(path, f"negative dim in array shape {list(shape)}")
+    return _Payload(ts, tuple(shape), mv, off, False)
+
+
+def _materialise(p: _Payload, np_dtype: np.dtype[Any], path: str) -> NDArray:
+    """Check the data length exactly and build the (zero-copy) array."""
+    count = math.prod(p.shape)
+    need = count * np_dtype.itemsize
+    have = len(p.buf) - p.offset
+    if have < need:
+        raise DecodeError(
+            path,
+            f"truncated array data: shape {list(p.shape)} of {p.typestr} needs {need} bytes, "
+            f"payload holds {have}",
+        )
+    if have > need:
+        raise DecodeError(
+            path,
+            f"{have - need} trailing byte(s) after array data "
+            f"(shape {list(p.shape)} of {p.typestr} needs {need} bytes)",
+        )
+    if count == 0:
+        arr: NDArray = np.empty(p.shape, dtype=np_dtype)
+    else:
+        arr = np.frombuffer(p.buf, dtype=np_dtype, count=count, offset=p.offset)
+    if p.fortran:
+        return arr.reshape(p.shape[::-1]).transpose()
+    return arr.reshape(p.shape)
+
+
+def _numpy_dtype_of(ts: str, path: str) -> np.dtype[Any]:
+    try:
+        dt = np.dtype(ts)
+    except (TypeError, ValueError):
+        raise DecodeError(path, f"unknown array typestr {ts!r}") from None
+    if dt.hasobject or dt.itemsize == 0:
+        raise DecodeError(path, f"unsupported array typestr {ts!r}")
+    return dt
+
+
+def bytes_to_array(data: Buffer, *, path: str = "") -> NDArray:
+    """Decode an atdata array payload (or a .npy payload) without a schema.
+
+    Zero-copy: the result views ``data`` (read-only for ``bytes``). Data are returned as
+    written, big-endian included, except ``V2`` (bf16), which is viewed as ``<u2`` (see
+    :mod:`schemac_runtime.dtypes`). Truncated data and trailing bytes raise
+    :class:`DecodeError`.
+    """
+    p = _parse_payload(data, path)
+    dt = _numpy_dtype_of(p.typestr, path)
+    arr = _materialise(p, dt, path)
+    if dt.kind == "V" and dt.itemsize == 2 and dt.fields is None:
+        return arr.view("<u2")
+    return arr
+
+
+def _finish(
+    path: str,
+    ts: str,
+    p: _Payload,
+    dtype: DTypeLike,
+    shape: ShapeSpec | None,
+    dims: MutableMapping[str, int] | None,
+) -> NDArray:
+    want = dtype_info(dtype)
+    parsed = from_typestr(ts)
+    if parsed is None or parsed[0].name != want.name:
+        raise SchemaError(path, f"expected dtype {want.typestr}, found {ts}")
+    info, swapped = parsed
+    if shape is not None:
+        check_shape(path, p.shape, shape, dims)
+    if swapped:
+        arr = _materialise(p, info.numpy.newbyteorder(">"), path)
+        return arr.astype(info.numpy)
+    return _materialise(p, info.numpy, path)
+
+
+def decode_array(
+    path: str,
+    data: Buffer,
+    dtype: DTypeLike,
+    shape: ShapeSpec | None = None,
+    dims: MutableMapping[str, int] | None = None,
+) -> NDArray:
+    """Decode an array payload for a field of schema dtype ``dtype`` and shape spec ``shape``.
+
+    The wire typestr must be the dtype's (``<V2``/``|V2`` for bf16; a big-endian typestr of
+    the same dtype is accepted and converted). Order of checks: header well-formed
+    (:class:`DecodeError`), dtype and shape (:class:`SchemaError`, named dims recorded in
+    ``dims``), then the exact data length (:class:`DecodeError`). Zero-copy unless converted.
+    """
+    p = _parse_payload(data, path)
+    return _finish(path, p.typestr, p, dtype, shape, dims)
+
+
+# ---------------------------------------------------------------------------------------
+# msgpack-numpy
+# ---------------------------------------------------------------------------------------
+
+
+def array_to_msgpack_numpy(
+    arr: npt.ArrayLike, dtype: DTypeLike | None = None, *, path: str = ""
+) -> dict[bytes, Any]:
+    """The msgpack-numpy map of an array: bin keys nd, type, kind, shape, data (in that order)."""
+    a, info = _le_array(arr, dtype, path)
+    return {
+        b"nd": True,
+        b"type": info.typestr,
+        b"kind": b"",
+        b"shape": list(a.shape),
+        b"data": a.tobytes(),
+    }
+
+
+def _mnp_get(obj: Mapping[Any, Any], key: str) -> Any:
+    bkey = key.encode("ascii")
+    if bkey in obj:
+        return obj[bkey]
+    return obj.get(key)
+
+
+def _parse_mnp(path: str, obj: object) -> tuple[str, _Payload]:
+    if not isinstance(obj, Mapping):
+        raise SchemaError(path, f"expected a msgpack-numpy map, found {type_name(obj)}")
+    nd = _mnp_get(obj, "nd")
+    ts = _mnp_get(obj, "type")
+    shape = _mnp_get(obj, "shape")
+    data = _mnp_get(obj, "data")
+    if nd is None or ts is None or data is None:
+        raise SchemaError(path, "not a msgpack-numpy array (needs nd, type, data)")
+    if isinstance(ts, bytes):
+        try:
+            ts = ts.decode("ascii")
+        except UnicodeDecodeError:
+            raise DecodeError(path, "msgpack-numpy type is not ASCII") from None
+    if not isinstance(ts, str):
+        raise SchemaError(path, f"msgpack-numpy type must be a typestr, found {type_name(ts)}")
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise SchemaError(path, f"msgpack-numpy data must be bin, found {type_name(data)}")
+    if nd is True:
+        if not isinstance(shape, list | tuple) or not all(
+            isinstance(d, int) and not isinstance(d, bool) for d in shape
+        ):
+            raise SchemaError(path, "msgpack-numpy shape must be an array of ints")
+        dims = tuple(int(d) for d in shape)
+        if any(d < 0 or d > _I64_MAX for d in dims):
+            raise DecodeError(path, f"bad dim in msgpack-numpy shape {list(dims)}")
+    elif nd is False:
+        dims = ()  # a numpy scalar
+    else:
+        raise SchemaError(path, "msgpack-numpy nd must be a bool")
+    return ts, _Payload(ts, dims, memoryview(data).cast("B"), 0, False)
+
+
+def msgpack_numpy_to_array(obj: object, *, path: str = "") -> NDArray:
+    """Decode a msgpack-numpy array map (bin or str keys) without a schema (zero-copy)."""
+    ts, p = _parse_mnp(path, obj)
+    dt = _numpy_dtype_of(ts, path)
+    arr = _materialise(p, dt, path)
+    if dt.kind == "V" and dt.itemsize == 2 and dt.fields is None:
+        return arr.view("<u2")
+    return arr
+
+
+def packb_msgpack_numpy(
+    arr: npt.ArrayLike, dtype: DTypeLike | None = None, *, path: str = ""
+) -> bytes:
+    """``msgpack_numpy.packb(arr)`` for a bare array."""
+    return packb(array_to_msgpack_numpy(arr, dtype, path=path))
+
+
+def unpackb_msgpack_numpy(data: Buffer, *, path: str = "") -> NDArray:
+    """``msgpack_numpy.unpackb(data)`` for a bare array."""
+    return msgpack_numpy_to_array(unpackb(data, path=path), path=path)
+
+
+# ---------------------------------------------------------------------------------------
+# Writing field values (to_msgpack)
+# ---------------------------------------------------------------------------------------
+
+
+def write_array(arr: npt.ArrayLike, dtype: DTypeLike, path: str = "") -> bytes:
+    """An array field's msgpack value: the payload as bin."""
+    return array_to_bytes(arr, dtype, path=path)
+
+
+def write_float(x: float | np.floating[Any] | int) -> float:
+    """A float scalar field: always a Python float, so msgpack writes float64 (``cb``)."""
+    return float(x)
+
+
+def write_int(x: int | np.integer[Any]) -> int:
+    """An integer scalar field: a Python int (msgpack picks the smallest header)."""
+    return int(x)
+
+
+def write_bool(x: bool | np.bool_) -> bool:
+    return bool(x)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading field values (from_bytes)
+# ---------------------------------------------------------------------------------------
+
+
+def expect_map(path: str, v: object) -> dict[str, Any]:
+    """A record (sample or component) value: a map whose keys are str."""
+    if not isinstance(v, dict):
+        raise SchemaError(path, f"expected a map, found {type_name(v)}")
+    for k in v:
+        if not isinstance(k, str):
+            raise SchemaError(path, f"expected str keys, found a {type_name(k)} key")
+    return v
+
+
+_MISSING = object()
+
+
+def get_required(m: Mapping[str, Any], path: str, name: str) -> Any:
+    """``m[name]``; a missing key is a :class:`SchemaError` at ``path.name``."""
+    v = m.get(name, _MISSING)
+    if v is _MISSING:
+        raise SchemaError(join_path(path, name), "missing required field")
+    return v
+
+
+def get_optional(m: Mapping[str, Any], name: str, default: Any = None) -> Any:
+    """``m[name]``, or ``default`` when the key is missing (nil stays None)."""
+    return m.get(name, default)
+
+
+def read_bool(path: str, v: object) -> bool:
+    if not isinstance(v, bool):
+        raise SchemaError(path, f"expected bool, found {type_name(v)}")
+    return v
+
+
+def read_int(path: str, v: object, dtype: DTypeLike) -> int:
+    """An integer of ``dtype``: any msgpack int encoding whose value fits."""
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise SchemaError(path, f"expected {dtype_info(dtype).name}, found {type_name(v)}")
+    return check_int(path, v, dtype)
+
+
+def read_float(path: str, v: object) -> float:
+    """A float scalar: any msgpack float or int."""
+    if isinstance(v, bool) or not isinstance(v, float | int):
+        raise SchemaError(path, f"expected float, found {type_name(v)}")
+    return float(v)
+
+
+def read_str(path: str, v: object) -> str:
+    if not isinstance(v, str):
+        raise SchemaError(path, f"expected str, found {type_name(v)}")
+    return v
+
+
+def read_bytes(path: str, v: object) -> bytes:
+    if not isinstance(v, bytes | bytearray | memoryview):
+        raise SchemaError(path, f"expected bin, found {type_name(v)}")
+    return bytes(v)
+
+
+def read_list(path: str, v: object) -> list[Any]:
+    if not isinstance(v, list | tuple):
+        raise SchemaError(path, f"expected array, found {type_name(v)}")
+    return list(v)
+
+
+def read_map(path: str, v: object) -> dict[str, Any]:
+    """A ``map<str, T>`` value (keys must be str)."""
+    return expect_map(path, v)
+
+
+def read_enum(path: str, v: object, variants: Sequence[str]) -> str:
+    if not isinstance(v, str):
+        raise SchemaError(path, f"expected an enum variant name (str), found {type_name(v)}")
+    if v not in variants:
+        raise SchemaError(path, f"unknown variant {v!r} (expected one of {', '.join(variants)})")
+    return v
+
+
+def read_array(
+    path: str,
+    v: object,
+    dtype: DTypeLike,
+    shape: ShapeSpec | None = None,
+    dims: MutableMapping[str, int] | None = None,
+) -> NDArray:
+    """An array field: a bin payload (atdata or .npy), or a msgpack-numpy map."""
+    if isinstance(v, bytes | bytearray | memoryview):
+        return decode_array(path, v, dtype, shape, dims)
+    if isinstance(v, dict):
+        ts, p = _parse_mnp(path, v)
+        return _finish(path, ts, p, dtype, shape, dims)
+    raise SchemaError(path, f"expected an array (bin), found {type_name(v)}")
+

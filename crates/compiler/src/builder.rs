@@ -79,7 +79,12 @@ impl Builder {
             Some(d) => d.clone(),
             None => std::env::var_os("OUT_DIR")
                 .map(PathBuf::from)
-                .ok_or_else(|| BuildError("OUT_DIR is not set: call this from build.rs, or set Builder::out_dir".into()))?,
+                .ok_or_else(|| {
+                    BuildError(
+                        "OUT_DIR is not set: call this from build.rs, or set Builder::out_dir"
+                            .into(),
+                    )
+                })?,
         };
         let targets = if self.targets.is_empty() {
             vec![Target::Rust]
@@ -95,7 +100,11 @@ impl Builder {
                     if !compiled.warnings.is_empty() {
                         eprint!(
                             "{}",
-                            crate::compile::render_all(&compiled.sources, &compiled.warnings, false)
+                            crate::compile::render_all(
+                                &compiled.sources,
+                                &compiled.warnings,
+                                false
+                            )
                         );
                     }
                     for &t in &targets {

@@ -108,7 +108,8 @@ impl<'a> Checker<'a> {
             match self.decls[&name] {
                 Decl::Enum(e, fid) => enums.push(self.check_enum(e, fid != root)),
                 Decl::Record(r, fid) => {
-                    if let Some(rec) = self.check_record(r, fid != root, fid == root, &mut used_names)
+                    if let Some(rec) =
+                        self.check_record(r, fid != root, fid == root, &mut used_names)
                     {
                         records.push(rec);
                     }
@@ -139,8 +140,7 @@ impl<'a> Checker<'a> {
             ast::Item::Enum(e) => Decl::Enum(e, fid),
             ast::Item::Record(r) => Decl::Record(r, fid),
         };
-        if Dtype::from_name(&name.value).is_some() || BUILTIN_TYPES.contains(&name.value.as_str())
-        {
+        if Dtype::from_name(&name.value).is_some() || BUILTIN_TYPES.contains(&name.value.as_str()) {
             self.err(
                 Diagnostic::error(
                     codes::DUPLICATE_TYPE,
@@ -347,7 +347,11 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn duplicate_attr<'b>(&mut self, seen: &mut HashMap<&'b str, Span>, attr: &'b ast::Attr) -> bool {
+    fn duplicate_attr<'b>(
+        &mut self,
+        seen: &mut HashMap<&'b str, Span>,
+        attr: &'b ast::Attr,
+    ) -> bool {
         if let Some(first) = seen.get(attr.name.value.as_str()) {
             self.err(
                 Diagnostic::error(
@@ -462,10 +466,14 @@ impl<'a> Checker<'a> {
         for (i, lit) in f.defaults.iter().enumerate() {
             if i > 0 {
                 self.err(
-                    Diagnostic::error(codes::DUPLICATE_ATTRIBUTE, "the default is given twice", lit.span)
-                        .label("second default")
-                        .secondary(f.defaults[0].span, "first default")
-                        .help("keep one `= value`"),
+                    Diagnostic::error(
+                        codes::DUPLICATE_ATTRIBUTE,
+                        "the default is given twice",
+                        lit.span,
+                    )
+                    .label("second default")
+                    .secondary(f.defaults[0].span, "first default")
+                    .help("keep one `= value`"),
                 );
                 ok = false;
                 continue;
@@ -520,8 +528,8 @@ impl<'a> Checker<'a> {
             }
             TypeKind::Map(k, v) => {
                 self.no_dims(te, "map")?;
-                let key_ok = matches!(&k.kind, TypeKind::Named(n) if n.value == "str")
-                    && k.dims.is_none();
+                let key_ok =
+                    matches!(&k.kind, TypeKind::Named(n) if n.value == "str") && k.dims.is_none();
                 let value = self.resolve_type(v, dims, used, true);
                 if !key_ok {
                     self.err(
@@ -556,7 +564,7 @@ impl<'a> Checker<'a> {
                 }
                 match self.decls.get(name).copied() {
                     Some(decl) => {
-                        if let Some(used) = used.as_deref_mut() {
+                        if let Some(used) = &mut used {
                             used.insert(name.to_string());
                         }
                         match decl {
@@ -578,9 +586,7 @@ impl<'a> Checker<'a> {
                                     )
                                     .label("used as a field type here")
                                     .secondary(r.kind.span, "declared as a sample here")
-                                    .help(format!(
-                                        "declare `{name}` as a `component` to nest it"
-                                    )),
+                                    .help(format!("declare `{name}` as a `component` to nest it")),
                                 );
                                 None
                             }
@@ -603,7 +609,9 @@ impl<'a> Checker<'a> {
                             id.span,
                         )
                         .label("not a dtype, `str`, `bytes`, or a declared type");
-                        d = match suggest(name, candidates.iter().copied()) {
+                        d = match suggest(name, candidates.iter().copied())
+                            .or_else(|| dtype_alias(name))
+                        {
                             Some(s) => d.help(format!("did you mean `{s}`?")),
                             None => d.help(
                                 "declare it with `component`, `enum` or `import` the file that does",
@@ -764,7 +772,7 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        if n < 0 || n > 32 {
+        if !(0..=32).contains(&n) {
             self.err(
                 Diagnostic::error(
                     codes::BITS_ABOVE_32,
@@ -854,7 +862,11 @@ impl<'a> Checker<'a> {
             this.err(
                 Diagnostic::error(
                     codes::DEFAULT_TYPE,
-                    format!("default {} does not fit type `{}`", describe_lit(lit), ty_name(ty)),
+                    format!(
+                        "default {} does not fit type `{}`",
+                        describe_lit(lit),
+                        ty_name(ty)
+                    ),
                     lit.span,
                 )
                 .label(format!("expected {expected}")),
@@ -900,7 +912,9 @@ impl<'a> Checker<'a> {
                         )
                         .label(format!("expected one of `{name}`'s variants"))
                         .secondary(e.name.span, format!("`{name}` is declared here"));
-                        if let Some(s) = suggest(v, e.variants.iter().map(|x| x.name.value.as_str())) {
+                        if let Some(s) =
+                            suggest(v, e.variants.iter().map(|x| x.name.value.as_str()))
+                        {
                             d = d.help(format!("did you mean `{s}`?"));
                         }
                         self.err(d);
@@ -932,7 +946,12 @@ impl<'a> Checker<'a> {
             if x < r.lo || x > r.hi {
                 let mut d = Diagnostic::error(
                     codes::DEFAULT_OUT_OF_RANGE,
-                    format!("default {} is outside `@range({}, {})`", describe_lit(lit), r.lo, r.hi),
+                    format!(
+                        "default {} is outside `@range({}, {})`",
+                        describe_lit(lit),
+                        r.lo,
+                        r.hi
+                    ),
                     lit.span,
                 )
                 .label("out of range")
@@ -974,7 +993,9 @@ impl<'a> Checker<'a> {
     fn warn_unused_imports(&mut self, used: &BTreeSet<String>) {
         let loaded = self.loaded;
         let root = loaded.root;
-        let Some(root_file) = loaded.file(root) else { return };
+        let Some(root_file) = loaded.file(root) else {
+            return;
+        };
         // Files reachable from each import, so an import needed only for what *it* imports
         // still counts as used.
         let mut children: BTreeMap<FileId, Vec<FileId>> = BTreeMap::new();
@@ -1024,7 +1045,16 @@ impl<'a> Checker<'a> {
         let mut failed = false;
         for start in 0..records.len() {
             let mut path: Vec<(usize, Option<Span>)> = Vec::new();
-            self.visit(start, None, &records, &index, &mut state, &mut order, &mut path, &mut failed);
+            self.visit(
+                start,
+                None,
+                &records,
+                &index,
+                &mut state,
+                &mut order,
+                &mut path,
+                &mut failed,
+            );
         }
         if failed {
             return None;
@@ -1086,6 +1116,32 @@ impl<'a> Checker<'a> {
         state[i] = 2;
         order.push(i);
     }
+}
+
+/// What users of numpy, PyTorch or Rust may write for a dtype (typos included), mapped to
+/// the schema's spelling.
+fn dtype_alias(name: &str) -> Option<&'static str> {
+    const ALIASES: [(&str, &str); 17] = [
+        ("float16", "f16"),
+        ("half", "f16"),
+        ("bfloat16", "bf16"),
+        ("float32", "f32"),
+        ("float", "f32"),
+        ("float64", "f64"),
+        ("double", "f64"),
+        ("int8", "i8"),
+        ("int16", "i16"),
+        ("int32", "i32"),
+        ("int64", "i64"),
+        ("uint8", "u8"),
+        ("uint16", "u16"),
+        ("uint32", "u32"),
+        ("uint64", "u64"),
+        ("string", "str"),
+        ("boolean", "bool"),
+    ];
+    let alias = suggest(name, ALIASES.iter().map(|(a, _)| *a))?;
+    ALIASES.iter().find(|(a, _)| *a == alias).map(|(_, d)| *d)
 }
 
 fn shape_overflow(span: Span) -> Diagnostic {

@@ -43,7 +43,8 @@ impl Failure {
                 sources,
                 diagnostics,
             } => {
-                let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
+                let errors: Vec<&Diagnostic> =
+                    diagnostics.iter().filter(|d| d.is_error()).collect();
                 let mut s = errors
                     .first()
                     .map(|d| sources.short(d))

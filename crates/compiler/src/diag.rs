@@ -27,7 +27,11 @@ impl Span {
 
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span::new(self.file, self.start.min(other.start), self.end.max(other.end))
+        Span::new(
+            self.file,
+            self.start.min(other.start),
+            self.end.max(other.end),
+        )
     }
 }
 
@@ -81,12 +85,18 @@ pub mod codes {
         (RECURSIVE_COMPONENT, "recursive component"),
         (IMPORT_NOT_FOUND, "import not found"),
         (IMPORT_CYCLE, "import cycle"),
-        (BITS_ON_NON_INTEGER, "`@bits` on a type that is not an integer or bool"),
+        (
+            BITS_ON_NON_INTEGER,
+            "`@bits` on a type that is not an integer or bool",
+        ),
         (BITS_ZERO, "`@bits(0)`"),
         (BITS_ABOVE_WIDTH, "`@bits` wider than the dtype"),
         (BITS_ABOVE_32, "`@bits` above 32"),
         (PACKED_WITHOUT_BITS, "`@packed` without `@bits`"),
-        (AGGREGATE_LEAF, "`@bitpack(aggregate)` with a leaf that cannot be packed"),
+        (
+            AGGREGATE_LEAF,
+            "`@bitpack(aggregate)` with a leaf that cannot be packed",
+        ),
         (NAMED_DIM_CONFLICT, "named dim with conflicting sizes"),
         (BAD_DIMENSION, "zero or negative dimension"),
         (DEFAULT_TYPE, "default of the wrong type"),
@@ -99,7 +109,10 @@ pub mod codes {
         (ATTRIBUTE_ARGUMENTS, "wrong attribute arguments"),
         (DUPLICATE_ATTRIBUTE, "attribute given twice"),
         (MAP_KEY, "map key that is not `str`"),
-        (PACKED_NOT_FIXED, "`@packed` on a leaf without a fixed shape"),
+        (
+            PACKED_NOT_FIXED,
+            "`@packed` on a leaf without a fixed shape",
+        ),
         (SAMPLE_AS_FIELD, "sample used as a field type"),
         (BAD_TYPE_USE, "type used where it cannot be"),
         (UNUSED_IMPORT, "unused import (warning)"),
@@ -176,7 +189,10 @@ impl Sources {
     }
 
     pub fn text(&self, id: FileId) -> &str {
-        self.files.get(id).map(|f| f.source().as_str()).unwrap_or("")
+        self.files
+            .get(id)
+            .map(|f| f.source().as_str())
+            .unwrap_or("")
     }
 
     pub fn name(&self, id: FileId) -> &str {
@@ -221,10 +237,13 @@ impl Sources {
 
     /// The full rustc-style rendering (source line, carets, labels, help).
     pub fn render(&self, d: &Diagnostic, color: bool) -> String {
-        let mut labels = vec![Label::primary(d.primary.file, d.primary.start..d.primary.end)
-            .with_message(d.label.clone())];
+        let mut labels = vec![
+            Label::primary(d.primary.file, d.primary.start..d.primary.end)
+                .with_message(d.label.clone()),
+        ];
         for (span, msg) in &d.secondary {
-            labels.push(Label::secondary(span.file, span.start..span.end).with_message(msg.clone()));
+            labels
+                .push(Label::secondary(span.file, span.start..span.end).with_message(msg.clone()));
         }
         let base = match d.severity {
             Severity::Error => CsDiagnostic::error(),
@@ -254,19 +273,31 @@ impl Sources {
     }
 }
 
-/// Levenshtein distance, for "did you mean" suggestions.
+/// Edit distance counting a swap of neighbours as one edit (optimal string alignment),
+/// for "did you mean" suggestions: `Poes` is one edit from `Pose`.
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j - 1] + cost)
+                .min(d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// The closest candidate within a distance that still looks like a typo.

@@ -42,19 +42,34 @@ impl Printer<'_> {
             self.out.push_str(&c.text);
             self.out.push('\n');
             self.next += 1;
+            // Keep one blank line after a comment block that had one (file headers).
+            let upto = self
+                .comments
+                .get(self.next)
+                .map_or(pos, |n| n.span.start.min(pos))
+                .min(self.text.len());
+            let gap = self.text.get(c.span.end..upto).unwrap_or("");
+            if gap.matches('\n').count() >= 2 && upto < self.text.len() {
+                self.out.push('\n');
+            }
         }
     }
 
-    /// After a node ending at `end`, appends a comment that sits on the same source line.
-    fn trailing(&mut self, end: usize) {
+    /// After a node ending at `end`, appends a comment that sits on the same source line
+    /// (and before `limit`, where the next node starts).
+    fn trailing_before(&mut self, end: usize, limit: usize) {
         if let Some(c) = self.comments.get(self.next) {
             let between = self.text.get(end..c.span.start).unwrap_or("\n");
-            if c.span.start >= end && !between.contains('\n') {
+            if c.span.start >= end && c.span.start < limit && !between.contains('\n') {
                 self.out.push(' ');
                 self.out.push_str(&c.text);
                 self.next += 1;
             }
         }
+    }
+
+    fn trailing(&mut self, end: usize) {
+        self.trailing_before(end, usize::MAX);
     }
 
     fn line_end(&mut self, end: usize) {
@@ -89,7 +104,8 @@ impl Printer<'_> {
             }
             for imp in &file.imports {
                 self.leading(imp.span.start, "");
-                self.out.push_str(&format!("import {};", quote(&imp.path.value)));
+                self.out
+                    .push_str(&format!("import {};", quote(&imp.path.value)));
                 self.line_end(imp.span.end);
             }
             first_section = false;
@@ -125,7 +141,7 @@ impl Printer<'_> {
 
     fn attrs_block(&mut self, attrs: &[Attr]) {
         for a in attrs {
-            self.out.push_str(&attr(a));
+            self.out.push_str(&attr(a, self.text));
             self.out.push('\n');
         }
     }
@@ -199,13 +215,18 @@ impl Printer<'_> {
             return;
         }
         self.out.push_str(&format!("{kw} {} {{", r.name.value));
-        self.line_end(open);
+        let first = r
+            .fields
+            .first()
+            .map_or(r.span.end, |f| f.docs_start(self.text));
+        self.trailing_before(open, first);
+        self.out.push('\n');
         for f in &r.fields {
             let start = f.docs_start(self.text);
             self.leading(start, INDENT);
             self.docs(&f.docs, INDENT);
             self.out.push_str(INDENT);
-            self.out.push_str(&field(f));
+            self.out.push_str(&field(f, self.text));
             self.out.push(',');
             self.line_end(self.after_comma(f.span.end));
         }
@@ -236,18 +257,18 @@ impl FieldItem {
     }
 }
 
-fn field(f: &FieldItem) -> String {
+fn field(f: &FieldItem, text: &str) -> String {
     let mut s = format!("{}: {}", f.name.value, type_expr(&f.ty));
     if f.optional.is_some() {
         s.push('?');
     }
     for d in &f.defaults {
         s.push_str(" = ");
-        s.push_str(&lit(d));
+        s.push_str(&lit(d, text));
     }
     for a in &f.attrs {
         s.push(' ');
-        s.push_str(&attr(a));
+        s.push_str(&attr(a, text));
     }
     s
 }
@@ -275,20 +296,21 @@ fn type_expr(t: &TypeExpr) -> String {
     }
 }
 
-fn attr(a: &Attr) -> String {
+fn attr(a: &Attr, text: &str) -> String {
     if a.parens || !a.args.is_empty() {
-        let args: Vec<String> = a.args.iter().map(lit).collect();
+        let args: Vec<String> = a.args.iter().map(|l| lit(l, text)).collect();
         format!("@{}({})", a.name.value, args.join(", "))
     } else {
         format!("@{}", a.name.value)
     }
 }
 
-fn lit(l: &Lit) -> String {
+/// Numbers keep the user's spelling (`1e-3` stays `1e-3`).
+fn lit(l: &Lit, text: &str) -> String {
+    let raw = || text.get(l.span.start..l.span.end).unwrap_or("").to_string();
     match &l.kind {
         LitKind::Bool(b) => b.to_string(),
-        LitKind::Int(n) => n.to_string(),
-        LitKind::Float(x) => format!("{x:?}"),
+        LitKind::Int(_) | LitKind::Float(_) => raw(),
         LitKind::Str(s) => quote(s),
         LitKind::Ident(s) => s.clone(),
     }
@@ -322,10 +344,22 @@ mod tests {
         let src = "// head\npackage a;\nimport \"x.schema\"; // why\n// before\nsample S{ // open\n/// doc\nx:f32[2,H=3]?=1 @range(0,2),// t\n// inner\ny: u8 @bits(3) @packed\n// end\n}\nenum E{a,b}\n// tail\n";
         let once = fmt(src);
         assert_eq!(fmt(&once), once);
-        for c in ["// head", "// why", "// before", "// open", "// t", "// inner", "// end", "// tail"] {
+        for c in [
+            "// head",
+            "// why",
+            "// before",
+            "// open",
+            "// t",
+            "// inner",
+            "// end",
+            "// tail",
+        ] {
             assert!(once.contains(c), "lost {c}:\n{once}");
         }
-        assert!(once.contains("    x: f32[2, H = 3]? = 1 @range(0, 2), // t\n"), "{once}");
+        assert!(
+            once.contains("    x: f32[2, H = 3]? = 1 @range(0, 2), // t\n"),
+            "{once}"
+        );
         assert!(once.contains("enum E { a, b }\n"), "{once}");
     }
 }

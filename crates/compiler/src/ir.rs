@@ -124,17 +124,31 @@ pub struct Field {
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Ty {
     /// A numeric or bool scalar.
-    Scalar { dtype: Dtype },
+    Scalar {
+        dtype: Dtype,
+    },
     Str,
     Bytes,
     /// An n-d array of a numeric or bool dtype.
-    Array { dtype: Dtype, shape: Vec<Dim> },
-    Enum { name: String },
+    Array {
+        dtype: Dtype,
+        shape: Vec<Dim>,
+    },
+    Enum {
+        name: String,
+    },
     /// A nested component; `shape` is empty for one, `[8]` for `Pose[8]`.
-    Record { name: String, shape: Vec<Dim> },
-    List { item: Box<Ty> },
+    Record {
+        name: String,
+        shape: Vec<Dim>,
+    },
+    List {
+        item: Box<Ty>,
+    },
     /// Keys are always `str`.
-    Map { value: Box<Ty> },
+    Map {
+        value: Box<Ty>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -218,14 +232,23 @@ pub struct Leaf {
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum LeafKind {
     /// Numeric or bool, scalar or array.
-    Numeric { dtype: Dtype },
+    Numeric {
+        dtype: Dtype,
+    },
     Str,
     Bytes,
     /// Stored as the variant index in `repr` in SoA and CUDA; as the name on the wire.
-    Enum { name: String, repr: Dtype },
+    Enum {
+        name: String,
+        repr: Dtype,
+    },
     /// Lists and maps are not flattened; SoA keeps them as encoded msgpack per row.
-    List { item: Ty },
-    Map { value: Ty },
+    List {
+        item: Ty,
+    },
+    Map {
+        value: Ty,
+    },
 }
 
 impl LeafKind {
@@ -341,7 +364,10 @@ mod tests {
         assert_eq!((a.words, a.words_len, a.tail_bytes), (33, 33, 0));
         // 40 bits: rem 8 -> 1 tail byte, 1 whole word.
         let a = Aggregate::for_total_bits(40);
-        assert_eq!((a.words, a.words_len, a.tail_bytes, a.compact_bytes), (2, 1, 1, 5));
+        assert_eq!(
+            (a.words, a.words_len, a.tail_bytes, a.compact_bytes),
+            (2, 1, 1, 5)
+        );
         // 48 bits: rem 16 -> 2 tail bytes.
         let a = Aggregate::for_total_bits(48);
         assert_eq!((a.words_len, a.tail_bytes, a.compact_bytes), (1, 2, 6));

@@ -58,7 +58,9 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
             dims.extend(f.dims.iter().cloned());
             match &f.field.ty {
                 Ty::Record { name, shape } => {
-                    let Some(child) = built.get(name) else { continue };
+                    let Some(child) = built.get(name) else {
+                        continue;
+                    };
                     dims.extend(child.dims.iter().cloned());
                     for c in &child.leaves {
                         match nest(&f.field, shape, c) {
@@ -75,6 +77,18 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
         }
         diags.extend(named_dim_conflicts(&dims));
         let named_dims = named_dim_table(&dims);
+        // A size pinned anywhere (`H = 224`) holds for every use of the name in the record.
+        for lb in &mut leaves {
+            if pin_dims(&mut lb.leaf.shape, &named_dims) {
+                finish_leaf(&mut lb.leaf);
+            }
+        }
+        let mut fields: Vec<ir::Field> = r.fields.iter().map(|f| f.field.clone()).collect();
+        for f in &mut fields {
+            if let Ty::Array { shape, .. } | Ty::Record { shape, .. } = &mut f.ty {
+                pin_dims(shape, &named_dims);
+            }
+        }
 
         let aggregate = decide_aggregate(r, &leaves, &mut diags);
         if let Some(agg) = &aggregate {
@@ -105,7 +119,7 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
             kind: r.kind,
             docs: r.docs.clone(),
             imported: r.imported,
-            fields: r.fields.iter().map(|f| f.field.clone()).collect(),
+            fields,
             leaves: leaves_ir,
             named_dims,
             bitpack: Bitpack {
@@ -230,7 +244,9 @@ fn soa_column(leaf: &Leaf) -> SoaColumn {
 }
 
 fn elements(shape: &[Dim]) -> Option<u64> {
-    shape.iter().try_fold(1u64, |acc, d| acc.checked_mul(d.fixed()?))
+    shape
+        .iter()
+        .try_fold(1u64, |acc, d| acc.checked_mul(d.fixed()?))
 }
 
 /// A component's leaf as seen from the field that holds the component.
@@ -244,8 +260,7 @@ fn nest(field: &ir::Field, shape: &[Dim], child: &LeafBuild) -> Option<LeafBuild
     leaf.optional |= field.optional;
     leaf.bit_offset = None;
     // A shape whose fixed dims overflow is reported by the caller.
-    if shape.iter().all(|d| d.fixed().is_some()) && leaf.shape.iter().all(|d| d.fixed().is_some())
-    {
+    if shape.iter().all(|d| d.fixed().is_some()) && leaf.shape.iter().all(|d| d.fixed().is_some()) {
         elements(&leaf.shape)?;
     }
     finish_leaf(&mut leaf);
@@ -295,6 +310,20 @@ fn named_dim_table(dims: &[(String, Option<u64>, Span)]) -> Vec<NamedDim> {
         }
     }
     out
+}
+
+/// Replaces named dims that have a pinned size by that size; true if any changed.
+fn pin_dims(shape: &mut [Dim], table: &[NamedDim]) -> bool {
+    let mut changed = false;
+    for d in shape.iter_mut() {
+        if let Dim::Named(name) = d {
+            if let Some(size) = table.iter().find(|n| &n.name == name).and_then(|n| n.size) {
+                *d = Dim::Fixed(size);
+                changed = true;
+            }
+        }
+    }
+    changed
 }
 
 /// Why a leaf cannot be part of an aggregate bitstream, if it cannot.

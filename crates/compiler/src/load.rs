@@ -63,7 +63,7 @@ fn add_file(loaded: &mut Loaded, name: String, path: PathBuf, text: String) -> F
     match parsed {
         Ok(file) => loaded.files.push(Some(file)),
         Err(d) => {
-            loaded.diagnostics.push(d);
+            loaded.diagnostics.push(*d);
             loaded.files.push(None);
         }
     }
@@ -122,7 +122,10 @@ fn visit_imports(loaded: &mut Loaded, id: FileId, stack: &mut Vec<FileId>) {
                     format!("cannot import `{}`: {}", import.path.value, io_reason(&e)),
                     import.path.span,
                 )
-                .label(format!("looked for {}", target.display()));
+                .label(format!(
+                    "looked for {}",
+                    shown_dir.join(&import.path.value).display()
+                ));
                 if let Some(near) = nearby_schema(&dir, &import.path.value) {
                     d = d.help(format!("a file named `{near}` exists next to it"));
                 } else {

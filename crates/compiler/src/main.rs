@@ -119,10 +119,14 @@ fn main() -> ExitCode {
             python,
             cuda,
         } => {
-            let mut targets: Vec<Target> = [(rust, Target::Rust), (python, Target::Python), (cuda, Target::Cuda)]
-                .into_iter()
-                .filter_map(|(on, t)| on.then_some(t))
-                .collect();
+            let mut targets: Vec<Target> = [
+                (rust, Target::Rust),
+                (python, Target::Python),
+                (cuda, Target::Cuda),
+            ]
+            .into_iter()
+            .filter_map(|(on, t)| on.then_some(t))
+            .collect();
             if targets.is_empty() {
                 targets = Target::ALL.to_vec();
             }
@@ -212,7 +216,7 @@ fn run_fmt(schemas: &[PathBuf], check: bool, color: bool) -> i32 {
         let file = match schemac::parse::parse(id, &text) {
             Ok(f) => f,
             Err(d) => {
-                eprint!("{}", compile::render_all(&sources, &[d], color));
+                eprint!("{}", compile::render_all(&sources, &[*d], color));
                 worst = worst.max(1);
                 continue;
             }

@@ -12,10 +12,13 @@ use pest::Parser as _;
 struct SchemaParser;
 
 /// Parses one file. Comments are collected too, for `schemac fmt`.
-pub fn parse(file: FileId, text: &str) -> Result<File, Diagnostic> {
+pub fn parse(file: FileId, text: &str) -> Result<File, Box<Diagnostic>> {
     pest::set_error_detail(true);
-    let mut pairs = SchemaParser::parse(Rule::schema, text).map_err(|e| syntax_error(file, text, e))?;
-    let root = pairs.next().expect("the schema rule always yields one pair");
+    let mut pairs = SchemaParser::parse(Rule::schema, text)
+        .map_err(|e| Box::new(syntax_error(file, text, e)))?;
+    let root = pairs
+        .next()
+        .expect("the schema rule always yields one pair");
     let lower = Lower { file };
     let mut out = File {
         package: None,
@@ -52,9 +55,12 @@ struct Lower {
 }
 
 impl Lower {
+    /// The pair's span without trailing whitespace (pest keeps the implicit whitespace an
+    /// optional trailing part tried to consume, which would put carets on the next line).
     fn span(&self, pair: &Pair<Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        let end = s.start() + pair.as_str().trim_end().len();
+        Span::new(self.file, s.start(), end)
     }
 
     fn spanned<T>(&self, pair: &Pair<Rule>, value: T) -> Spanned<T> {
@@ -325,12 +331,23 @@ fn scan_comments(file: FileId, text: &str) -> Vec<Comment> {
 
 /// Turns a pest error into E0001 with the expected tokens, most specific first.
 fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diagnostic {
-    let pos = match err.location {
+    let mut expected: Vec<String> = Vec::new();
+    let mut pos = match err.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
-    let mut expected: Vec<String> = Vec::new();
-    if let Some(attempts) = err.parse_attempts() {
+    // The deepest point any rule reached is where the user's mistake is; pest's own
+    // location is where the outermost alternative gave up.
+    let attempts = err.parse_attempts();
+    let moved = attempts.as_ref().is_some_and(|a| a.max_position > pos);
+    if let (true, Some(a)) = (moved, &attempts) {
+        pos = a.max_position;
+    }
+    // Skip whitespace so the caret sits on the offending token.
+    while pos < text.len() && text.as_bytes()[pos].is_ascii_whitespace() {
+        pos += 1;
+    }
+    if let Some(attempts) = &attempts {
         // `ParsingToken` is not exported by pest; its Display gives the literal for
         // sensitive tokens, `a..z` for ranges and BUILTIN_RULE for built-ins.
         for token in attempts.expected_tokens() {
@@ -342,7 +359,10 @@ fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diag
             }
         }
     }
-    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &err.variant {
+    // pest's rule positives describe its own (shallower) location; use them only there.
+    if let (false, pest::error::ErrorVariant::ParsingError { positives, .. }) =
+        (moved, &err.variant)
+    {
         for rule in positives {
             if let Some(name) = rule_name(*rule) {
                 expected.push(name.to_string());
@@ -357,14 +377,17 @@ fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diag
     let message = match expected.as_slice() {
         [] => format!("unexpected {}", found.0),
         [one] => format!("expected {one}, found {}", found.0),
-        many => format!(
-            "expected one of {}, found {}",
-            many.join(", "),
-            found.0
-        ),
+        many => format!("expected one of {}, found {}", many.join(", "), found.0),
     };
     let mut d = Diagnostic::error(codes::SYNTAX, message, span).label("unexpected here");
-    if expected.iter().any(|e| e == "`,`") && found.0.starts_with("identifier") {
+    let word = &text[pos..end];
+    let keywords = ["sample", "component", "enum", "import", "package"];
+    let keyword_expected = keywords
+        .iter()
+        .any(|k| expected.contains(&format!("`{k}`")));
+    if let (true, Some(k)) = (keyword_expected, crate::diag::suggest(word, keywords)) {
+        d = d.help(format!("did you mean `{k}`?"));
+    } else if expected.iter().any(|e| e == "`,`") && found.0.starts_with("identifier") {
         d = d.help("fields and enum variants are separated by commas");
     }
     d
@@ -386,7 +409,6 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::kw_enum => "`enum`",
         Rule::kw_import => "`import`",
         Rule::kw_package => "`package`",
-        Rule::doc => "doc comment",
         Rule::optional_mark => "`?`",
         Rule::default_value => "`=`",
         Rule::dims => "`[`",
@@ -430,7 +452,9 @@ mod tests {
         assert_eq!(f.package.unwrap().value, "a.b");
         assert_eq!(f.imports[0].path.value, "c.schema");
         assert_eq!(f.comments.len(), 1);
-        let Item::Record(r) = &f.items[0] else { panic!() };
+        let Item::Record(r) = &f.items[0] else {
+            panic!()
+        };
         assert_eq!(r.docs, vec!["doc"]);
         assert_eq!(r.fields[0].docs, vec!["field doc"]);
         assert_eq!(r.fields[0].dims_len(), 3);

@@ -53,7 +53,12 @@ pub fn layout_table(schema: &ir::Schema) -> String {
             ]);
         }
         let widths: Vec<usize> = (0..6)
-            .map(|c| rows.iter().map(|row| row[c].chars().count()).max().unwrap_or(0))
+            .map(|c| {
+                rows.iter()
+                    .map(|row| row[c].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         for row in &rows {
             let mut line = String::from("  ");

@@ -590,10 +590,29 @@ impl<'a> Checker<'a> {
                                 );
                                 None
                             }
-                            Decl::Record(..) => Some(Ty::Record {
-                                name: name.to_string(),
-                                shape: shape.unwrap_or_default(),
-                            }),
+                            Decl::Record(..) => {
+                                let shape = shape.unwrap_or_default();
+                                // Component arrays are flat C-order sequences; only the
+                                // outermost dim may vary, so the shape is recoverable.
+                                if shape.iter().skip(1).any(|d| d.fixed().is_none()) {
+                                    self.err(
+                                        Diagnostic::error(
+                                            codes::BAD_TYPE_USE,
+                                            format!("only the first dim of a `{name}` array may vary"),
+                                            te.span,
+                                        )
+                                        .label("inner dims of a component array must be fixed")
+                                        .help(format!(
+                                            "write e.g. `{name}[_, 3]`, or use `list<list<{name}>>`"
+                                        )),
+                                    );
+                                    return None;
+                                }
+                                Some(Ty::Record {
+                                    name: name.to_string(),
+                                    shape,
+                                })
+                            }
                         }
                     }
                     None => {

@@ -4,6 +4,10 @@
 use crate::ir;
 use std::path::PathBuf;
 
+pub mod cuda;
+pub mod python;
+pub mod rust;
+
 /// A generated file, relative to the output directory.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutputFile {

@@ -1,0 +1,1 @@
+//! CUDA target (being written).

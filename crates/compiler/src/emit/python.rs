@@ -1,0 +1,1 @@
+//! Python target (being written).

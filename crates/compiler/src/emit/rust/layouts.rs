@@ -1,0 +1,1 @@
+//! Rust layout types (being written): `<Name>Batch`, `<Name>Packed`, `<Name>PackedBatch`.

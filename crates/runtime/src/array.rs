@@ -322,7 +322,11 @@ pub fn vec_from_le_bytes<T: Element>(bytes: &[u8]) -> Result<Vec<T>> {
         // except for bool, whose bytes were just checked to be 0 or 1; the byte order
         // matches the wire's on this target. `set_len` follows full initialisation.
         unsafe {
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), out.as_mut_ptr().cast::<u8>(), bytes.len());
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                out.as_mut_ptr().cast::<u8>(),
+                bytes.len(),
+            );
             out.set_len(n);
         }
         Ok(out)
@@ -659,7 +663,10 @@ impl DimTable {
 
     /// The size `name` was given, if any.
     pub fn get(&self, name: &str) -> Option<u64> {
-        self.entries.iter().find(|(n, _)| *n == name).map(|&(_, v)| v)
+        self.entries
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, v)| v)
     }
 
     /// Records `name = size` if unset; `NamedDimMismatch` if set to something else.
@@ -794,7 +801,7 @@ mod tests {
         let words = [0u64, 0x3f80_0000_4000_0000];
         let bytes = as_le_bytes(&words).into_owned();
         // Offset by one to force misalignment.
-        let mut buf = vec![0u8; 17];
+        let mut buf = [0u8; 17];
         buf[1..].copy_from_slice(&bytes);
         let v = ArrayView::<f32>::new(vec![4], &buf[1..]).unwrap();
         assert_eq!(v.as_slice(), None);

@@ -245,9 +245,15 @@ mod tests {
             .at("history")
             .at("ImageSample");
         assert_eq!(e.path(), "ImageSample.history[3].xyz");
-        let e = Error::new(ErrorKind::TooDeep).at_index(1).at_index(2).at("m");
+        let e = Error::new(ErrorKind::TooDeep)
+            .at_index(1)
+            .at_index(2)
+            .at("m");
         assert_eq!(e.path(), "m[2][1]");
-        let e = Error::new(ErrorKind::TooDeep).at("x").at_key("cam0").at("cams");
+        let e = Error::new(ErrorKind::TooDeep)
+            .at("x")
+            .at_key("cam0")
+            .at("cams");
         assert_eq!(e.path(), "cams[\"cam0\"].x");
     }
 
@@ -259,8 +265,14 @@ mod tests {
         })
         .at("mask")
         .at("ImageSample");
-        assert_eq!(e.to_string(), "ImageSample.mask: expected dtype |u1, found <f4");
-        assert_eq!(Error::new(ErrorKind::Truncated).to_string(), "truncated input");
+        assert_eq!(
+            e.to_string(),
+            "ImageSample.mask: expected dtype |u1, found <f4"
+        );
+        assert_eq!(
+            Error::new(ErrorKind::Truncated).to_string(),
+            "truncated input"
+        );
     }
 
     #[test]

@@ -156,7 +156,11 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         let mut st = Nest::<T>::default();
-        NestVisitor { st: &mut st, depth: 0 }.visit_seq(seq)?;
+        NestVisitor {
+            st: &mut st,
+            depth: 0,
+        }
+        .visit_seq(seq)?;
         st.finish()
     }
 
@@ -486,10 +490,16 @@ mod tests {
         let a: NdArray<u16> = serde_json::from_str(ok).unwrap();
         assert_eq!(a.as_slice(), &[1, 2]);
         let e = serde_json::from_str::<NdArray<u8>>(ok).unwrap_err();
-        assert!(e.to_string().contains("expected dtype |u1, found <u2"), "{e}");
+        assert!(
+            e.to_string().contains("expected dtype |u1, found <u2"),
+            "{e}"
+        );
         let short = r#"{"data_b64": "AQAC", "shape": [2], "dtype": "uint16"}"#;
         let e = serde_json::from_str::<NdArray<u16>>(short).unwrap_err();
-        assert!(e.to_string().contains("array data is 3 bytes, expected 4"), "{e}");
+        assert!(
+            e.to_string().contains("array data is 3 bytes, expected 4"),
+            "{e}"
+        );
         let unknown = r#"{"data_b64": "", "shape": [0], "dtype": "complex64"}"#;
         assert!(serde_json::from_str::<NdArray<u16>>(unknown).is_err());
     }

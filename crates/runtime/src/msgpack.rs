@@ -822,8 +822,7 @@ impl<'a> Reader<'a> {
                 _ => self.skip()?,
             }
         }
-        let typestr =
-            typestr.ok_or_else(|| Error::custom("msgpack-numpy map without \"type\""))?;
+        let typestr = typestr.ok_or_else(|| Error::custom("msgpack-numpy map without \"type\""))?;
         let data = data.ok_or_else(|| Error::custom("msgpack-numpy map without \"data\""))?;
         let shape = match (nd, shape) {
             (false, _) => Vec::new(),
@@ -893,7 +892,9 @@ fn parse_npy(b: &[u8]) -> Result<ArrayParts<'_>> {
     let mut descr = None;
     let mut fortran = None;
     let mut shape = None;
-    let mut p = PyLit { s: header.as_bytes() };
+    let mut p = PyLit {
+        s: header.as_bytes(),
+    };
     p.expect(b'{')?;
     loop {
         if p.eat(b'}') {
@@ -1058,7 +1059,19 @@ mod tests {
 
     #[test]
     fn scalars_round_trip_and_range_check() {
-        for v in [0i64, 1, -1, 127, 128, -32, -33, 300, -300, i64::MIN, i64::MAX] {
+        for v in [
+            0i64,
+            1,
+            -1,
+            127,
+            128,
+            -32,
+            -33,
+            300,
+            -300,
+            i64::MIN,
+            i64::MAX,
+        ] {
             let b = enc(|w| w.int(v));
             assert_eq!(Reader::new(&b).i64().unwrap(), v);
         }

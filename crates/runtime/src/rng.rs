@@ -96,7 +96,7 @@ impl Rng {
 
     /// Length `below(max_len + 1)`, then each char `ALPHANUMERIC[below(62)]`.
     pub fn string(&mut self, max_len: usize) -> String {
-        let len = self.below(max_len as u64 + 1) as usize;
+        let len = self.below((max_len as u64).saturating_add(1)) as usize;
         (0..len)
             .map(|_| char::from(ALPHANUMERIC[self.below(62) as usize]))
             .collect()
@@ -104,7 +104,7 @@ impl Rng {
 
     /// Length `below(max_len + 1)`, then each byte the top 8 bits of `next_u64()`.
     pub fn bytes(&mut self, max_len: usize) -> Vec<u8> {
-        let len = self.below(max_len as u64 + 1) as usize;
+        let len = self.below((max_len as u64).saturating_add(1)) as usize;
         (0..len).map(|_| (self.next_u64() >> 56) as u8).collect()
     }
 }

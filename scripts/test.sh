@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every test suite of the project, on a fresh machine or a warm one:
+#   1. sets up the project-local toolchains (.venv with numpy/msgpack/... and the CUDA
+#      compiler wheels) through the project's own scripts;
+#   2. Rust: cargo fmt --check, clippy -D warnings, cargo test --workspace (this compiles
+#      and tests the generated Rust, Python and CUDA of every example);
+#   3. Python: pytest over the runtime and generated modules, mypy --strict, ruff.
+# Exits non-zero on the first failing stage.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+stage() { printf '\n==> %s\n' "$*"; }
+
+stage "python virtualenv (.venv)"
+bash scripts/setup-venv.sh
+export PATH="$ROOT/.venv/bin:$PATH"
+export SCHEMAC_PYTHON="$ROOT/.venv/bin/python"
+
+if [ -f scripts/setup-cuda.sh ]; then
+    stage "CUDA compiler wheels (.venv)"
+    bash scripts/setup-cuda.sh
+    if [ -f scripts/cuda-env.sh ]; then
+        # shellcheck source=/dev/null
+        source scripts/cuda-env.sh
+    fi
+fi
+
+stage "cargo fmt --check"
+cargo fmt --all -- --check
+
+stage "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+stage "cargo test --workspace"
+cargo build -q -p schemac --bin schemac
+export SCHEMAC_BIN="$ROOT/target/debug/schemac"
+cargo test --workspace
+
+stage "pytest"
+"$ROOT/.venv/bin/python" -m pytest python/tests -q
+
+stage "mypy --strict and ruff"
+"$ROOT/.venv/bin/python" -m mypy --strict python/schemac_runtime
+"$ROOT/.venv/bin/python" -m ruff check python
+
+stage "all test suites passed"

@@ -47,3 +47,13 @@ pub const fn check_version(generator: &str) {
         );
     }
 }
+
+/// Includes the Rust that `schemac::Builder` wrote into `OUT_DIR` for a schema module:
+/// `schemac_runtime::include_schema!("vision");` expands to
+/// `include!(concat!(env!("OUT_DIR"), "/vision.rs"));`.
+#[macro_export]
+macro_rules! include_schema {
+    ($module:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $module, ".rs"));
+    };
+}

@@ -28,6 +28,15 @@ py_version() {
     "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null
 }
 
+# has_modules PYTHON MOD...: true when every module is importable (found, not imported: cheap).
+has_modules() {
+    local py="$1"; shift
+    "$py" - "$@" 2>/dev/null <<'PYEOF'
+import importlib.util, sys
+sys.exit(0 if all(importlib.util.find_spec(m) for m in sys.argv[1:]) else 1)
+PYEOF
+}
+
 # version_ge X.Y A.B: true when X.Y >= A.B
 version_ge() {
     local a_major a_minor b_major b_minor
@@ -80,7 +89,7 @@ VENV_VER="$(py_version "$VENV/bin/python")"
 
 want="$( { echo "root=$ROOT"; echo "python=$VENV_VER"; cat "$REQ" python/pyproject.toml; } | hash_of)"
 have="$(cat "$VENV/$STAMP_NAME" 2>/dev/null || true)"
-if [[ "$want" == "$have" ]] && "$VENV/bin/python" -c 'import schemac_runtime' 2>/dev/null; then
+if [[ "$want" == "$have" ]] && has_modules "$VENV/bin/python" schemac_runtime numpy msgpack; then
     say ".venv is up to date (Python $VENV_VER)"
 else
     rm -f "$VENV/$STAMP_NAME"
@@ -144,7 +153,7 @@ printf '*\n' >"$ATDATA_VENV/.gitignore"
 
 want="$( { echo "root=$ROOT"; echo "python=$(py_version "$ATDATA_VENV/bin/python")"; echo "atdata --pre"; cat python/pyproject.toml; } | hash_of)"
 have="$(cat "$ATDATA_VENV/$STAMP_NAME" 2>/dev/null || true)"
-if [[ "$want" == "$have" ]] && "$ATDATA_VENV/bin/python" -c 'import atdata, schemac_runtime' 2>/dev/null; then
+if [[ "$want" == "$have" ]] && has_modules "$ATDATA_VENV/bin/python" atdata schemac_runtime; then
     say ".venv-atdata is up to date (Python $PY312_VER)"
     exit 0
 fi

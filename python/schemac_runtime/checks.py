@@ -170,7 +170,7 @@ def check_array(
 def check_int(path: str, value: object, dtype: DTypeLike) -> int:
     """Check an integer scalar fits ``dtype`` (bool: 0/1 or a bool); returns it as ``int``."""
     info = dtype_info(dtype)
-    if isinstance(value, bool) and info.kind != "bool":
+    if isinstance(value, bool | np.bool_) and info.kind != "bool":
         raise SchemaError(path, f"expected {info.name}, found bool")
     if not isinstance(value, int | np.integer | bool | np.bool_):
         raise SchemaError(path, f"expected {info.name}, found {type_name(value)}")

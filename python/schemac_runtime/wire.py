@@ -140,15 +140,15 @@ def array_typestr(arr: NDArray, dtype: DTypeLike | None = None) -> str:
     return info.typestr
 
 
-def _le_array(
-    arr: npt.ArrayLike, dtype: DTypeLike | None, path: str
-) -> tuple[NDArray, DTypeInfo]:
+def _le_array(arr: npt.ArrayLike, dtype: DTypeLike | None, path: str) -> tuple[NDArray, DTypeInfo]:
     """The array in its canonical little-endian dtype, plus that dtype.
 
     A numpy array must already have the schema dtype (byte order aside; bf16 accepts
     ``uint16``/``V2``/``bfloat16``): no silent value conversion. Other array-likes (lists)
     are converted with ``np.asarray(..., dtype)``.
     """
+    if isinstance(arr, np.generic):
+        arr = np.asarray(arr)
     if not isinstance(arr, np.ndarray):
         if dtype is None:
             raise SchemaError(path, "a dtype is needed to encode a non-numpy array")
@@ -166,9 +166,7 @@ def _le_array(
     return check_dtype(path, arr, info), info
 
 
-def array_to_bytes(
-    arr: npt.ArrayLike, dtype: DTypeLike | None = None, *, path: str = ""
-) -> bytes:
+def array_to_bytes(arr: npt.ArrayLike, dtype: DTypeLike | None = None, *, path: str = "") -> bytes:
     """Encode an array as atdata's payload (one ``tobytes()`` of the C-order LE data).
 
     ``dtype`` is the schema dtype; without it, it is inferred from the numpy dtype, which
@@ -558,4 +556,3 @@ def read_array(
         ts, p = _parse_mnp(path, v)
         return _finish(path, ts, p, dtype, shape, dims)
     raise SchemaError(path, f"expected an array (bin), found {type_name(v)}")
-

@@ -46,9 +46,10 @@ impl std::fmt::Display for EmitError {
 impl std::error::Error for EmitError {}
 
 /// Renders `schema` for `target`.
-pub fn emit(target: Target, _schema: &ir::Schema) -> Result<Vec<OutputFile>, EmitError> {
+pub fn emit(target: Target, schema: &ir::Schema) -> Result<Vec<OutputFile>, EmitError> {
     match target {
-        Target::Rust | Target::Python | Target::Cuda => Err(EmitError(format!(
+        Target::Cuda => cuda::emit(schema),
+        Target::Rust | Target::Python => Err(EmitError(format!(
             "the {} target is not available in this build yet",
             target.name()
         ))),

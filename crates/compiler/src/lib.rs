@@ -10,6 +10,7 @@
 pub mod ast;
 pub mod builder;
 pub mod check;
+pub mod codec;
 pub mod compile;
 pub mod diag;
 pub mod emit;

@@ -1,9 +1,10 @@
-//! The `schemac` command line: check, layout, fmt and gen (DESIGN §7).
+//! The `schemac` command line: check, layout, fmt, gen, encode and decode (DESIGN §7).
 //!
 //! Exit codes: 0 ok, 1 schema errors (or `fmt --check` found differences), 2 usage or I/O
 //! errors.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use schemac::codec;
 use schemac::emit::{self, Target};
 use schemac::{compile, fmt, report, Failure};
 use std::io::IsTerminal;
@@ -78,6 +79,43 @@ enum Command {
         #[arg(long)]
         cuda: bool,
     },
+    /// Encode one sample given as JSON into bytes, checking it against the schema.
+    #[command(
+        after_help = "Exit codes: 0 ok, 1 bad data or schema errors, 2 usage or I/O errors."
+    )]
+    Encode {
+        /// The schema file.
+        #[arg(long)]
+        schema: PathBuf,
+        /// The sample to encode.
+        #[arg(long)]
+        sample: String,
+        /// Output format (`packed`: the aggregate compact bytes; aggregate samples only).
+        #[arg(long, value_enum, default_value_t = codec::Format::Msgpack)]
+        to: codec::Format,
+        /// The sample as JSON (default: stdin).
+        input: Option<PathBuf>,
+    },
+    /// Decode one sample's bytes and print it as JSON (arrays as {data_b64, shape, dtype}).
+    #[command(
+        after_help = "Exit codes: 0 ok, 1 bad data or schema errors, 2 usage or I/O errors."
+    )]
+    Decode {
+        /// The schema file.
+        #[arg(long)]
+        schema: PathBuf,
+        /// The sample to decode.
+        #[arg(long)]
+        sample: String,
+        /// Input format (`msgpack` also reads msgpack-numpy and .npy arrays).
+        #[arg(long, value_enum, default_value_t = codec::Format::Msgpack)]
+        from: codec::Format,
+        /// Indent the JSON output.
+        #[arg(long)]
+        pretty: bool,
+        /// The encoded sample (default: stdin).
+        input: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -132,6 +170,23 @@ fn main() -> ExitCode {
             }
             each(&schemas, color, |_, c| gen(&c.schema, &targets, &out))
         }
+        Command::Encode {
+            schema,
+            sample,
+            to,
+            input,
+        } => with_codec(&schema, &sample, color, |codec| {
+            encode(codec, to, input.as_deref())
+        }),
+        Command::Decode {
+            schema,
+            sample,
+            from,
+            pretty,
+            input,
+        } => with_codec(&schema, &sample, color, |codec| {
+            decode(codec, from, pretty, input.as_deref())
+        }),
     };
     ExitCode::from(code as u8)
 }
@@ -198,6 +253,115 @@ fn gen(schema: &schemac::ir::Schema, targets: &[Target], out: &Path) -> i32 {
         }
     }
     0
+}
+
+/// Compiles `schema`, finds `sample`, and runs `action` with its codec.
+fn with_codec(
+    schema: &Path,
+    sample: &str,
+    color: bool,
+    mut action: impl FnMut(&codec::Codec<'_>) -> i32,
+) -> i32 {
+    each(
+        &[schema.to_path_buf()],
+        color,
+        |_, c| match codec::Codec::new(&c.schema, sample) {
+            Ok(codec) => action(&codec),
+            Err(e) => {
+                eprintln!("error: {}: {e}", schema.display());
+                2
+            }
+        },
+    )
+}
+
+/// Reads INPUT, or stdin when it is absent or `-`.
+fn read_input(input: Option<&Path>) -> Result<Vec<u8>, i32> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let r = match input {
+        Some(p) if p != Path::new("-") => std::fs::read(p).map(|b| buf = b),
+        _ => std::io::stdin().lock().read_to_end(&mut buf).map(drop),
+    };
+    r.map(|()| buf).map_err(|e| {
+        let what = input.map_or("stdin".into(), |p| p.display().to_string());
+        eprintln!("error: cannot read {what}: {e}");
+        2
+    })
+}
+
+fn write_stdout(bytes: &[u8]) -> i32 {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: cannot write to stdout: {e}");
+            2
+        }
+    }
+}
+
+fn encode(codec: &codec::Codec<'_>, to: codec::Format, input: Option<&Path>) -> i32 {
+    if to == codec::Format::Packed && codec.aggregate().is_none() {
+        eprintln!(
+            "error: --to packed: sample `{}` has no aggregate packed form (that needs \
+             @bits and a fixed shape on every leaf, and bitpack mode auto or aggregate)",
+            codec.record().name
+        );
+        return 2;
+    }
+    let text = match read_input(input) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let bytes = codec
+        .from_json_slice(&text)
+        .and_then(|v| codec.encode(&v, to));
+    match bytes {
+        Ok(mut bytes) => {
+            if to == codec::Format::Json {
+                bytes.push(b'\n');
+            }
+            write_stdout(&bytes)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+fn decode(
+    codec: &codec::Codec<'_>,
+    from: codec::Format,
+    pretty: bool,
+    input: Option<&Path>,
+) -> i32 {
+    if from == codec::Format::Packed && codec.aggregate().is_none() {
+        eprintln!(
+            "error: --from packed: sample `{}` has no aggregate packed form",
+            codec.record().name
+        );
+        return 2;
+    }
+    let bytes = match read_input(input) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let json = codec
+        .decode(&bytes, from)
+        .and_then(|v| codec.to_json_string(&v, pretty));
+    match json {
+        Ok(mut text) => {
+            text.push('\n');
+            write_stdout(text.as_bytes())
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
 }
 
 fn run_fmt(schemas: &[PathBuf], check: bool, color: bool) -> i32 {

@@ -16,6 +16,7 @@ pub mod error;
 pub mod json;
 pub mod msgpack;
 pub mod rng;
+pub mod shard;
 
 pub use array::{ArrayView, NdArray};
 pub use dtype::Dtype;

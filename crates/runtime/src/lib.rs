@@ -10,6 +10,7 @@
 //! - [`error`]: typed decode and validation errors carrying the field path.
 
 pub mod array;
+pub mod batch;
 pub mod bits;
 pub mod dtype;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod json;
 pub mod msgpack;
 pub mod rng;
 pub mod shard;
+pub mod tensors;
 
 pub use array::{ArrayView, NdArray};
 pub use dtype::Dtype;

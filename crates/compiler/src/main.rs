@@ -1,7 +1,7 @@
 //! The `schemac` command line: check, layout, fmt, gen, encode and decode (DESIGN §7).
 //!
-//! Exit codes: 0 ok, 1 schema errors (or `fmt --check` found differences), 2 usage or I/O
-//! errors.
+//! Exit codes: 0 ok, 1 schema errors (or `fmt --check` found differences, or bad data for
+//! `encode`/`decode`), 2 usage or I/O errors.
 
 use clap::{Parser, Subcommand, ValueEnum};
 use schemac::codec;
@@ -16,7 +16,7 @@ use std::process::ExitCode;
     name = "schemac",
     version,
     about = "Schema compiler for machine-learning samples: Rust, Python and CUDA over one wire format",
-    after_help = "Exit codes: 0 ok, 1 schema errors, 2 usage or I/O errors."
+    after_help = "Exit codes: 0 ok, 1 schema errors or bad data (encode/decode), 2 usage or I/O errors."
 )]
 struct Cli {
     /// When to color diagnostics.

@@ -27,6 +27,8 @@ fn help_texts() {
         ("help-layout", vec!["layout", "--help"]),
         ("help-fmt", vec!["fmt", "--help"]),
         ("help-gen", vec!["gen", "--help"]),
+        ("help-encode", vec!["encode", "--help"]),
+        ("help-decode", vec!["decode", "--help"]),
     ] {
         let (code, stdout, _) = schemac(&args);
         assert_eq!(code, 0);

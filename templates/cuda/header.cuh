@@ -398,6 +398,32 @@ struct {{ v.name }} {
     SCHEMAC_HD bool {{ c.name }}_is_valid(int64_t row) const { return detail::bitmap_get({{ c.name }}_validity, row); }
 {%- endif %}
 {%- endfor %}
+{%- if let Some(p) = r.packed %}
+
+    /// Word `w` of row `row` of the packed batch, built from the values that overlap it (what
+    /// the pack kernel stores, one thread per word). Clears `ok` if one of them does not fit.
+    SCHEMAC_HD uint32_t packed_word(int64_t row, uint32_t w, bool& ok) const {
+        const uint64_t lo = static_cast<uint64_t>(w) * 32u;
+        uint64_t window = 0;
+{%- for l in p.leaves %}
+        window |= detail::pack_window<{{ l.offset }}u, {{ l.bits }}u, {{ l.count }}u, {{ l.is_bool }}>({{ l.name }} + row * {{ l.count }}, lo, ok);
+{%- endfor %}
+        return static_cast<uint32_t>(window >> 32);
+    }
+
+    /// Decodes into row `row` the values whose first bit lies in word `w` of `row_words` (the
+    /// {{ p.words }} packed words of that row): what the unpack kernel does, one thread per word.
+    SCHEMAC_HD void unpack_word(const uint32_t* row_words, int64_t row, uint32_t w) const {
+        const uint64_t lo = static_cast<uint64_t>(w) * 32u;
+        uint64_t window = row_words[w];
+        if (w + 1u < {{ p.name }}::WORDS) {
+            window |= static_cast<uint64_t>(row_words[w + 1]) << 32;
+        }
+{%- for l in p.leaves %}
+        detail::unpack_window<{{ l.offset }}u, {{ l.bits }}u, {{ l.count }}u, {{ l.is_bool }}>(window, lo, {{ l.name }} + row * {{ l.count }});
+{%- endfor %}
+    }
+{%- endif %}
 };
 static_assert(std::is_standard_layout<{{ v.name }}>::value, "{{ v.name }} is passed to kernels and over FFI");
 {%- endif %}

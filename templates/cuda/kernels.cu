@@ -43,14 +43,9 @@ __global__ void {{ r.snake }}_pack_kernel({{ v.name }} v, uint32_t* __restrict__
     const int64_t total = n * W;
     for (int64_t t = first_index(); t < total; t += grid_stride()) {
         const int64_t row = t / W;
-        const uint64_t lo = static_cast<uint64_t>(t - row * W) * 32u;
+        const uint32_t w = static_cast<uint32_t>(t - row * W);
         bool ok = true;
-        uint64_t window = 0;
-{%- for l in p.leaves %}
-        window |= detail::pack_window<{{ l.offset }}u, {{ l.bits }}u, {{ l.count }}u, {{ l.is_bool }}>(
-            v.{{ l.name }} + row * {{ l.count }}, lo, ok);
-{%- endfor %}
-        words[t] = static_cast<uint32_t>(window >> 32);
+        words[t] = v.packed_word(row, w, ok);
         if (CHECK && !ok) {
             atomicMin(first_bad_row, static_cast<unsigned long long>(row));
         }
@@ -64,15 +59,7 @@ __global__ void {{ r.snake }}_unpack_kernel(const uint32_t* __restrict__ words, 
     for (int64_t t = first_index(); t < total; t += grid_stride()) {
         const int64_t row = t / W;
         const uint32_t w = static_cast<uint32_t>(t - row * W);
-        const uint64_t lo = static_cast<uint64_t>(w) * 32u;
-        uint64_t window = words[t];
-        if (w + 1u < W) {
-            window |= static_cast<uint64_t>(words[t + 1]) << 32;
-        }
-{%- for l in p.leaves %}
-        detail::unpack_window<{{ l.offset }}u, {{ l.bits }}u, {{ l.count }}u, {{ l.is_bool }}>(
-            window, lo, v.{{ l.name }} + row * {{ l.count }});
-{%- endfor %}
+        v.unpack_word(words + row * W, row, w);
     }
 }
 {%- for l in p.leaves %}

@@ -104,7 +104,9 @@ struct Model {
 
 impl Model {
     fn has_aggregate_sample(&self) -> bool {
-        self.records.iter().any(|r| r.is_sample && r.packed.is_some())
+        self.records
+            .iter()
+            .any(|r| r.is_sample && r.packed.is_some())
     }
 }
 
@@ -369,6 +371,11 @@ impl Model {
             if let Some(v) = &r.view {
                 top.push((v.name.clone(), what.clone()));
                 let mut names = vec![("n".to_string(), "the row count".to_string())];
+                if r.packed.is_some() {
+                    for n in ["packed_word", "unpack_word"] {
+                        names.push((n.to_string(), "a built-in member".to_string()));
+                    }
+                }
                 for c in &v.columns {
                     let leaf = format!("leaf `{}`", c.path);
                     let mut add = |n: String| names.push((n, leaf.clone()));
@@ -475,8 +482,7 @@ fn missing(r: &ir::Record, l: &ir::Leaf, what: &str) -> EmitError {
 impl PodModel {
     fn build(r: &ir::Record) -> Option<PodModel> {
         let eligible = r.is_fixed()
-            && r
-                .leaves
+            && r.leaves
                 .iter()
                 .all(|l| matches!(l.kind, LeafKind::Numeric { .. } | LeafKind::Enum { .. }));
         if !eligible {
@@ -485,18 +491,19 @@ impl PodModel {
         let mut members = Vec::new();
         let mut offset = 0u64;
         let mut align = 1u64;
-        let mut push = |decl: String, name: String, size: u64, al: u64, comment: String, docs: Vec<String>| {
-            offset = offset.div_ceil(al) * al;
-            align = align.max(al);
-            members.push(PodMember {
-                decl,
-                name,
-                offset,
-                comment,
-                docs,
-            });
-            offset += size;
-        };
+        let mut push =
+            |decl: String, name: String, size: u64, al: u64, comment: String, docs: Vec<String>| {
+                offset = offset.div_ceil(al) * al;
+                align = align.max(al);
+                members.push(PodMember {
+                    decl,
+                    name,
+                    offset,
+                    comment,
+                    docs,
+                });
+                offset += size;
+            };
         for l in &r.leaves {
             let name = leaf_ident(l);
             let elements = l.elements.expect("is_fixed");
@@ -752,20 +759,114 @@ fn leaf_upper(l: &ir::Leaf) -> String {
 /// itself uses get a trailing underscore.
 fn ident(name: &str) -> String {
     const KEYWORDS: &[&str] = &[
-        "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break",
-        "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept",
-        "const", "consteval", "constexpr", "constinit", "const_cast", "continue", "co_await",
-        "co_return", "co_yield", "decltype", "default", "delete", "do", "double", "dynamic_cast",
-        "else", "enum", "explicit", "export", "extern", "false", "float", "for", "friend", "goto",
-        "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
-        "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register",
-        "reinterpret_cast", "requires", "return", "short", "signed", "sizeof", "static",
-        "static_assert", "static_cast", "struct", "switch", "template", "this", "thread_local",
-        "throw", "true", "try", "typedef", "typeid", "typename", "union", "unsigned", "using",
-        "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq",
+        "alignas",
+        "alignof",
+        "and",
+        "and_eq",
+        "asm",
+        "auto",
+        "bitand",
+        "bitor",
+        "bool",
+        "break",
+        "case",
+        "catch",
+        "char",
+        "char8_t",
+        "char16_t",
+        "char32_t",
+        "class",
+        "compl",
+        "concept",
+        "const",
+        "consteval",
+        "constexpr",
+        "constinit",
+        "const_cast",
+        "continue",
+        "co_await",
+        "co_return",
+        "co_yield",
+        "decltype",
+        "default",
+        "delete",
+        "do",
+        "double",
+        "dynamic_cast",
+        "else",
+        "enum",
+        "explicit",
+        "export",
+        "extern",
+        "false",
+        "float",
+        "for",
+        "friend",
+        "goto",
+        "if",
+        "inline",
+        "int",
+        "long",
+        "mutable",
+        "namespace",
+        "new",
+        "noexcept",
+        "not",
+        "not_eq",
+        "nullptr",
+        "operator",
+        "or",
+        "or_eq",
+        "private",
+        "protected",
+        "public",
+        "register",
+        "reinterpret_cast",
+        "requires",
+        "return",
+        "short",
+        "signed",
+        "sizeof",
+        "static",
+        "static_assert",
+        "static_cast",
+        "struct",
+        "switch",
+        "template",
+        "this",
+        "thread_local",
+        "throw",
+        "true",
+        "try",
+        "typedef",
+        "typeid",
+        "typename",
+        "union",
+        "unsigned",
+        "using",
+        "virtual",
+        "void",
+        "volatile",
+        "wchar_t",
+        "while",
+        "xor",
+        "xor_eq",
         // Names the header itself uses, and common macros.
-        "std", "detail", "assert", "errno", "NULL", "EOF", "int8_t", "int16_t", "int32_t",
-        "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "size_t",
+        "std",
+        "detail",
+        "assert",
+        "errno",
+        "NULL",
+        "EOF",
+        "int8_t",
+        "int16_t",
+        "int32_t",
+        "int64_t",
+        "uint8_t",
+        "uint16_t",
+        "uint32_t",
+        "uint64_t",
+        "size_t",
     ];
     if KEYWORDS.contains(&name) {
         format!("{name}_")

@@ -49,7 +49,8 @@ impl std::error::Error for EmitError {}
 pub fn emit(target: Target, schema: &ir::Schema) -> Result<Vec<OutputFile>, EmitError> {
     match target {
         Target::Cuda => cuda::emit(schema),
-        Target::Rust | Target::Python => Err(EmitError(format!(
+        Target::Python => python::emit(schema),
+        Target::Rust => Err(EmitError(format!(
             "the {} target is not available in this build yet",
             target.name()
         ))),

@@ -1,0 +1,12 @@
+# {{ m.header }}
+{{ m.module_doc() }}
+
+from __future__ import annotations
+
+{{ imports.block() }}
+
+SCHEMAC_VERSION = "{{ m.version }}"
+"""The schemac version that generated this module (checked against schemac-runtime)."""
+
+_g.check_version(SCHEMAC_VERSION)
+{{ body }}

@@ -32,7 +32,7 @@ const BLOCK: u64 = 512;
 const SHARD_DIGITS: usize = 6;
 
 /// Digits of generated keys (a zero-padded counter, so keys sort as they were written).
-const KEY_DIGITS: usize = 10;
+const KEY_DIGITS: usize = 9;
 
 /// What went wrong writing or reading shards.
 #[derive(Debug, thiserror::Error)]
@@ -98,18 +98,21 @@ fn member_bytes(name_len: usize, data_len: usize) -> u64 {
     n
 }
 
-/// Checks a caller-given key: non-empty, no `.` (WebDataset splits the key from the
-/// extension at the first dot of the file name), no NUL, not an absolute path, no `..`
-/// or empty path segment.
+/// Checks a caller-given key (the Python runtime's rule, plus no empty or `..` segments,
+/// which tar paths cannot keep): non-empty, no `.` in the last path segment (WebDataset
+/// splits the key from the extension at the first dot of the file name), no NUL, not
+/// absolute.
 fn check_key(key: &str) -> Result<(), ShardError> {
+    let last = key.rsplit('/').next().unwrap_or(key);
     let reason = if key.is_empty() {
         "keys must not be empty"
-    } else if key.contains('.') {
-        "keys must not contain '.' (WebDataset splits the key from the extension at the first dot)"
+    } else if last.contains('.') {
+        "the last segment of a key must not contain '.' (WebDataset splits the key from the \
+         extension at the first dot)"
     } else if key.contains('\0') {
         "keys must not contain NUL"
-    } else if key.starts_with('/') || key.split('/').any(str::is_empty) {
-        "keys must be relative paths without empty segments"
+    } else if key.starts_with('/') || key.split('/').any(|s| s.is_empty() || s == "..") {
+        "keys must be relative paths without empty or '..' segments"
     } else {
         return Ok(());
     };
@@ -138,7 +141,7 @@ struct Current {
 /// # use schemac_runtime::shard::ShardWriter;
 /// let mut w = ShardWriter::new("out/train").max_samples(10_000).deterministic(true);
 /// w.write("cat_0001", b"\x80")?;        // a caller-given key
-/// let key = w.write_auto(b"\x80")?;     // a generated key: "0000000001"
+/// let key = w.write_auto(b"\x80")?;     // a generated key: "000000001"
 /// let shards = w.finish()?;             // ["out/train-000000.tar"]
 /// # Ok::<(), schemac_runtime::shard::ShardError>(())
 /// ```
@@ -267,7 +270,7 @@ impl ShardWriter {
         Ok(())
     }
 
-    /// Writes one sample under the next generated key (`0000000000`, `0000000001`, ...:
+    /// Writes one sample under the next generated key (`000000000`, `000000001`, ...:
     /// the number of samples written before it) and returns the key. A generated key that
     /// a caller already used is skipped over.
     pub fn write_auto(&mut self, msgpack: &[u8]) -> Result<String, ShardError> {
@@ -559,7 +562,8 @@ mod tests {
         assert_eq!(member_bytes(120, 10), 512 + 512 + 1024);
         assert!(check_key("0001").is_ok());
         assert!(check_key("dir/0001").is_ok());
-        for bad in ["", "a.b", "/abs", "a//b", "a/", "x\0"] {
+        assert!(check_key("v1.2/0001").is_ok());
+        for bad in ["", "a.b", "d/a.b", "/abs", "a//b", "a/", "x\0", "../a"] {
             assert!(check_key(bad).is_err(), "{bad:?}");
         }
     }

@@ -118,8 +118,8 @@ int main(int argc, char** argv) {
     const int64_t row_packed = 4 * W;        // 132 bytes
     size_t free_b = 0, total_b = 0;
     CUDA_OK(cudaMemGetInfo(&free_b, &total_b));
-    // Input columns, words, output columns, gathered words, indices.
-    const int64_t per_row = 2 * row_soa + 2 * row_packed + 8;
+    // Input columns, words, output columns, gathered words, indices, and the memcpy scratch.
+    const int64_t per_row = 2 * row_soa + 2 * row_packed + 8 + (row_soa + row_packed);
     const int64_t fit = static_cast<int64_t>(free_b * 0.8) / per_row;
     if (n > fit) {
         std::printf("gpu_bench: %lld rows do not fit in %.1f GB free; using %lld\n", (long long)n, free_b / 1e9, (long long)fit);

@@ -915,3 +915,129 @@ fn main() {
     let out = run(&mut Command::new(&exe));
     assert!(out.contains("ffi: ok"), "{out}");
 }
+
+/// Corners no example reaches: 32-bit codes in 64-bit dtypes, 1-bit signed values, 8- and
+/// 16-bit codes filling their dtype, an enum, an optional leaf and f16/f64 in a POD struct, a
+/// C++ keyword as a field name, bool and 32-bit per-field packed leaves.
+const EDGE_SCHEMA: &str = r#"package edge.cases;
+
+enum Color { red, green, blue }
+
+sample Wide {
+    a: i64 @bits(32),
+    b: u64[3] @bits(32),
+    c: i32[5] @bits(1),
+    d: bool @bits(1),
+    e: i8[7] @bits(8),
+    f: u16[3] @bits(16),
+}
+
+sample Plain {
+    color: Color = green,
+    maybe: f32[3]?,
+    class: u8,
+    h: f16,
+    d: f64,
+}
+
+@bitpack(field)
+sample FieldEdge {
+    x: bool[9] @bits(1),
+    y: i32[3] @bits(32),
+    z: u8[2] @bits(8),
+}
+"#;
+
+const EDGE_CHECKS: &str = r#"
+    {
+        using P = cases::WidePacked;
+        static_assert(P::TOTAL_BITS == 32 + 96 + 5 + 1 + 56 + 48, "total bits");
+        uint32_t w[P::WORDS]; std::memset(w, 0, sizeof w);
+        P::set_a(w, 0, -1); CHECK(P::get_a(w) == -1); CHECK(w[0] == 0xFFFFFFFFu);
+        P::set_a(w, 0, INT32_MIN); CHECK(P::get_a(w) == INT32_MIN);
+        CHECK(P::fits_a(INT32_MIN) && !P::fits_a(int64_t(INT32_MAX) + 1) && !P::fits_a(int64_t(INT32_MIN) - 1));
+        P::set_b(w, 2, 0xFFFFFFFFull); CHECK(P::get_b(w, 2) == 0xFFFFFFFFull);
+        CHECK(P::fits_b(0xFFFFFFFFull) && !P::fits_b(0x100000000ull));
+        for (uint32_t k = 0; k < 5; ++k) { P::set_c(w, k, -1); CHECK(P::get_c(w, k) == -1); }
+        CHECK(P::fits_c(-1) && P::fits_c(0) && !P::fits_c(1));
+        P::set_e(w, 6, -128); CHECK(P::get_e(w, 6) == -128);
+        P::set_f(w, 1, 0xFFFF); CHECK(P::get_f(w, 1) == 0xFFFF);
+        CHECK(P::get_b(w, 2) == 0xFFFFFFFFull && P::get_a(w) == INT32_MIN);
+    }
+    {
+        static_assert(sizeof(cases::Color) == 1, "enum repr");
+        static_assert(offsetof(cases::Plain, color) == 0 && offsetof(cases::Plain, maybe) == 4, "POD");
+        static_assert(offsetof(cases::Plain, maybe_valid) == 16 && offsetof(cases::Plain, class_) == 17, "POD");
+        static_assert(offsetof(cases::Plain, h) == 18 && offsetof(cases::Plain, d) == 24 && sizeof(cases::Plain) == 32, "POD");
+        cases::Plain p; std::memset(&p, 0, sizeof p);
+        p.color = cases::Color::blue;
+        CHECK(static_cast<int>(p.color) == 2);
+        cases::PlainView v; std::memset(&v, 0, sizeof v);
+        uint8_t valid = 0x02;
+        v.maybe_validity = &valid;
+        CHECK(!v.maybe_is_valid(0) && v.maybe_is_valid(1));
+    }
+    {
+        using F = cases::FieldEdgePackedFields;
+        static_assert(F::X_BYTES == 2 && F::Y_BYTES == 12 && F::Z_BYTES == 2, "bytes");
+        cases::FieldEdge s; std::memset(&s, 0, sizeof s);
+        F::set_y(s.y, 1, INT32_MIN); F::set_y(s.y, 2, -1);
+        CHECK(F::get_y(s.y, 1) == INT32_MIN && F::get_y(s.y, 2) == -1 && F::get_y(s.y, 0) == 0);
+        F::set_x(s.x, 8, true); CHECK(s.x[1] == 1u && F::get_x(s.x, 8) && !F::get_x(s.x, 7));
+    }
+"#;
+
+#[test]
+fn edge_case_schema_on_host_and_nvcc() {
+    let compiled = compile_source(Path::new("edge.schema"), EDGE_SCHEMA.to_string())
+        .ok()
+        .expect("the edge-case schema is valid");
+    let schema = compiled.schema;
+    let files = emit::emit(Target::Cuda, &schema).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for f in &files {
+        std::fs::write(dir.path().join(&f.path), &f.contents).unwrap();
+    }
+    let (driver, cases) = pattern_driver(&schema, "cases.cuh");
+    // Wide (+ its emulated kernels) and the three per-field packed leaves.
+    assert_eq!(cases, 5);
+    let driver = driver.replace(
+        "    std::printf(\"pattern driver:",
+        &format!("{EDGE_CHECKS}    std::printf(\"pattern driver:"),
+    );
+    let src = dir.path().join("edge.cpp");
+    std::fs::write(&src, driver).unwrap();
+    if let Some(cxx) = gxx() {
+        let exe = dir.path().join("edge.gxx");
+        run(Command::new(&cxx)
+            .args(GXX_FLAGS)
+            .arg("-I")
+            .arg(dir.path())
+            .arg(&src)
+            .arg("-o")
+            .arg(&exe));
+        let out = run(&mut Command::new(&exe));
+        assert!(out.contains(" 0 failed"), "{out}");
+    }
+    let Some(nvcc) = nvcc() else { return };
+    let exe = dir.path().join("edge.nvcc");
+    run(nvcc_cmd(&nvcc)
+        .args(["-arch=sm_80", "-x", "cu", "-I"])
+        .arg(dir.path())
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe));
+    let out = run(&mut Command::new(&exe));
+    assert!(out.contains(" 0 failed"), "{out}");
+    let ptx = dir.path().join("cases.ptx");
+    run(nvcc_cmd(&nvcc)
+        .args(["-arch=sm_90", "-ptx"])
+        .arg(dir.path().join("cases_kernels.cu"))
+        .arg("-o")
+        .arg(&ptx));
+    run(Command::new(ptxas(&nvcc))
+        .arg("-arch=sm_90")
+        .arg(&ptx)
+        .arg("-o")
+        .arg("/dev/null"));
+}

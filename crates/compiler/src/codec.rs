@@ -47,6 +47,11 @@ use crate::ir::{Aggregate, Dim, Dtype, Field, Literal, Range, Record, RecordKind
 
 type Json = serde_json::Value;
 
+/// At most this many items are reserved up front for a msgpack container. The reader has
+/// already bounded its length by the bytes left, but a [`Value`] is much larger than the
+/// one byte an item may take on the wire, so growth beyond this follows the data.
+const PREALLOC: usize = 1024;
+
 /// Runs `$body` with `$T` a type alias for the element type of `$dtype`.
 macro_rules! with_dtype {
     ($dtype:expr, $T:ident => $body:expr) => {
@@ -760,7 +765,7 @@ impl Parse<'_> {
             Ty::Record { name, shape } => self.mp_nested(child(self.schema, name)?, shape.len(), r),
             Ty::List { item } => {
                 let n = r.array_len()?;
-                let mut items = Vec::with_capacity(n);
+                let mut items = Vec::with_capacity(n.min(PREALLOC));
                 for i in 0..n {
                     items.push(self.mp_ty(item, r).at_index(i)?);
                 }
@@ -768,7 +773,7 @@ impl Parse<'_> {
             }
             Ty::Map { value } => {
                 let n = r.map_len()?;
-                let mut entries = Vec::with_capacity(n);
+                let mut entries = Vec::with_capacity(n.min(PREALLOC));
                 for _ in 0..n {
                     let key = r.str()?.to_owned();
                     let v = self.mp_ty(value, r).at_key(&key)?;
@@ -784,7 +789,7 @@ impl Parse<'_> {
             return self.mp_record(rec, r);
         }
         let n = r.array_len()?;
-        let mut items = Vec::with_capacity(n);
+        let mut items = Vec::with_capacity(n.min(PREALLOC));
         for i in 0..n {
             items.push(self.mp_nested(rec, depth - 1, r).at_index(i)?);
         }

@@ -343,7 +343,7 @@ struct {{ f.name }} {
 {%- endfor %}
 {%- for l in f.leaves %}
 
-    /// {{ l.desc }} @packed: {{ l.bytes }} bytes.
+    /// {{ l.desc }}: {{ l.bytes }} bytes.
     static SCHEMAC_HD inline {{ l.value_type }} get_{{ l.name }}(const uint8_t* bytes, uint32_t i = 0) {
         return detail::from_code<{{ l.is_bool }}, {{ l.bits }}u, {{ l.value_type }}>(
             detail::read_code_bytes(bytes, static_cast<uint64_t>(i) * {{ l.bits }}u, {{ l.bits }}u));
@@ -371,7 +371,7 @@ struct {{ v.name }} {
 {%- endfor %}
 {%- for c in v.columns %}
 
-    /// {{ c.desc }} ({{ c.storage_desc() }})
+    /// {{ c.desc }} ({{ c.storage_desc() }}{% if c.packed_field %}; unpacked values, one per element{% endif %})
 {%- for d in c.docs %}
     /// {{ d }}
 {%- endfor %}

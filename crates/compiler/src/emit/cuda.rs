@@ -224,6 +224,8 @@ struct ViewColumn {
     /// Dims per row for ragged columns.
     ndim: usize,
     validity: bool,
+    /// A per-field `@packed` leaf: the SoA column still holds one value per element.
+    packed_field: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -514,7 +516,7 @@ impl PodModel {
                     name.clone(),
                     bytes,
                     1,
-                    format!("{} @packed: {bytes} bytes, LSB-first stream", leaf_desc(l)),
+                    format!("{}: {bytes} bytes, LSB-first stream", leaf_desc(l)),
                     l.docs.clone(),
                 );
             } else {
@@ -645,6 +647,7 @@ impl ViewModel {
                     per_row: l.elements.unwrap_or(0),
                     ndim: l.shape.len(),
                     validity: l.soa.validity,
+                    packed_field: l.packed_field,
                 }
             })
             .collect::<Vec<ViewColumn>>();
@@ -743,6 +746,9 @@ fn leaf_desc(l: &ir::Leaf) -> String {
     }
     if let Some(b) = l.bits {
         s.push_str(&format!(" @bits({b})"));
+    }
+    if l.packed_field {
+        s.push_str(" @packed");
     }
     s
 }

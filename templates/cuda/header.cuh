@@ -5,7 +5,7 @@
 // - POD structs for fixed-shape records: their leaves as C arrays, in IR order, C layout
 //   (bool as uint8_t, enums as their repr type, f16/bf16 as uint16_t raw bits, a per-field
 //   @packed leaf as its packed bytes); sizes and offsets are checked by static_asserts below.
-// - `<Sample>View`: one device pointer per SoA column (DESIGN 5), plus the row count.
+// - `<Sample>View`: one device pointer per SoA column (DESIGN §5), plus the row count.
 // - `<Record>Packed`: the aggregate bitstream (LSB-first; stream bit p is bit p & 31 of word
 //   p >> 5), its sizes and SCHEMAC_HD accessors for one value of one leaf.
 // - `<Record>PackedFields`: accessors for per-field @packed leaves (bit p is bit p & 7 of byte p >> 3).
@@ -32,7 +32,7 @@
 
 namespace {{ m.ns }} {
 
-/// Bit-stream helpers shared by the accessors and the kernels (DESIGN 5 bit order).
+/// Bit-stream helpers shared by the accessors and the kernels (DESIGN §5 bit order).
 namespace detail {
 
 /// The low `bits` bits set, `bits` in 1..=32.
@@ -104,7 +104,7 @@ SCHEMAC_HD inline uint32_t to_code(T v) {
 }
 
 /// Whether `v` fits in BITS bits (unsigned: below 2^BITS; signed: in [-2^(BITS-1), 2^(BITS-1));
-/// bool: 0 or 1). Values that do not fit are validation errors (DESIGN 5).
+/// bool: 0 or 1). Values that do not fit are validation errors (DESIGN §5).
 template <bool IS_BOOL, uint32_t BITS, typename T>
 SCHEMAC_HD inline bool fits(T v) {
     if constexpr (IS_BOOL) {
@@ -263,7 +263,7 @@ static_assert(offsetof({{ r.name }}, {{ f.name }}) == {{ f.offset }}, "offsetof(
 {%- endif %}
 {%- if let Some(p) = r.packed %}
 
-/// {{ r.name }} in the aggregate bitstream (DESIGN 5): {{ p.total_bits }} bits, held as {{ p.words }} little-endian
+/// {{ r.name }} in the aggregate bitstream (DESIGN §5): {{ p.total_bits }} bits, held as {{ p.words }} little-endian
 /// uint32 words; the compact byte form is the first {{ p.compact_bytes }} bytes ({{ p.words_len }} words + {{ p.tail_bytes }} tail bytes).
 /// Accessors take `words`, the {{ p.words }} words of one row, and the flat C-order index `i` of
 /// the value within the leaf (no bounds check); `set_*` stores the low BITS bits of the value.
@@ -357,7 +357,7 @@ struct {{ f.name }} {
 {%- endif %}
 {%- if let Some(v) = r.view %}
 
-/// A batch of {{ r.name }} as structure-of-arrays columns in device memory (DESIGN 5): fixed
+/// A batch of {{ r.name }} as structure-of-arrays columns in device memory (DESIGN §5): fixed
 /// columns are row-major `[n, ...shape]`; ragged ones are `values` + `offsets[n + 1]` (in
 /// elements) + `shapes[n, ndim]`; str/bytes and list/map (msgpack per row) are `values` (bytes)
 /// + `offsets[n + 1]` (in bytes); optional leaves have an LSB-first validity bitmap.

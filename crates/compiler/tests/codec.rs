@@ -1252,3 +1252,140 @@ fn cli_exit_codes() {
     assert_eq!(code, 1);
     assert!(err.contains("error[E0002]"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------
+// cross-language: the generated Python
+// ---------------------------------------------------------------------------------------
+
+/// A Python with numpy and msgpack: `$SCHEMAC_PYTHON`, else the project's `.venv`.
+fn python() -> Option<std::path::PathBuf> {
+    let py = std::env::var_os("SCHEMAC_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv/bin/python"));
+    let ok = Command::new(&py)
+        .args(["-c", "import numpy, msgpack"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(py)
+}
+
+/// Random instances from the generated Python of every example sample: their msgpack
+/// bytes and JSON text are exactly what the dynamic codec makes of them, and the codec's
+/// own random instances read back in Python to the same bytes. Skipped without a Python
+/// that has numpy and msgpack.
+#[test]
+fn generated_python_agrees_byte_for_byte() {
+    let Some(py) = python() else {
+        eprintln!("skipped: no Python with numpy and msgpack (set SCHEMAC_PYTHON)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+import importlib, json, os, sys
+sys.path.insert(0, sys.argv[1])
+gen_dir, module, mode, data = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+sys.path.insert(0, gen_dir)
+m = importlib.import_module(module)
+jobs = json.loads(sys.argv[6])
+for sample in jobs:
+    cls = getattr(m, sample)
+    if mode == "write":
+        for seed in range(12):
+            x = cls.random(seed)
+            open(os.path.join(data, f"{sample}.{seed}.msgpack"), "wb").write(x.packed)
+            open(os.path.join(data, f"{sample}.{seed}.json"), "w").write(x.to_json())
+    else:
+        for name in sorted(os.listdir(data)):
+            if name.startswith(sample + ".") and name.endswith(".rs.msgpack"):
+                b = open(os.path.join(data, name), "rb").read()
+                x = cls.from_bytes(b)
+                x.validate()
+                assert x.packed == b, name
+                y = cls.from_json(open(os.path.join(data, name[:-8] + ".json")).read())
+                assert y.packed == b, name
+print("ok")
+"#;
+    let script_path = dir.path().join("xcheck.py");
+    std::fs::write(&script_path, script).unwrap();
+    let mut compared = 0;
+    for (file, schema) in example_samples() {
+        let samples: Vec<String> = schema.samples().map(|r| r.name.clone()).collect();
+        if samples.is_empty() {
+            continue;
+        }
+        // One output directory per schema: two examples share the module name `v1`.
+        let stem = file.trim_end_matches(".schema");
+        let gen_dir = dir.path().join(format!("gen-{stem}"));
+        let data_dir = dir.path().join(format!("data-{stem}"));
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let (code, _, err) = run_cli(
+            &[
+                "gen",
+                &format!("examples/schemas/{file}"),
+                "--out",
+                gen_dir.to_str().unwrap(),
+                "--python",
+            ],
+            b"",
+        );
+        assert_eq!(code, 0, "{err}");
+        let run_py = |mode: &str| {
+            let out = Command::new(&py)
+                .arg(&script_path)
+                .arg(repo().join("python"))
+                .arg(&gen_dir)
+                .arg(&schema.module)
+                .arg(mode)
+                .arg(&data_dir)
+                .arg(serde_json::to_string(&samples).unwrap())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{file} {mode}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        // Python -> codec.
+        run_py("write");
+        for sample in &samples {
+            let codec = Codec::new(&schema, sample).unwrap();
+            for seed in 0..12 {
+                let bytes =
+                    std::fs::read(data_dir.join(format!("{sample}.{seed}.msgpack"))).unwrap();
+                let text = std::fs::read_to_string(data_dir.join(format!("{sample}.{seed}.json")))
+                    .unwrap();
+                let ctx = format!("{file} {sample} seed {seed}");
+                let v = codec
+                    .from_msgpack(&bytes)
+                    .unwrap_or_else(|e| panic!("{ctx}: {e}"));
+                assert_eq!(
+                    codec.to_msgpack(&v, ArrayForm::Atdata).unwrap(),
+                    bytes,
+                    "{ctx}"
+                );
+                assert_eq!(codec.to_json_string(&v, false).unwrap(), text, "{ctx}");
+                let from_text = codec.from_json_slice(text.as_bytes()).unwrap();
+                assert_eq!(from_text, v, "{ctx}");
+                compared += 1;
+            }
+            // codec -> Python.
+            for seed in 0..12 {
+                let input = Gen::new(&schema, 500 + seed).sample(codec.record());
+                let v = codec.from_json(&input).unwrap();
+                std::fs::write(
+                    data_dir.join(format!("{sample}.{seed}.rs.msgpack")),
+                    codec.to_msgpack(&v, ArrayForm::Atdata).unwrap(),
+                )
+                .unwrap();
+                std::fs::write(
+                    data_dir.join(format!("{sample}.{seed}.rs.json")),
+                    codec.to_json_string(&v, false).unwrap(),
+                )
+                .unwrap();
+            }
+        }
+        run_py("read");
+    }
+    assert!(compared >= 100, "{compared}");
+}

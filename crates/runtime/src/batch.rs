@@ -890,6 +890,14 @@ impl<T: Element> FixedColumn<T> {
         Ok(())
     }
 
+    /// Appends a one-element row (a scalar leaf).
+    #[inline]
+    pub fn push_one(&mut self, v: T) {
+        debug_assert_eq!(self.row_len, 1);
+        self.values.push(v);
+        self.rows += 1;
+    }
+
     /// Appends a row of `T::default()`.
     #[inline]
     pub fn push_default(&mut self) {
@@ -1433,6 +1441,345 @@ impl InnerShape {
     /// The agreed shape, or `fallback` (all zeros for an absent row) if no element was seen.
     pub fn get_or(&self, fallback: &[usize]) -> Vec<usize> {
         self.shape.clone().unwrap_or_else(|| fallback.to_vec())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for generated code
+
+/// A ragged leaf's row in a borrowed row view: its elements and its shape.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RaggedRef<'a, T> {
+    pub values: &'a [T],
+    pub shape: &'a [i64],
+}
+
+/// Checks an array's own shape against its spec (`Some(n)` fixed, `None` any size).
+#[inline]
+pub fn check_dims(found: &[usize], spec: &[Option<usize>], expected: &str) -> Result<()> {
+    let ok = found.len() == spec.len()
+        && found
+            .iter()
+            .zip(spec)
+            .all(|(f, s)| s.is_none_or(|s| s == *f));
+    if ok {
+        Ok(())
+    } else {
+        Err(shape_mismatch(expected, found))
+    }
+}
+
+/// A component array's length: `len` must be a multiple of the product of the inner
+/// dims (`inner`), and equal `fixed` when the first dim is fixed. Returns the first dim.
+#[inline]
+pub fn check_count(
+    len: usize,
+    fixed: Option<usize>,
+    inner: usize,
+    expected: &str,
+) -> Result<usize> {
+    let first = if inner == 0 { 0 } else { len / inner };
+    let ok = inner != 0 && len % inner == 0 && fixed.is_none_or(|f| f == first);
+    if ok {
+        Ok(first)
+    } else {
+        Err(shape_mismatch(expected, &[len]))
+    }
+}
+
+/// An n-d array of `shape` over a copy of `data`.
+///
+/// # Panics
+/// If `data.len()` is not the product of `shape` (generated code passes matching pairs).
+#[inline]
+pub fn nd<T: Element>(shape: Vec<usize>, data: &[T]) -> crate::NdArray<T> {
+    crate::NdArray::new(shape, data.to_vec()).expect("batch::nd: shape and data agree")
+}
+
+/// The next `n` elements of `row` at cursor `c`, advancing the cursor.
+#[inline]
+pub fn take<'a, T>(row: &'a [T], c: &mut usize, n: usize) -> Result<&'a [T]> {
+    let s = row
+        .get(*c..*c + n)
+        .ok_or_else(|| corrupt("a row holds fewer elements than its shape says"))?;
+    *c += n;
+    Ok(s)
+}
+
+/// The `usize` dims of a ragged row's shape.
+#[inline]
+pub fn dims(shape: &[i64]) -> Vec<usize> {
+    shape.iter().map(|&d| d as usize).collect()
+}
+
+/// The product of some dims of a ragged row's shape (a component array's element count).
+#[inline]
+pub fn count(shape: &[i64], range: Range<usize>) -> Result<usize> {
+    shape
+        .get(range)
+        .ok_or_else(|| corrupt("row shape has too few dims"))?
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?))
+        .ok_or_else(|| corrupt("row shape overflows"))
+}
+
+/// Writes the nested array headers that open before flat element `k` of a component array
+/// with inner dims `inner` (the dims after the first), so that a flat C-order walk writes
+/// the nested-arrays form (`Cell[2, 3]`: an array of 2 arrays of 3 items).
+#[inline]
+pub fn write_nest_headers(w: &mut crate::msgpack::Writer, k: usize, inner: &[usize]) {
+    let mut block: usize = inner.iter().product();
+    for &d in inner {
+        if block != 0 && k % block == 0 {
+            w.array_header(d);
+        }
+        block /= d.max(1);
+    }
+}
+
+/// Reads (and checks) the nested array headers that open before flat element `k`; the
+/// reading counterpart of [`write_nest_headers`].
+#[inline]
+pub fn read_nest_headers(
+    r: &mut crate::msgpack::Reader<'_>,
+    k: usize,
+    inner: &[usize],
+) -> Result<()> {
+    let mut block: usize = inner.iter().product();
+    for &d in inner {
+        if block != 0 && k % block == 0 {
+            let n = r.array_len()?;
+            if n != d {
+                return Err(shape_error(&[d], &[n]));
+            }
+        }
+        block /= d.max(1);
+    }
+    Ok(())
+}
+
+/// A fixed-size gather buffer with the same raw-append API as the columns, so one walk over
+/// a sample fills either a column or a stack buffer (what `<Name>Packed::pack` packs from).
+#[derive(Clone, Debug)]
+pub struct Gather<T: Element, const N: usize> {
+    buf: [T; N],
+    len: usize,
+    overflow: bool,
+}
+
+impl<T: Element, const N: usize> Gather<T, N> {
+    #[inline]
+    pub fn new() -> Self {
+        Gather {
+            buf: [T::default(); N],
+            len: 0,
+            overflow: false,
+        }
+    }
+
+    #[inline]
+    pub fn extend_elems(&mut self, elems: &[T]) {
+        match self.buf.get_mut(self.len..self.len + elems.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(elems);
+                self.len += elems.len();
+            }
+            None => self.overflow = true,
+        }
+    }
+
+    #[inline]
+    pub fn push_elem(&mut self, v: T) {
+        self.extend_elems(&[v]);
+    }
+
+    #[inline]
+    pub fn extend_default_elems(&mut self, n: usize) {
+        if self.len + n <= N {
+            self.len += n;
+        } else {
+            self.overflow = true;
+        }
+    }
+
+    /// Appends `n` values unpacked from a per-field `@packed` byte stream.
+    pub fn extend_unpacked(&mut self, bytes: &[u8], bits: u32, n: usize) -> Result<()>
+    where
+        T: crate::bits::BitElement,
+    {
+        match self.buf.get_mut(self.len..self.len + n) {
+            Some(dst) => {
+                crate::bits::unpack_bytes(bytes, bits, dst).map_err(|e| bits_error(e, ""))?;
+                self.len += n;
+            }
+            None => self.overflow = true,
+        }
+        Ok(())
+    }
+
+    /// The `N` gathered values; an error unless exactly `N` were appended.
+    #[inline]
+    pub fn finish(&self) -> Result<&[T; N]> {
+        if self.overflow || self.len != N {
+            return Err(shape_error(&[N], &[self.len]));
+        }
+        Ok(&self.buf)
+    }
+}
+
+impl<T: Element, const N: usize> Default for Gather<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A bit-packing error as a runtime [`Error`] at `path` (overflows keep the value's index).
+#[cold]
+pub fn bits_error(e: crate::bits::BitsError, path: &str) -> Error {
+    use crate::bits::BitsError;
+    match e {
+        BitsError::Overflow { index, value, bits } => {
+            Error::new(ErrorKind::BitsOverflow { value, bits })
+                .at_index(index)
+                .at(path)
+        }
+        other => Error::custom(other).at(path),
+    }
+}
+
+/// One leaf of an aggregate layout, for the dynamic accessors of `<Name>Packed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PackedLeaf {
+    /// Dotted leaf path.
+    pub path: &'static str,
+    pub dtype: crate::Dtype,
+    /// The leaf's per-sample shape.
+    pub shape: &'static [usize],
+    /// Element count (product of `shape`).
+    pub elements: usize,
+    pub bits: u32,
+    /// First stream bit of the leaf.
+    pub bit_offset: u64,
+}
+
+impl PackedLeaf {
+    /// Finds `path` in `leaves`.
+    pub fn find(leaves: &'static [PackedLeaf], path: &str) -> Result<&'static PackedLeaf> {
+        leaves
+            .iter()
+            .find(|l| l.path == path)
+            .ok_or_else(|| Error::custom(format!("no packed leaf {path:?}")))
+    }
+
+    /// Decodes element `index` of this leaf from one row's words as an `i64`
+    /// (sign-extended for signed dtypes, 0/1 for bool).
+    #[inline]
+    pub fn get_i64(&self, words: &[u32], index: usize) -> Result<i64> {
+        if index >= self.elements {
+            return Err(Error::custom(format!(
+                "index {index} out of range for leaf {} of {} elements",
+                self.path, self.elements
+            )));
+        }
+        let r = if self.dtype.is_signed() {
+            crate::bits::try_get::<i64>(words, self.bit_offset, self.bits, index)
+        } else {
+            crate::bits::try_get::<u64>(words, self.bit_offset, self.bits, index).map(|v| v as i64)
+        };
+        r.map_err(|e| bits_error(e, self.path))
+    }
+
+    /// The leaf's values (all, or the flat C-order `indices`) from one row's words.
+    pub fn values_i64(&self, words: &[u32], indices: Option<&[usize]>) -> Result<Vec<i64>> {
+        match indices {
+            None => (0..self.elements).map(|k| self.get_i64(words, k)).collect(),
+            Some(ix) => ix.iter().map(|&k| self.get_i64(words, k)).collect(),
+        }
+    }
+}
+
+/// Converts rows of words (`words_per_row` each) to the compact byte form
+/// (`layout.compact_len()` bytes per row, back to back).
+pub fn rows_to_compact(
+    words: &[u32],
+    words_per_row: usize,
+    layout: crate::bits::CompactLayout,
+) -> Vec<u8> {
+    let clen = layout.compact_len();
+    let rows = words.len().checked_div(words_per_row).unwrap_or(0);
+    let mut out = vec![0u8; rows * clen];
+    if clen == 0 {
+        return out;
+    }
+    for (dst, row) in out
+        .chunks_exact_mut(clen)
+        .zip(words.chunks_exact(words_per_row))
+    {
+        for (d, w) in dst.chunks_mut(4).zip(row) {
+            d.copy_from_slice(&w.to_le_bytes()[..d.len()]);
+        }
+    }
+    out
+}
+
+/// Converts back-to-back compact rows into words (`layout.words` per row), checking the
+/// length and that every padding bit is zero.
+pub fn compact_to_rows(
+    bytes: &[u8],
+    layout: crate::bits::CompactLayout,
+    path: &str,
+) -> Result<AlignedVec<u32>> {
+    let clen = layout.compact_len();
+    if clen == 0 || bytes.len() % clen != 0 {
+        return Err(Error::custom(format!(
+            "{} bytes is not a whole number of {clen}-byte packed rows",
+            bytes.len()
+        ))
+        .at(path));
+    }
+    let rows = bytes.len() / clen;
+    let mut out = AlignedVec::from_elem(0u32, rows * layout.words);
+    let total = layout.total_bits;
+    let first_pad_word = (total / 32) as usize;
+    let rem = (total % 32) as u32;
+    for (i, (src, dst)) in bytes
+        .chunks_exact(clen)
+        .zip(out.chunks_exact_mut(layout.words))
+        .enumerate()
+    {
+        for (w, b) in dst.iter_mut().zip(src.chunks(4)) {
+            let mut le = [0u8; 4];
+            le[..b.len()].copy_from_slice(b);
+            *w = u32::from_le_bytes(le);
+        }
+        for (k, &w) in dst.iter().enumerate().skip(first_pad_word) {
+            let pad = if k == first_pad_word && rem != 0 {
+                w & !((1u32 << rem) - 1)
+            } else {
+                w
+            };
+            if pad != 0 {
+                return Err(bits_error(
+                    crate::bits::BitsError::NonZeroPadding {
+                        bit: k as u64 * 32 + u64::from(pad.trailing_zeros()),
+                        total_bits: total,
+                    },
+                    path,
+                )
+                .at_index(i));
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl<T: Element + crate::bits::BitElement> FixedColumn<T> {
+    /// Raw append of `n` values unpacked from a per-field `@packed` byte stream.
+    pub fn extend_unpacked(&mut self, bytes: &[u8], bits: u32, n: usize) -> Result<()> {
+        let start = self.values.len();
+        self.values.extend_default(n);
+        crate::bits::unpack_bytes(bytes, bits, &mut self.values[start..])
+            .map_err(|e| bits_error(e, ""))
     }
 }
 

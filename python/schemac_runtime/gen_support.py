@@ -965,6 +965,26 @@ def fields_by_name(cls: type[Any]) -> dict[str, Field]:
     return cached
 
 
+def _short(v: Any) -> str:
+    if isinstance(v, np.ndarray):
+        return f"<{v.dtype.name}{list(v.shape)}>"
+    if isinstance(v, list):
+        if len(v) > 8:
+            return f"[{', '.join(_short(x) for x in v[:8])}, ... ({len(v)} items)]"
+        return f"[{', '.join(_short(x) for x in v)}]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k!r}: {_short(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, bytes) and len(v) > 32:
+        return f"<{len(v)} bytes>"
+    return repr(v)
+
+
+def record_repr(obj: Any) -> str:
+    """``Name(field=value, ...)`` with arrays summarised as ``<float32[224, 224, 3]>``."""
+    parts = [f"{f.attr}={_short(getattr(obj, f.attr))}" for f in type(obj)._SC_FIELDS]
+    return f"{type(obj).__name__}({', '.join(parts)})"
+
+
 def bf16_bits(x: float) -> int:
     """The bf16 raw bit pattern of ``x`` (for filling bf16 default arrays)."""
     return int(f32_to_bf16(np.float32(x))[()])

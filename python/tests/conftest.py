@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -37,3 +43,112 @@ def vector_array(spec: dict[str, Any]) -> np.ndarray[Any, Any]:
 @pytest.fixture
 def atdata_vectors() -> dict[str, Any]:
     return load_vectors("atdata")
+
+
+# ---------------------------------------------------------------------------------------
+# Generated modules (tests/test_generated_*.py)
+# ---------------------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples" / "schemas"
+EXAMPLE_STEMS = sorted(p.stem for p in EXAMPLES.glob("*.schema"))
+
+_SCHEMAC: list[str] = []
+
+
+def schemac_bin() -> str:
+    """The schemac binary: ``$SCHEMAC_BIN`` if set, else built once with cargo (honouring
+    ``$CARGO_TARGET_DIR``) and found through ``cargo metadata``."""
+    if _SCHEMAC:
+        return _SCHEMAC[0]
+    env_bin = os.environ.get("SCHEMAC_BIN")
+    if env_bin:
+        _SCHEMAC.append(env_bin)
+        return env_bin
+    cargo = shutil.which("cargo")
+    if cargo is None:
+        pytest.skip("cargo not found and SCHEMAC_BIN not set: cannot generate Python modules")
+    subprocess.run(
+        [cargo, "build", "-q", "-p", "schemac", "--bin", "schemac"], cwd=REPO, check=True
+    )
+    meta = subprocess.run(
+        [cargo, "metadata", "--format-version", "1", "--no-deps"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    target = Path(json.loads(meta.stdout)["target_directory"])
+    exe = target / "debug" / ("schemac.exe" if os.name == "nt" else "schemac")
+    _SCHEMAC.append(str(exe))
+    return str(exe)
+
+
+def generate(schema: Path, out: Path) -> Path:
+    """Run ``schemac gen --python`` on ``schema`` into ``out``; returns the one .py written."""
+    out.mkdir(parents=True, exist_ok=True)
+    before = set(out.glob("*.py"))
+    res = subprocess.run(
+        [schemac_bin(), "gen", "--python", "--out", str(out), str(schema)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, f"schemac gen failed for {schema}:\n{res.stderr}"
+    written = sorted(set(out.glob("*.py")) - before) or sorted(out.glob("*.py"))
+    assert len(written) == 1, written
+    return written[0]
+
+
+def import_file(path: Path, name: str) -> ModuleType:
+    """Import a generated module under a unique name (two packages may share a module name:
+    ``vision.v1`` and ``everything.v1`` both give ``v1.py``)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+class Generated:
+    """The example schemas compiled to Python once per session."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.paths: dict[str, Path] = {}
+        self.modules: dict[str, ModuleType] = {}
+        for stem in EXAMPLE_STEMS:
+            # relative path, as the Rust snapshot tests use, so headers match
+            src = (EXAMPLES / f"{stem}.schema").relative_to(REPO)
+            self.paths[stem] = generate(src, root / stem)
+            self.modules[stem] = import_file(self.paths[stem], f"schemac_gen_{stem}")
+
+    def __getitem__(self, stem: str) -> ModuleType:
+        return self.modules[stem]
+
+    def compile_text(self, name: str, text: str) -> ModuleType:
+        """Compile schema source text (e.g. a golden vector's ``schema``) to a module."""
+        d = self.root / "_text" / name
+        d.mkdir(parents=True, exist_ok=True)
+        schema = d / f"{name}.schema"
+        schema.write_text(text, encoding="utf-8")
+        return import_file(generate(schema, d), f"schemac_gen_text_{name}")
+
+
+@pytest.fixture(scope="session")
+def gen(tmp_path_factory: pytest.TempPathFactory) -> Generated:
+    return Generated(tmp_path_factory.mktemp("generated"))
+
+
+def all_records(mod: ModuleType) -> list[type[Any]]:
+    """Every generated dataclass of a module (samples and components), in module order."""
+    return [
+        v
+        for v in vars(mod).values()
+        if isinstance(v, type) and v.__module__ == mod.__name__ and hasattr(v, "_SC_FIELDS")
+    ]
+
+
+def all_samples(mod: ModuleType) -> list[type[Any]]:
+    return [c for c in all_records(mod) if hasattr(c, "from_bytes")]

@@ -12,7 +12,7 @@ class {{ e.name }}(enum.Enum):
 {% for c in r.codecs %}{{ c }}
 {% endfor %}
 
-@dataclass(kw_only=True, eq=False)
+@dataclass(kw_only=True, eq=False, repr=False)
 class {{ r.name }}:
 {{ r.doc }}
 
@@ -25,6 +25,9 @@ class {{ r.name }}:
     {{ f.decl }}
 {{ f.doc }}
 {% endfor %}
+    def __repr__(self) -> str:
+        return _g.record_repr(self)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, {{ r.name }}):
             return NotImplemented

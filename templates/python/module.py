@@ -1,4 +1,7 @@
 # {{ m.header }}
+{%- if !m.noqa.is_empty() %}
+# ruff: noqa: {{ m.noqa }}
+{%- endif %}
 {{ m.module_doc() }}
 
 from __future__ import annotations

@@ -150,6 +150,8 @@ impl Imports {
 
 struct Model {
     header: String,
+    /// Rules for a file-level `# ruff: noqa:` (empty: none needed).
+    noqa: String,
     source: String,
     package: Option<String>,
     version: &'static str,
@@ -245,31 +247,79 @@ struct PackedView {
 
 /// Python keywords (hard keywords; soft keywords are valid identifiers).
 const KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
-    "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
-    "try", "while", "with", "yield",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
 ];
 
 /// Names the generated module binds at top level besides its classes and codecs.
 const MODULE_NAMES: &[&str] = &[
-    "annotations", "enum", "Mapping", "dataclass", "field", "Any", "ClassVar", "np", "npt",
+    "annotations",
+    "enum",
+    "Mapping",
+    "dataclass",
+    "field",
+    "Any",
+    "ClassVar",
+    "np",
+    "npt",
     "SCHEMAC_VERSION",
 ];
 
 /// Attribute names a generated dataclass uses itself, and names its annotations refer to.
 const RECORD_RESERVED: &[&str] = &[
-    "FINGERPRINT", "packed", "from_bytes", "as_wds", "from_wds", "to_json", "to_json_obj",
-    "from_json", "from_json_obj", "validate", "default", "random", "int", "float", "bool",
-    "str", "bytes", "list", "dict", "object", "type", "np", "npt", "field", "dataclass",
-    "enum", "Any", "ClassVar", "Mapping",
+    "FINGERPRINT",
+    "packed",
+    "from_bytes",
+    "as_wds",
+    "from_wds",
+    "to_json",
+    "to_json_obj",
+    "from_json",
+    "from_json_obj",
+    "validate",
+    "default",
+    "random",
+    "int",
+    "float",
+    "bool",
+    "str",
+    "bytes",
+    "list",
+    "dict",
+    "object",
+    "type",
+    "np",
+    "npt",
+    "field",
+    "dataclass",
+    "enum",
+    "Any",
+    "ClassVar",
+    "Mapping",
 ];
 
 /// Attribute names of `schemac_runtime.batch.Batch`.
 const BATCH_RESERVED: &[&str] = &[
-    "SAMPLE", "LEAVES", "NAME", "FINGERPRINT", "columns", "column", "sample", "to_samples",
-    "take", "to_tensors", "from_tensors", "save", "load", "from_samples", "default", "random",
-    "np", "npt",
+    "SAMPLE",
+    "LEAVES",
+    "NAME",
+    "FINGERPRINT",
+    "columns",
+    "column",
+    "sample",
+    "to_samples",
+    "take",
+    "to_tensors",
+    "from_tensors",
+    "save",
+    "load",
+    "from_samples",
+    "default",
+    "random",
+    "np",
+    "npt",
 ];
 
 fn is_keyword(s: &str) -> bool {
@@ -317,7 +367,9 @@ fn py_str(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -345,7 +397,12 @@ fn py_float(x: f64) -> String {
     if x.is_nan() {
         "float(\"nan\")".into()
     } else if x.is_infinite() {
-        if x > 0.0 { "float(\"inf\")" } else { "-float(\"inf\")" }.into()
+        if x > 0.0 {
+            "float(\"inf\")"
+        } else {
+            "-float(\"inf\")"
+        }
+        .into()
     } else {
         format!("{x:?}")
     }
@@ -580,7 +637,14 @@ fn call(indent: usize, prefix: &str, func: &str, args: &[String], suffix: &str) 
 }
 
 /// `{prefix}{expr} if {cond} else {other}{suffix}`, parenthesised over lines when long.
-fn ternary(indent: usize, prefix: &str, expr: &str, cond: &str, other: &str, suffix: &str) -> String {
+fn ternary(
+    indent: usize,
+    prefix: &str,
+    expr: &str,
+    cond: &str,
+    other: &str,
+    suffix: &str,
+) -> String {
     let pad = " ".repeat(indent);
     let one = format!("{pad}{prefix}{expr} if {cond} else {other}{suffix}");
     if one.chars().count() <= LINE {
@@ -705,7 +769,11 @@ impl Ctx<'_> {
             ),
             Ty::Enum { name } => {
                 let repr = self.schema.enum_def(name).map_or(Dtype::U8, |e| e.repr);
-                format!("_g.Enum({}, {})", self.enum_class[name], py_str(repr.name()))
+                format!(
+                    "_g.Enum({}, {})",
+                    self.enum_class[name],
+                    py_str(repr.name())
+                )
             }
             Ty::Record { name, shape } if shape.is_empty() => {
                 format!("_g.Record({})", self.record_class[name])
@@ -832,12 +900,43 @@ impl Model {
         for r in &schema.records {
             records.push(record_view(&ctx, r, &mut claim)?);
         }
+        // Names come from the schema; when they break pep8-naming, say so once for ruff
+        // (only the rules actually hit, so the directive is never unused).
+        let mut noqa: BTreeSet<&'static str> = BTreeSet::new();
+        if generated_header(schema).chars().count() + 2 > LINE {
+            noqa.insert("E501");
+        }
+        for e in &schema.enums {
+            if !is_cap_words(&class_name(&e.name)) {
+                noqa.insert("N801");
+            }
+            if e.variants
+                .iter()
+                .any(|v| is_mixed_case(&member_name(&v.name)))
+            {
+                noqa.insert("N815");
+            }
+        }
+        for r in &schema.records {
+            if !is_cap_words(&class_name(&r.name)) {
+                noqa.insert("N801");
+            }
+            for f in &r.fields {
+                if is_mixed_case(&f.name) {
+                    noqa.insert("N815");
+                }
+                if matches!(f.name.as_str(), "l" | "O" | "I") {
+                    noqa.insert("E741");
+                }
+            }
+        }
         let samples = schema
             .samples()
             .map(|r| ctx.record_class[&r.name].clone())
             .collect();
         Ok(Model {
             header: generated_header(schema),
+            noqa: noqa.into_iter().collect::<Vec<_>>().join(", "),
             source: schema.source.clone(),
             package: schema.package.clone(),
             version: crate::VERSION,
@@ -948,24 +1047,28 @@ fn record_view(
                     )))
                 }
             };
-            let name = claim_free(claim, &format!("_p_{}_{}", snake(&r.name), snake(&f.name)))?;
-            codecs.push(assign(
-                &name,
-                &format!(
-                    "_g.Packed({}, {}, {bits}, {})",
-                    py_str(dtype.name()),
-                    shape_spec(&shape),
-                    f.packed_bytes.unwrap_or(0)
-                ),
-            ));
-            Some(name)
+            let expr = format!(
+                "_g.Packed({}, {}, {bits}, {})",
+                py_str(dtype.name()),
+                shape_spec(&shape),
+                f.packed_bytes.unwrap_or(0)
+            );
+            if f.optional {
+                let name = claim_free(claim, &format!("_p_{}_{}", snake(&r.name), snake(&f.name)))?;
+                codecs.push(assign(&name, &expr));
+                Some((name, None))
+            } else {
+                Some((codec_name.clone(), Some(expr)))
+            }
         } else {
             None
         };
         let mut codec = match &packed_codec {
-            Some(name) => name.clone(),
+            Some((_, Some(expr))) => expr.clone(),
+            Some((name, None)) => name.clone(),
             None => ctx.codec(&f.ty, f.bits, &f.range),
         };
+        let packed_codec = packed_codec.map(|(name, _)| name);
         if f.optional {
             codec = format!("_g.Optional({codec})");
         }
@@ -978,14 +1081,28 @@ fn record_view(
             ",",
         ));
 
-        let base_ann = if packed { "bytes".to_string() } else { ctx.annotation(&f.ty) };
-        let ann = if f.optional { format!("{base_ann} | None") } else { base_ann };
-        let default_value = f
-            .default
-            .as_ref()
-            .map(|lit| ctx.default_value(&f.ty, lit, packed_codec.as_deref().unwrap_or(&codec_name), packed));
-        let mutable = !matches!(f.ty, Ty::Scalar { .. } | Ty::Str | Ty::Bytes | Ty::Enum { .. })
-            || packed;
+        let base_ann = if packed {
+            "bytes".to_string()
+        } else {
+            ctx.annotation(&f.ty)
+        };
+        let ann = if f.optional {
+            format!("{base_ann} | None")
+        } else {
+            base_ann
+        };
+        let default_value = f.default.as_ref().map(|lit| {
+            ctx.default_value(
+                &f.ty,
+                lit,
+                packed_codec.as_deref().unwrap_or(&codec_name),
+                packed,
+            )
+        });
+        let mutable = !matches!(
+            f.ty,
+            Ty::Scalar { .. } | Ty::Str | Ty::Bytes | Ty::Enum { .. }
+        ) || packed;
         let decl_default = match (&default_value, f.optional) {
             (Some(v), _) if mutable => Some(format!("field(default_factory=lambda: {v})")),
             (Some(v), _) => Some(v.clone()),
@@ -1005,7 +1122,13 @@ fn record_view(
             decl
         };
         if decl_default.is_none() {
-            default_args.push(call(12, &format!("{attr}="), &format!("{codec_name}.default"), &[], ","));
+            default_args.push(call(
+                12,
+                &format!("{attr}="),
+                &format!("{codec_name}.default"),
+                &[],
+                ",",
+            ));
         }
 
         // Field docstring: the schema docs, then the type and attributes.
@@ -1013,19 +1136,30 @@ fn record_view(
         if !paras.is_empty() {
             paras.push(String::new());
         }
-        let mut ty_line = format!("``{}{}``", schema_type(&f.ty), if f.optional { "?" } else { "" });
+        let mut ty_line = format!(
+            "``{}{}``",
+            schema_type(&f.ty),
+            if f.optional { "?" } else { "" }
+        );
         if let Some(b) = f.bits {
             ty_line.push_str(&format!(" ``@bits({b})``"));
         }
         if let Some(rg) = &f.range {
-            ty_line.push_str(&format!(" ``@range({}, {})``", fmt_num(rg.lo), fmt_num(rg.hi)));
+            ty_line.push_str(&format!(
+                " ``@range({}, {})``",
+                fmt_num(rg.lo),
+                fmt_num(rg.hi)
+            ));
         }
         if let Some(nb) = f.packed_bytes {
             ty_line.push_str(&format!(
                 " ``@packed``: held as {nb} packed bytes; ``{attr}_unpacked()`` gives the values"
             ));
         }
-        if let Ty::Array { dtype: Dtype::Bf16, .. } = &f.ty {
+        if let Ty::Array {
+            dtype: Dtype::Bf16, ..
+        } = &f.ty
+        {
             ty_line.push_str(" (bf16 held as uint16 raw bits)");
         }
         if let Ty::Record { shape, .. } = &f.ty {
@@ -1038,8 +1172,20 @@ fn record_view(
 
         let key = py_str(&f.name);
         let p = format!("f\"{{path}}.{}\"", f.name);
-        let wire = call(12, &format!("{key}: "), &format!("{codec_name}.write"), &[p.clone(), format!("self.{attr}"), "dims".into()], ",");
-        let json = call(12, &format!("{key}: "), &format!("{codec_name}.to_json"), &[p.clone(), format!("self.{attr}")], ",");
+        let wire = call(
+            12,
+            &format!("{key}: "),
+            &format!("{codec_name}.write"),
+            &[p.clone(), format!("self.{attr}"), "dims".into()],
+            ",",
+        );
+        let json = call(
+            12,
+            &format!("{key}: "),
+            &format!("{codec_name}.to_json"),
+            &[p.clone(), format!("self.{attr}")],
+            ",",
+        );
         let read = |method: &str, fallback: &Option<String>| -> String {
             match (fallback, f.optional) {
                 (Some(v), _) => ternary(
@@ -1061,15 +1207,31 @@ fn record_view(
                     12,
                     &format!("{attr}="),
                     &format!("{codec_name}.{method}"),
-                    &[p.clone(), format!("_w.get_required(m, path, {key})"), "dims".into()],
+                    &[
+                        p.clone(),
+                        format!("_w.get_required(m, path, {key})"),
+                        "dims".into(),
+                    ],
                     ",",
                 ),
             }
         };
         let from_wire = read("read", &default_value);
         let from_json = read("from_json", &default_value);
-        let validate = call(8, "", &format!("{codec_name}.validate"), &[p.clone(), format!("self.{attr}"), "dims".into()], "");
-        let random = call(12, &format!("{attr}="), &format!("{codec_name}.random"), &["rng".into(), "dims".into()], ",");
+        let validate = call(
+            8,
+            "",
+            &format!("{codec_name}.validate"),
+            &[p.clone(), format!("self.{attr}"), "dims".into()],
+            "",
+        );
+        let random = call(
+            12,
+            &format!("{attr}="),
+            &format!("{codec_name}.random"),
+            &["rng".into(), "dims".into()],
+            ",",
+        );
         let eq_args = [format!("self.{attr}"), format!("other.{attr}")];
         let eq = call(12, "and ", &format!("{codec_name}.equal"), &eq_args, "");
         let eq_first = call(12, "", &format!("{codec_name}.equal"), &eq_args, "");
@@ -1079,7 +1241,10 @@ fn record_view(
             let setter = format!("set_{attr}_unpacked");
             for n in [&getter, &setter] {
                 if !accessor_names.insert(n.clone()) {
-                    return Err(EmitError(format!("python: {}: accessor `{n}` is defined twice", r.name)));
+                    return Err(EmitError(format!(
+                        "python: {}: accessor `{n}` is defined twice",
+                        r.name
+                    )));
                 }
             }
             let (scalar_ann, dtype) = match &f.ty {
@@ -1124,7 +1289,9 @@ fn record_view(
                 (None, true) => "npt.ArrayLike | None".to_string(),
             };
             let set_doc = docstring(
-                &[format!("Pack ``values`` ({shape_txt}) into ``{attr}``; values must fit the bits.")],
+                &[format!(
+                    "Pack ``values`` ({shape_txt}) into ``{attr}``; values must fit the bits."
+                )],
                 8,
             );
             Some(AccessorView {
@@ -1253,7 +1420,11 @@ fn record_view(
             .iter()
             .map(|l| {
                 let dtype = l.kind.dtype().unwrap_or(Dtype::U8);
-                let shape: Vec<String> = l.shape.iter().map(|d| d.fixed().unwrap_or(0).to_string()).collect();
+                let shape: Vec<String> = l
+                    .shape
+                    .iter()
+                    .map(|d| d.fixed().unwrap_or(0).to_string())
+                    .collect();
                 call(
                     8,
                     "",
@@ -1274,7 +1445,13 @@ fn record_view(
     let eq_expr = fields
         .iter()
         .enumerate()
-        .map(|(i, f)| if i == 0 { f.eq_first.clone() } else { f.eq.clone() })
+        .map(|(i, f)| {
+            if i == 0 {
+                f.eq_first.clone()
+            } else {
+                f.eq.clone()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     Ok(RecordView {
@@ -1316,6 +1493,18 @@ fn claim_free(
     unreachable!()
 }
 
+/// ruff's N801 test: CapWords (after leading underscores: an uppercase start, no `_`).
+fn is_cap_words(name: &str) -> bool {
+    let s = name.trim_start_matches('_');
+    s.chars().next().is_some_and(|c| c.is_uppercase()) && !s.contains('_')
+}
+
+/// ruff's mixedCase test (N815): a lowercase start and some uppercase letter.
+fn is_mixed_case(name: &str) -> bool {
+    let s = name.trim_start_matches('_');
+    s.chars().next().is_some_and(|c| c.is_lowercase()) && s.chars().any(|c| c.is_uppercase())
+}
+
 fn fmt_num(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{}", x as i64)
@@ -1344,9 +1533,7 @@ fn wrap_stmt(indent: usize, stmt: &str) -> String {
         let (a, rest) = expr.split_at(i);
         let cond = &rest[4..e - i];
         let other = &rest[e - i + 6..];
-        return format!(
-            "{pad}{head}(\n{inner}{a}\n{inner}if {cond}\n{inner}else {other}\n{pad})"
-        );
+        return format!("{pad}{head}(\n{inner}{a}\n{inner}if {cond}\n{inner}else {other}\n{pad})");
     }
     format!("{pad}{head}(\n{inner}{expr}\n{pad})")
 }
@@ -1378,7 +1565,7 @@ fn batch_view(ctx: &Ctx, r: &ir::Record, cls: &str) -> BatchView {
             ],
             ",",
         ));
-        let name = attr_name(&l.segments.join("__"), &reserved);
+        let name = attr_name(&l.segments.join("__").to_lowercase(), &reserved);
         if !used.insert(name.clone()) {
             continue;
         }
@@ -1389,7 +1576,9 @@ fn batch_view(ctx: &Ctx, r: &ir::Record, cls: &str) -> BatchView {
             ir::LeafKind::Numeric { dtype } => dtype.name().to_string(),
             ir::LeafKind::Str => "str".into(),
             ir::LeafKind::Bytes => "bytes".into(),
-            ir::LeafKind::Enum { name, repr } => format!("{name} (variant index as {})", repr.name()),
+            ir::LeafKind::Enum { name, repr } => {
+                format!("{name} (variant index as {})", repr.name())
+            }
             ir::LeafKind::List { item } => format!("list<{}>", schema_type(item)),
             ir::LeafKind::Map { value } => format!("map<str, {}>", schema_type(value)),
         };
@@ -1427,7 +1616,10 @@ fn batch_view(ctx: &Ctx, r: &ir::Record, cls: &str) -> BatchView {
         name: format!("{cls}Batch"),
         doc: docstring(
             &[
-                format!("A batch of ``{}`` as structure-of-arrays columns, one per leaf.", r.name),
+                format!(
+                    "A batch of ``{}`` as structure-of-arrays columns, one per leaf.",
+                    r.name
+                ),
                 String::new(),
                 "``batch[i]`` is a sample (arrays are views into the columns); a slice, boolean \
                  mask or index array gives a batch. ``save`` / ``load`` use safetensors \

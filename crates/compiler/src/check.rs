@@ -1240,10 +1240,11 @@ pub fn ty_name(ty: &Ty) -> String {
     }
 }
 
-/// The module name for generated code: the last package segment, else the file stem.
+/// The module name for generated code: the package with dots as underscores
+/// (`vision.v1` → `vision_v1`, so versioned packages do not collide), else the file stem.
 fn module_name(package: Option<&str>, file: &str) -> String {
     let raw = match package {
-        Some(p) => p.rsplit('.').next().unwrap_or(p).to_string(),
+        Some(p) => p.replace('.', "_"),
         None => std::path::Path::new(file)
             .file_stem()
             .and_then(|s| s.to_str())

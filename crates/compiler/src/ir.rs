@@ -16,7 +16,8 @@ pub struct Schema {
     pub source: String,
     /// `package a.b.c;` if present.
     pub package: Option<String>,
-    /// Snake-case module name: the last package segment, else the file stem.
+    /// Snake-case module name: the package with dots as underscores (`vision.v1` →
+    /// `vision_v1`), else the file stem.
     pub module: String,
     /// Enums, imported ones first, each in declaration order.
     pub enums: Vec<EnumDef>,

@@ -1313,7 +1313,7 @@ print("ok")
         if samples.is_empty() {
             continue;
         }
-        // One output directory per schema: two examples share the module name `v1`.
+        // One output directory per schema, so modules never mix.
         let stem = file.trim_end_matches(".schema");
         let gen_dir = dir.path().join(format!("gen-{stem}"));
         let data_dir = dir.path().join(format!("data-{stem}"));

@@ -376,7 +376,7 @@ def _build_column(leaf: LeafSpec, cells: list[Any], name: str) -> Column:
             values[...] = np.concatenate([c.reshape(-1) for c in present])
         return Column(values, offsets, shapes, validity)
     if leaf.storage == "encoded":
-        blobs = [b"" if c is None else _w.packb(c) for c in cells]
+        blobs = [b"" if c is None else _g.packb(c) for c in cells]
     else:
         blobs = [b"" if c is None else bytes(c) for c in cells]
     np.cumsum(np.fromiter((len(b) for b in blobs), dtype=np.int64, count=n), out=offsets[1:])

@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import enum
 import math
+import struct
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol, TypeAlias
 
+import msgpack  # type: ignore[import-untyped]
 import numpy as np
 
 from . import bits as _bits
@@ -54,12 +56,16 @@ __all__ = [
     "Map",
     "Optional",
     "Packed",
+    "RawArray",
     "Record",
     "RecordArray",
     "Rng",
     "Str",
     "check_version",
     "make_rng",
+    "materialise",
+    "packb",
+    "record_repr",
     "round_float",
 ]
 
@@ -181,6 +187,118 @@ def _arrays_equal(a: object, b: object) -> bool:
     if a.dtype.kind == "f":
         return bool(np.array_equal(a, b, equal_nan=True))
     return bool(np.array_equal(a, b))
+
+
+# ---------------------------------------------------------------------------------------
+# Writing msgpack with one copy of array data
+# ---------------------------------------------------------------------------------------
+
+
+class RawArray:
+    """An array field's wire value before it is written: the atdata payload header and the
+    (C-contiguous, little-endian) array. :func:`packb` writes the header and the array's
+    memory straight into the output, so a sample's array data is copied exactly once.
+    ``bytes(raw)`` gives the payload as :func:`schemac_runtime.wire.array_to_bytes` would."""
+
+    __slots__ = ("data", "head")
+
+    def __init__(self, head: bytes, data: NDArray) -> None:
+        self.head = head
+        self.data = data
+
+    @classmethod
+    def of(cls, a: NDArray, info: DTypeInfo) -> RawArray:
+        ts = info.typestr.encode("ascii")
+        head = struct.pack(f"<B{len(ts)}sB{a.ndim}q", len(ts), ts, a.ndim, *a.shape)
+        return cls(head, np.ascontiguousarray(a))
+
+    def __len__(self) -> int:
+        return len(self.head) + self.data.nbytes
+
+    def __bytes__(self) -> bytes:
+        return self.head + self.data.tobytes()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RawArray | bytes | bytearray | memoryview):
+            return bytes(self) == bytes(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _bin_header(n: int) -> bytes:
+    if n < 0x100:
+        return bytes((0xC4, n))
+    if n < 0x10000:
+        return b"\xc5" + n.to_bytes(2, "big")
+    return b"\xc6" + n.to_bytes(4, "big")
+
+
+def _map_header(n: int) -> bytes:
+    if n < 16:
+        return bytes((0x80 | n,))
+    if n < 0x10000:
+        return b"\xde" + n.to_bytes(2, "big")
+    return b"\xdf" + n.to_bytes(4, "big")
+
+
+def _array_header(n: int) -> bytes:
+    if n < 16:
+        return bytes((0x90 | n,))
+    if n < 0x10000:
+        return b"\xdc" + n.to_bytes(2, "big")
+    return b"\xdd" + n.to_bytes(4, "big")
+
+
+def _plain(v: object) -> bool:
+    t = type(v)
+    return t is not dict and t is not list and t is not RawArray
+
+
+def _emit(v: Any, out: list[Any]) -> None:
+    t = type(v)
+    if t is dict:
+        out.append(_map_header(len(v)))
+        for k, x in v.items():
+            if _plain(x):
+                out.append(msgpack.packb(k, use_bin_type=True))
+                out.append(msgpack.packb(x, use_bin_type=True))
+            else:
+                out.append(msgpack.packb(k, use_bin_type=True))
+                _emit(x, out)
+    elif t is list:
+        if all(_plain(x) for x in v):
+            out.append(msgpack.packb(v, use_bin_type=True))
+            return
+        out.append(_array_header(len(v)))
+        for x in v:
+            _emit(x, out)
+    elif t is RawArray:
+        out.append(_bin_header(len(v)))
+        out.append(v.head)
+        out.append(v.data)
+    else:
+        out.append(msgpack.packb(v, use_bin_type=True))
+
+
+def packb(obj: Any) -> bytes:
+    """msgpack-encode a wire value exactly as :func:`schemac_runtime.wire.packb` does
+    (atdata's bytes), writing :class:`RawArray` payloads without intermediate copies."""
+    chunks: list[Any] = []
+    _emit(obj, chunks)
+    return b"".join(chunks)
+
+
+def materialise(obj: Any) -> Any:
+    """A wire value with every :class:`RawArray` turned into ``bytes`` (for other encoders)."""
+    t = type(obj)
+    if t is dict:
+        return {k: materialise(v) for k, v in obj.items()}
+    if t is list:
+        return [materialise(v) for v in obj]
+    if t is RawArray:
+        return bytes(obj)
+    return obj
 
 
 # ---------------------------------------------------------------------------------------
@@ -431,7 +549,7 @@ class Array(Codec):
         return check_array(path, v, self.info, self.shape, dims)
 
     def write(self, path: str, v: Any, dims: Dims) -> Any:
-        return _w.array_to_bytes(self.check(path, v, dims), self.info, path=path)
+        return RawArray.of(self.check(path, v, dims), self.info)
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
         return _w.read_array(path, w, self.info, self.shape, dims)
@@ -526,7 +644,7 @@ class Packed(Codec):
         a = self.unpack(path, v)
         if self.scalar:
             return bool(a[()]) if self.info.kind == "bool" else int(a[()])
-        return _w.array_to_bytes(a, self.info, path=path)
+        return RawArray.of(a, self.info)
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
         if self.scalar:

@@ -203,7 +203,7 @@ def test_component_arrays_nest_on_the_wire(gen: Generated) -> None:
     m = unpackb(e.packed)
     cells = m["board"]["cells"]
     assert len(cells) == 3 and all(len(row) == 3 for row in cells)
-    assert cells[1][2] == unpackb(packb(e.board.cells[5]._sc_wire("x", mod._g.Dims())))
+    assert cells[1][2] == unpackb(mod._g.packb(e.board.cells[5]._sc_wire("x", mod._g.Dims())))
     assert len(m["trail"]) == 4 and isinstance(m["trail"][0], dict)
     assert len(m["path"]) == len(e.path)
     j = e.to_json_obj()
@@ -438,3 +438,87 @@ def test_every_sample_class_has_the_sample_api(gen: Generated) -> None:
             for name in ("packed", "from_bytes", "as_wds", "from_wds", "to_json", "from_json"):
                 assert hasattr(cls, name), (cls, name)
             assert len(cls.FINGERPRINT) == 16
+
+
+# ------------------------------------------------------------------ live atdata
+
+ATDATA_PY = Path(__file__).resolve().parents[2] / ".venv-atdata" / "bin" / "python"
+
+ATDATA_VISION = r"""
+import json, sys
+import numpy as np
+from numpy.typing import NDArray
+import atdata
+
+@atdata.packable
+class ImageSample:
+    image: NDArray
+    label: str
+    confidence: float
+    mask: NDArray | None
+    depth: NDArray | None
+    tags: list[str]
+    split: str
+
+d = np.load(sys.argv[1])
+meta = json.loads(sys.argv[2])
+ours = ImageSample.from_bytes(bytes.fromhex(open(sys.argv[3]).read()))
+s = ImageSample(image=d["image"], label=meta["label"], confidence=meta["confidence"],
+                mask=d["mask"], depth=None, tags=meta["tags"], split=meta["split"])
+print(json.dumps({
+    "packed": s.packed.hex(),
+    "decoded": {"label": ours.label, "confidence": ours.confidence, "tags": ours.tags,
+                "split": ours.split, "depth": ours.depth,
+                "image_equal": bool(np.array_equal(ours.image, d["image"])),
+                "mask_equal": bool(np.array_equal(ours.mask, d["mask"])),
+                "mask_dtype": ours.mask.dtype.str},
+}))
+"""
+
+
+@pytest.mark.skipif(not ATDATA_PY.exists(), reason="no .venv-atdata (atdata needs Python >= 3.12)")
+def test_atdata_live_vision_sample(gen: Generated, tmp_path: Path) -> None:
+    """The generated ImageSample and an equivalent atdata @packable write identical bytes and
+    read each other's."""
+    import json
+    import subprocess
+
+    mod = gen["vision"]
+    rng = np.random.default_rng(3)
+    s = mod.ImageSample(
+        image=rng.random((224, 224, 3), dtype=np.float32),
+        label="tabby",
+        confidence=0.625,
+        mask=rng.integers(0, 9, size=(12, 17), dtype=np.uint8),
+        depth=None,
+        tags=["cat", "indoor"],
+        split=mod.Split.test,
+    )
+    npz = tmp_path / "s.npz"
+    np.savez(npz, image=s.image, mask=s.mask)
+    ours = tmp_path / "ours.hex"
+    ours.write_text(s.packed.hex())
+    meta = {"label": s.label, "confidence": s.confidence, "tags": s.tags, "split": "test"}
+    r = subprocess.run(
+        [str(ATDATA_PY), "-c", ATDATA_VISION, str(npz), json.dumps(meta), str(ours)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if r.returncode != 0 and "No module named 'atdata'" in r.stderr:
+        pytest.skip(".venv-atdata has no atdata")
+    assert r.returncode == 0, r.stderr
+    theirs = json.loads(r.stdout.strip().splitlines()[-1])
+    assert theirs["packed"] == s.packed.hex()
+    assert mod.ImageSample.from_bytes(bytes.fromhex(theirs["packed"])) == s
+    d = theirs["decoded"]
+    assert d == {
+        "label": "tabby",
+        "confidence": 0.625,
+        "tags": ["cat", "indoor"],
+        "split": "test",
+        "depth": None,
+        "image_equal": True,
+        "mask_equal": True,
+        "mask_dtype": "|u1",
+    }

@@ -1,16 +1,22 @@
 {%- for e in m.enums %}
 
+
 class {{ e.name }}(enum.Enum):
 {{ e.doc }}
-
-{% for v in e.members %}    {{ v.attr }} = {{ v.value }}
-{% if !v.doc.is_empty() %}{{ v.doc }}
-{% endif %}{% endfor %}
+{% for v in e.members %}
+    {{ v.attr }} = {{ v.value }}
+{%- if !v.doc.is_empty() %}
+{{ v.doc }}
+{%- endif %}
+{%- endfor %}
 {%- endfor %}
 {%- for r in m.records %}
+{%- if !r.codecs.is_empty() %}
 
-{% for c in r.codecs %}{{ c }}
-{% endfor %}
+
+{{ r.codecs_block() }}
+{%- endif %}
+
 
 @dataclass(kw_only=True, eq=False, repr=False)
 class {{ r.name }}:
@@ -119,7 +125,7 @@ class {{ r.name }}:
     @property
     def packed(self) -> bytes:
         """The msgpack bytes: a map of every field in declaration order (atdata-compatible)."""
-        return _w.packb(self._sc_wire({{ r.path_lit }}, _g.Dims()))
+        return _g.packb(self._sc_wire({{ r.path_lit }}, _g.Dims()))
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> {{ r.name }}:

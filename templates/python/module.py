@@ -11,5 +11,4 @@ from __future__ import annotations
 SCHEMAC_VERSION = "{{ m.version }}"
 """The schemac version that generated this module (checked against schemac-runtime)."""
 
-_g.check_version(SCHEMAC_VERSION)
-{{ body }}
+_g.check_version(SCHEMAC_VERSION){{ body }}

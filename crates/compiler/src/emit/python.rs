@@ -969,6 +969,12 @@ impl Model {
     }
 }
 
+impl RecordView {
+    fn codecs_block(&self) -> String {
+        self.codecs.join("\n")
+    }
+}
+
 fn enum_view(_ctx: &Ctx, e: &ir::EnumDef) -> Result<EnumView, EmitError> {
     let mut seen = HashSet::new();
     let mut members = Vec::new();

@@ -14,6 +14,7 @@ pub mod batch;
 pub mod bits;
 pub mod dtype;
 pub mod error;
+pub mod gen_support;
 pub mod json;
 pub mod msgpack;
 pub mod rng;

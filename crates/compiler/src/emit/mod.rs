@@ -50,10 +50,7 @@ pub fn emit(target: Target, schema: &ir::Schema) -> Result<Vec<OutputFile>, Emit
     match target {
         Target::Cuda => cuda::emit(schema),
         Target::Python => python::emit(schema),
-        Target::Rust => Err(EmitError(format!(
-            "the {} target is not available in this build yet",
-            target.name()
-        ))),
+        Target::Rust => rust::emit(schema),
     }
 }
 

@@ -1,0 +1,36 @@
+//! The Rust that `schemac` generates for every example schema, compiled under
+//! `#![deny(warnings)]` (and clippy `-D warnings` in CI), so a warning in generated code
+//! fails the build. The tests in `tests/` exercise the generated types against golden
+//! vectors and each other.
+
+#![deny(warnings)]
+
+/// `examples/schemas/common.schema`.
+pub mod common {
+    include!(concat!(env!("OUT_DIR"), "/common.rs"));
+}
+
+/// `examples/schemas/everything.schema`.
+pub mod everything {
+    include!(concat!(env!("OUT_DIR"), "/everything.rs"));
+}
+
+/// `examples/schemas/puzzle.schema`.
+pub mod puzzle {
+    include!(concat!(env!("OUT_DIR"), "/puzzle.rs"));
+}
+
+/// `examples/schemas/robot.schema`.
+pub mod robot {
+    include!(concat!(env!("OUT_DIR"), "/robot.rs"));
+}
+
+/// `examples/schemas/vision.schema`.
+pub mod vision {
+    include!(concat!(env!("OUT_DIR"), "/vision.rs"));
+}
+
+/// `schemas/atdata_cases.schema`: the schemas of the runtime's golden vectors.
+pub mod atdata_cases {
+    include!(concat!(env!("OUT_DIR"), "/atdata_cases.rs"));
+}

@@ -1,0 +1,847 @@
+//! Support for the Rust that `schemac` generates: small generic helpers the generated
+//! structs call, so that the generated code stays short and every rule (shape checks,
+//! component-array nesting, random-sample recipe, `@packed` conversions, JSON adapters) is
+//! written once. Not meant for hand-written code; names may change with the generator.
+//!
+//! # Traits
+//!
+//! Every generated struct `Name` implements [`Record`] and its zero-copy view `NameRef<'a>`
+//! implements [`RecordRef`]. The public API of a generated struct is its inherent methods
+//! (`to_msgpack`, `from_msgpack`, `validate`, `random`, ...); the trait methods are the
+//! building blocks nested records call on each other (they share one [`DimTable`] per
+//! sample, so named dims agree across nested components).
+//!
+//! # Wire shape of component arrays
+//!
+//! A component array (`history: Pose[8]`, `cells: Cell[3, 3]`, `path: Pose[_]`) is held as a
+//! flat `Vec` in C order. On the wire it is nested MessagePack arrays following the shape,
+//! outermost dim first (`Cell[2, 3]` is an array of 2 arrays of 3 maps); JSON uses the same
+//! nesting. Only the first dim may vary (the compiler enforces it), so the flat length and
+//! the fixed inner dims recover the shape.
+//!
+//! # The `random()` recipe
+//!
+//! `random(&mut Rng)` draws, field by field in declaration order (nested records depth
+//! first, the same way), so that another runtime can reproduce a sample bit for bit:
+//!
+//! - optional field: [`Rng::bool`]; `false` is `None` and draws nothing more;
+//! - numeric scalar: [`Element::random`] with the field's `@bits` and `@range`;
+//! - array / `@packed` array: the shape first, dim by dim ([`RandomDims::size`]: fixed dims
+//!   draw nothing; a named dim draws `below(5)` at its first use in the sample and reuses
+//!   it after; `_` draws `below(5)`), then the elements in C order as scalars;
+//! - `str`: [`Rng::string`]`(8)`; `bytes`: [`Rng::bytes`]`(8)`;
+//! - enum: `below(number of variants)` picks the variant by declaration index;
+//! - component: its own fields, sharing the sample's named dims;
+//! - component array: its shape as for arrays, then each element in C order;
+//! - `list<T>`: `below(4)` items, each drawn as `T` with fresh named dims;
+//! - `map<str, T>`: `below(4)` entries, each a key [`Rng::string`]`(6)` then a `T` value;
+//!   a repeated key overwrites the earlier entry.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use crate::array::{
+    check_bits, check_shape, format_shape, ArrayView, DimSpec, DimTable, Element, NdArray,
+};
+use crate::bits::{self, BitElement, BitsError};
+use crate::error::{Error, ErrorKind, Result, ResultExt};
+use crate::msgpack::{Reader, Writer};
+use crate::rng::Rng;
+
+/// Re-exported so generated code can name serde without its own dependency.
+pub use serde;
+
+// ---------------------------------------------------------------------------------------
+// Traits
+// ---------------------------------------------------------------------------------------
+
+/// Implemented by every generated struct (samples and components).
+pub trait Record: Sized {
+    /// The record's name in the schema.
+    const NAME: &'static str;
+    /// The record's layout fingerprint (16 hex digits).
+    const FINGERPRINT: &'static str;
+
+    /// Appends the record as one MessagePack map.
+    fn write_msgpack(&self, w: &mut Writer);
+
+    /// Reads one MessagePack map, binding named dims in `dims`. Errors carry the path
+    /// below this record (the caller adds the record's own name or field).
+    fn read_msgpack_in(r: &mut Reader<'_>, dims: &mut DimTable) -> Result<Self>;
+
+    /// Checks shapes (fixed and named dims, component-array lengths); with `full`, also
+    /// `@range` and `@bits`. Errors carry the path below this record.
+    fn check_in(&self, dims: &mut DimTable, full: bool) -> Result<()>;
+
+    /// A random instance following the recipe in the [module docs](self).
+    fn random_in(rng: &mut Rng, dims: &mut RandomDims) -> Self;
+}
+
+/// Implemented by every generated zero-copy view `NameRef<'a>`.
+pub trait RecordRef<'a>: Sized {
+    /// The owned struct this view decodes to.
+    type Owned;
+
+    /// Reads one MessagePack map borrowing arrays, strs and bins from the input.
+    fn read_msgpack_in(r: &mut Reader<'a>, dims: &mut DimTable) -> Result<Self>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+// ---------------------------------------------------------------------------------------
+
+/// An array of `T` whose shape must match `spec` (binding named dims in `dims`).
+#[inline]
+pub fn read_array<T: Element>(
+    r: &mut Reader<'_>,
+    spec: &[DimSpec],
+    dims: &mut DimTable,
+) -> Result<NdArray<T>> {
+    let a = r.array::<T>()?;
+    check_shape(spec, a.shape(), dims)?;
+    Ok(a)
+}
+
+/// Like [`read_array`], borrowing the element bytes from the input.
+#[inline]
+pub fn read_array_view<'a, T: Element>(
+    r: &mut Reader<'a>,
+    spec: &[DimSpec],
+    dims: &mut DimTable,
+) -> Result<ArrayView<'a, T>> {
+    let a = r.array_view::<T>()?;
+    check_shape(spec, a.shape(), dims)?;
+    Ok(a)
+}
+
+/// `nil` reads as `None`, anything else through `f`.
+#[inline]
+pub fn read_opt<'a, T>(
+    r: &mut Reader<'a>,
+    f: impl FnOnce(&mut Reader<'a>) -> Result<T>,
+) -> Result<Option<T>> {
+    if r.try_nil()? {
+        Ok(None)
+    } else {
+        f(r).map(Some)
+    }
+}
+
+/// A MessagePack array read item by item through `f` (errors get the item index).
+pub fn read_list<'a, T>(
+    r: &mut Reader<'a>,
+    mut f: impl FnMut(&mut Reader<'a>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let n = r.array_len()?;
+    // `array_len` checked n against the bytes left, so this allocation is bounded.
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        out.push(f(r).at_index(i)?);
+    }
+    Ok(out)
+}
+
+/// A MessagePack map with str keys, values read through `f` (errors get the key). A
+/// repeated key keeps the last value.
+pub fn read_map<'a, K: From<&'a str> + Ord, V>(
+    r: &mut Reader<'a>,
+    mut f: impl FnMut(&mut Reader<'a>) -> Result<V>,
+) -> Result<BTreeMap<K, V>> {
+    let n = r.map_len()?;
+    let mut out = BTreeMap::new();
+    for _ in 0..n {
+        let k = r.str()?;
+        let v = f(r).at_key(k)?;
+        out.insert(K::from(k), v);
+    }
+    Ok(out)
+}
+
+/// An enum: a str naming a variant.
+#[inline]
+pub fn read_enum<E: FromStr<Err = Error>>(r: &mut Reader<'_>) -> Result<E> {
+    r.str()?.parse()
+}
+
+/// A component array: nested MessagePack arrays following `spec`, flattened in C order.
+pub fn read_records<T: Record>(
+    r: &mut Reader<'_>,
+    spec: &[DimSpec],
+    dims: &mut DimTable,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    read_nested(r, spec, dims, &mut out, &mut |r, dims| {
+        T::read_msgpack_in(r, dims)
+    })?;
+    Ok(out)
+}
+
+/// [`read_records`] for zero-copy views.
+pub fn read_records_ref<'a, T: RecordRef<'a>>(
+    r: &mut Reader<'a>,
+    spec: &[DimSpec],
+    dims: &mut DimTable,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    read_nested(r, spec, dims, &mut out, &mut |r, dims| {
+        T::read_msgpack_in(r, dims)
+    })?;
+    Ok(out)
+}
+
+fn read_nested<'a, T>(
+    r: &mut Reader<'a>,
+    spec: &[DimSpec],
+    dims: &mut DimTable,
+    out: &mut Vec<T>,
+    f: &mut impl FnMut(&mut Reader<'a>, &mut DimTable) -> Result<T>,
+) -> Result<()> {
+    let n = r.array_len()?;
+    match spec.first() {
+        Some(&DimSpec::Fixed(k)) if k != n as u64 => {
+            return Err(Error::new(ErrorKind::ShapeMismatch {
+                expected: format_shape(spec),
+                found: vec![n as u64],
+            }))
+        }
+        Some(&DimSpec::Named(name)) => dims.bind(name, n as u64)?,
+        _ => {}
+    }
+    if spec.len() <= 1 {
+        out.reserve(n);
+        for i in 0..n {
+            out.push(f(r, dims).at_index(i)?);
+        }
+    } else {
+        for i in 0..n {
+            read_nested(r, &spec[1..], dims, out, f).at_index(i)?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+// ---------------------------------------------------------------------------------------
+
+/// A component array as nested MessagePack arrays: `inner` are the fixed dims after the
+/// first (empty for `Pose[8]` or `Pose[_]`); the first is `items.len() / product(inner)`.
+pub fn write_records<T: Record>(w: &mut Writer, items: &[T], inner: &[usize]) {
+    match inner.split_first() {
+        None => {
+            w.array_header(items.len());
+            for item in items {
+                item.write_msgpack(w);
+            }
+        }
+        Some((_, rest)) => {
+            let chunk = inner.iter().product::<usize>().max(1);
+            w.array_header(items.len().div_ceil(chunk));
+            for c in items.chunks(chunk) {
+                write_nested_level(w, c, inner[0], rest);
+            }
+        }
+    }
+}
+
+fn write_nested_level<T: Record>(w: &mut Writer, items: &[T], n: usize, rest: &[usize]) {
+    if rest.is_empty() {
+        w.array_header(items.len().min(n));
+        for item in items {
+            item.write_msgpack(w);
+        }
+    } else {
+        let chunk = rest.iter().product::<usize>().max(1);
+        w.array_header(items.len().div_ceil(chunk));
+        for c in items.chunks(chunk) {
+            write_nested_level(w, c, rest[0], &rest[1..]);
+        }
+    }
+}
+
+/// Upper bound of the MessagePack size of an array field (header, typestr, dims, data).
+#[inline]
+pub fn array_hint<T: Element>(a: &NdArray<T>) -> usize {
+    16 + 8 * a.ndim() + std::mem::size_of_val(a.as_slice())
+}
+
+// ---------------------------------------------------------------------------------------
+// Checking
+// ---------------------------------------------------------------------------------------
+
+/// Checks a scalar's `@range` (inclusive).
+#[inline]
+pub fn check_scalar_range<T: Element>(v: T, lo: f64, hi: f64) -> Result<()> {
+    crate::array::check_range(&[v], lo, hi)
+}
+
+/// Checks that a scalar fits in `bits`.
+#[inline]
+pub fn check_scalar_bits<T: Element>(v: T, bits: u32) -> Result<()> {
+    check_bits(&[v], bits)
+}
+
+/// Checks a component array's length against `spec` (first dim fixed, named or `_`; the
+/// rest fixed), then every element (errors get the element's index per dim).
+pub fn check_records<T: Record>(
+    items: &[T],
+    spec: &[DimSpec],
+    dims: &mut DimTable,
+    full: bool,
+) -> Result<()> {
+    let inner: Vec<usize> = spec
+        .iter()
+        .skip(1)
+        .map(|d| match *d {
+            DimSpec::Fixed(n) => n as usize,
+            DimSpec::Named(name) => dims.get(name).unwrap_or(0) as usize,
+            DimSpec::Any => 0,
+        })
+        .collect();
+    let chunk: usize = inner.iter().product();
+    let len = items.len();
+    let mismatch = || {
+        Error::new(ErrorKind::ShapeMismatch {
+            expected: format_shape(spec),
+            found: if chunk != 0 && len % chunk == 0 {
+                std::iter::once(len / chunk)
+                    .chain(inner.iter().copied())
+                    .map(|d| d as u64)
+                    .collect()
+            } else {
+                vec![len as u64]
+            },
+        })
+    };
+    if chunk == 0 {
+        if len != 0 {
+            return Err(mismatch());
+        }
+    } else if len % chunk != 0 {
+        return Err(mismatch());
+    }
+    let first = len.checked_div(chunk).unwrap_or(0);
+    match spec.first() {
+        Some(&DimSpec::Fixed(n)) if n != first as u64 => return Err(mismatch()),
+        Some(&DimSpec::Named(name)) => dims.bind(name, first as u64)?,
+        _ => {}
+    }
+    for (i, item) in items.iter().enumerate() {
+        if let Err(e) = item.check_in(dims, full) {
+            return Err(at_multi_index(e, i, &inner));
+        }
+    }
+    Ok(())
+}
+
+/// Prefixes `e` with the multi-index of flat C-order position `flat` in an array whose
+/// dims after the first are `inner`: `[1][2]` for flat 5 of `[_, 3]`.
+#[cold]
+pub fn at_multi_index(mut e: Error, flat: usize, inner: &[usize]) -> Error {
+    let mut rest = flat;
+    for &d in inner.iter().rev() {
+        let d = d.max(1);
+        e = e.at_index(rest % d);
+        rest /= d;
+    }
+    e.at_index(rest)
+}
+
+// ---------------------------------------------------------------------------------------
+// Random instances
+// ---------------------------------------------------------------------------------------
+
+/// The sizes named dims took so far in one random sample (see the module docs).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RandomDims {
+    entries: Vec<(&'static str, usize)>,
+}
+
+impl RandomDims {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The size of one dim: fixed as is; a named dim `below(5)` at first use, then the
+    /// same; `_` `below(5)` every time.
+    pub fn size(&mut self, spec: DimSpec, rng: &mut Rng) -> usize {
+        match spec {
+            DimSpec::Fixed(n) => n as usize,
+            DimSpec::Named(name) => {
+                if let Some(&(_, v)) = self.entries.iter().find(|(n, _)| *n == name) {
+                    v
+                } else {
+                    let v = rng.below(5) as usize;
+                    self.entries.push((name, v));
+                    v
+                }
+            }
+            DimSpec::Any => rng.below(5) as usize,
+        }
+    }
+
+    /// A shape for `spec`, dim by dim.
+    pub fn shape(&mut self, spec: &[DimSpec], rng: &mut Rng) -> Vec<usize> {
+        spec.iter().map(|&d| self.size(d, rng)).collect()
+    }
+}
+
+/// A random scalar (see [`Element::random`]).
+#[inline]
+pub fn random_scalar<T: Element>(rng: &mut Rng, bits: Option<u32>, range: Option<(f64, f64)>) -> T {
+    T::random(rng, bits, range)
+}
+
+/// A random array: its shape, then its elements in C order.
+pub fn random_array<T: Element>(
+    rng: &mut Rng,
+    spec: &[DimSpec],
+    dims: &mut RandomDims,
+    bits: Option<u32>,
+    range: Option<(f64, f64)>,
+) -> NdArray<T> {
+    let shape = dims.shape(spec, rng);
+    NdArray::random(shape, rng, bits, range)
+}
+
+/// A random `str`: [`Rng::string`]`(8)`.
+#[inline]
+pub fn random_str(rng: &mut Rng) -> String {
+    rng.string(8)
+}
+
+/// A random `bytes`: [`Rng::bytes`]`(8)`.
+#[inline]
+pub fn random_bytes(rng: &mut Rng) -> Vec<u8> {
+    rng.bytes(8)
+}
+
+/// A random variant index in `0..n`.
+#[inline]
+pub fn random_index(rng: &mut Rng, n: usize) -> usize {
+    rng.below(n as u64) as usize
+}
+
+/// `Some(f(rng))` or `None`, by [`Rng::bool`].
+#[inline]
+pub fn random_opt<T>(rng: &mut Rng, f: impl FnOnce(&mut Rng) -> T) -> Option<T> {
+    if rng.bool() {
+        Some(f(rng))
+    } else {
+        None
+    }
+}
+
+/// `below(4)` items drawn by `f`.
+pub fn random_list<T>(rng: &mut Rng, mut f: impl FnMut(&mut Rng) -> T) -> Vec<T> {
+    let n = rng.below(4);
+    (0..n).map(|_| f(rng)).collect()
+}
+
+/// `below(4)` entries: key [`Rng::string`]`(6)`, then the value drawn by `f`.
+pub fn random_map<T>(rng: &mut Rng, mut f: impl FnMut(&mut Rng) -> T) -> BTreeMap<String, T> {
+    let n = rng.below(4);
+    let mut out = BTreeMap::new();
+    for _ in 0..n {
+        let k = rng.string(6);
+        let v = f(rng);
+        out.insert(k, v);
+    }
+    out
+}
+
+/// A random component array: its shape, then each element in C order.
+pub fn random_records<T: Record>(rng: &mut Rng, spec: &[DimSpec], dims: &mut RandomDims) -> Vec<T> {
+    let shape = dims.shape(spec, rng);
+    let n: usize = shape.iter().product();
+    (0..n).map(|_| T::random_in(rng, dims)).collect()
+}
+
+/// A random `@packed` array of `n` elements (fixed shape), packed.
+pub fn random_packed<T: Element + BitElement, const N: usize>(
+    rng: &mut Rng,
+    n: usize,
+    bits: u32,
+    range: Option<(f64, f64)>,
+) -> [u8; N] {
+    let values: Vec<T> = (0..n).map(|_| T::random(rng, Some(bits), range)).collect();
+    pack_trusted(&values, bits)
+}
+
+// ---------------------------------------------------------------------------------------
+// @packed fields
+// ---------------------------------------------------------------------------------------
+
+fn bits_error(e: BitsError) -> Error {
+    match e {
+        BitsError::Overflow { index, value, bits } => {
+            Error::new(ErrorKind::BitsOverflow { value, bits }).at_index(index)
+        }
+        other => Error::custom(other),
+    }
+}
+
+/// Packs `values` into a `@packed` field's `N` bytes; `BitsOverflow` (at the value's index)
+/// when one does not fit, `PayloadLength` when `N` bytes cannot hold them.
+pub fn pack<T: BitElement, const N: usize>(values: &[T], bits: u32) -> Result<[u8; N]> {
+    let mut out = [0u8; N];
+    if bits::bytes_for(values.len(), bits) != N {
+        return Err(Error::new(ErrorKind::PayloadLength {
+            expected: N as u64,
+            found: bits::bytes_for(values.len(), bits) as u64,
+        }));
+    }
+    bits::pack_bytes_into(values, bits, &mut out).map_err(bits_error)?;
+    Ok(out)
+}
+
+/// [`pack`] for values already known to fit (random or validated ones); a value that does
+/// not fit leaves the bytes zero (debug builds assert).
+fn pack_trusted<T: BitElement, const N: usize>(values: &[T], bits: u32) -> [u8; N] {
+    let r = pack::<T, N>(values, bits);
+    debug_assert!(r.is_ok(), "pack_trusted: {r:?}");
+    r.unwrap_or([0u8; N])
+}
+
+/// The values of a `@packed` field (`n` of them). Cannot fail for the bytes a generated
+/// struct holds: `@bits` never exceeds the dtype's width and `N` bytes hold `n` values.
+pub fn unpack<T: BitElement + Default>(bytes: &[u8], n: usize, bits: u32) -> Vec<T> {
+    let mut out = vec![T::default(); n];
+    let r = bits::unpack_bytes(bytes, bits, &mut out);
+    debug_assert!(r.is_ok(), "unpack: {r:?}");
+    out
+}
+
+/// A `@packed` array field, unpacked into an array of `shape`.
+pub fn unpack_array<T: Element + BitElement>(
+    bytes: &[u8],
+    shape: &[usize],
+    bits: u32,
+) -> NdArray<T> {
+    let n = shape.iter().product();
+    let data = unpack(bytes, n, bits);
+    NdArray::new(shape.to_vec(), data).unwrap_or_default()
+}
+
+/// A `@packed` scalar field's value.
+#[inline]
+pub fn unpack_scalar<T: BitElement + Default>(bytes: &[u8], bits: u32) -> T {
+    bits::try_get_byte_stream(bytes, bits, 0).unwrap_or_default()
+}
+
+/// Packs an array for a `@packed` field after checking its shape against `spec` (all
+/// fixed): what the `set_<field>_unpacked` setters and JSON readers call.
+pub fn pack_array<T: Element + BitElement, const N: usize>(
+    a: &NdArray<T>,
+    spec: &[DimSpec],
+    bits: u32,
+) -> Result<[u8; N]> {
+    check_shape(spec, a.shape(), &mut DimTable::new())?;
+    pack(a.as_slice(), bits)
+}
+
+/// Packs a `@packed` scalar.
+#[inline]
+pub fn pack_scalar<T: BitElement, const N: usize>(v: T, bits: u32) -> Result<[u8; N]> {
+    pack(&[v], bits)
+}
+
+/// Packs a validated view (see [`read_packed_view`]) for `to_owned`.
+pub fn pack_view<T: Element + BitElement, const N: usize>(
+    v: &ArrayView<'_, T>,
+    bits: u32,
+) -> [u8; N] {
+    let values: Vec<T> = v.iter().collect();
+    pack_trusted(&values, bits)
+}
+
+/// Packs a validated scalar (see [`read_packed_scalar_value`]) for `to_owned`.
+#[inline]
+pub fn pack_scalar_trusted<T: BitElement, const N: usize>(v: T, bits: u32) -> [u8; N] {
+    pack_trusted(&[v], bits)
+}
+
+/// Reads a `@packed` array field: the ordinary array on the wire, packed on arrival.
+pub fn read_packed<T: Element + BitElement, const N: usize>(
+    r: &mut Reader<'_>,
+    spec: &[DimSpec],
+    dims: &mut DimTable,
+    bits: u32,
+) -> Result<[u8; N]> {
+    let a = read_array::<T>(r, spec, dims)?;
+    pack(a.as_slice(), bits)
+}
+
+/// Reads a `@packed` scalar field.
+pub fn read_packed_scalar<T: Element + BitElement, const N: usize>(
+    r: &mut Reader<'_>,
+    bits: u32,
+) -> Result<[u8; N]> {
+    let v = r.scalar::<T>()?;
+    pack(&[v], bits)
+}
+
+/// Reads a `@packed` array field as a view of the wire array, checking every value fits.
+pub fn read_packed_view<'a, T: Element + BitElement>(
+    r: &mut Reader<'a>,
+    spec: &[DimSpec],
+    dims: &mut DimTable,
+    bits: u32,
+) -> Result<ArrayView<'a, T>> {
+    let a = read_array_view::<T>(r, spec, dims)?;
+    for (i, v) in a.iter().enumerate() {
+        if !v.fits(bits) {
+            return Err(Error::new(ErrorKind::BitsOverflow {
+                value: v.to_i128(),
+                bits,
+            })
+            .at_index(i));
+        }
+    }
+    Ok(a)
+}
+
+/// Reads a `@packed` scalar field's value, checking it fits.
+pub fn read_packed_scalar_value<T: Element + BitElement>(
+    r: &mut Reader<'_>,
+    bits: u32,
+) -> Result<T> {
+    let v = r.scalar::<T>()?;
+    if v.fits(bits) {
+        Ok(v)
+    } else {
+        Err(Error::new(ErrorKind::BitsOverflow {
+            value: v.to_i128(),
+            bits,
+        }))
+    }
+}
+
+/// Writes a `@packed` array field as the ordinary (unpacked) array.
+pub fn write_packed<T: Element + BitElement>(
+    w: &mut Writer,
+    shape: &[usize],
+    bytes: &[u8],
+    bits: u32,
+) {
+    let n = shape.iter().product();
+    let values: Vec<T> = unpack(bytes, n, bits);
+    w.array_slice(shape, &values);
+}
+
+/// The constant size hint of a fixed-shape array of `n` elements of `T` with `ndim` dims.
+#[inline]
+pub const fn fixed_array_hint<T: Element>(ndim: usize, n: usize) -> usize {
+    16 + 8 * ndim + n * std::mem::size_of::<T>()
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON (serde) adapters
+// ---------------------------------------------------------------------------------------
+
+/// Serializes bytes as a standard padded base64 string (JSON) or raw bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct B64<'a>(pub &'a [u8]);
+
+impl serde::Serialize for B64<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        crate::json::base64_bytes::serialize(self.0, s)
+    }
+}
+
+/// Deserializes bytes from a base64 string (JSON) or raw bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct B64Buf(pub Vec<u8>);
+
+impl<'de> serde::Deserialize<'de> for B64Buf {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        crate::json::base64_bytes::deserialize(d).map(B64Buf)
+    }
+}
+
+/// Serializes an iterator's items as a sequence.
+#[derive(Clone, Debug)]
+pub struct SerSeq<I>(pub I);
+
+impl<I> serde::Serialize for SerSeq<I>
+where
+    I: Iterator + Clone,
+    I::Item: serde::Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.clone())
+    }
+}
+
+/// Serializes an iterator of pairs as a map.
+#[derive(Clone, Debug)]
+pub struct SerMap<I>(pub I);
+
+impl<I, K, V> serde::Serialize for SerMap<I>
+where
+    I: Iterator<Item = (K, V)> + Clone,
+    K: serde::Serialize,
+    V: serde::Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_map(self.0.clone())
+    }
+}
+
+/// A JSON object key or enum name, borrowed from the input when the format allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldKey<'de>(pub Cow<'de, str>);
+
+impl FieldKey<'_> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FieldKey<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = FieldKey<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(FieldKey(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(
+                self,
+                v: &str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(FieldKey(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(
+                self,
+                v: String,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(FieldKey(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Converts a runtime error into a serde error (its `Display` keeps the path).
+#[cold]
+pub fn de_error<E: serde::de::Error>(e: Error) -> E {
+    E::custom(e)
+}
+
+/// Converts every item (errors get the index).
+pub fn conv_list<T, U>(v: Vec<T>, mut f: impl FnMut(T) -> Result<U>) -> Result<Vec<U>> {
+    v.into_iter()
+        .enumerate()
+        .map(|(i, x)| f(x).at_index(i))
+        .collect()
+}
+
+/// Converts every value (errors get the key).
+pub fn conv_map<T, U>(
+    v: BTreeMap<String, T>,
+    mut f: impl FnMut(T) -> Result<U>,
+) -> Result<BTreeMap<String, U>> {
+    v.into_iter()
+        .map(|(k, x)| match f(x) {
+            Ok(u) => Ok((k, u)),
+            Err(e) => Err(e.at_key(&k)),
+        })
+        .collect()
+}
+
+/// Converts the value if present.
+#[inline]
+pub fn conv_opt<T, U>(v: Option<T>, f: impl FnOnce(T) -> Result<U>) -> Result<Option<U>> {
+    v.map(f).transpose()
+}
+
+/// One level of a nested component array: every inner list must hold `n` items; the
+/// result is their concatenation. `spec` (the dims from this level on) is for the error.
+pub fn flatten_level<T>(v: Vec<Vec<T>>, n: usize, spec: &[DimSpec]) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(v.len().saturating_mul(n));
+    for (i, inner) in v.into_iter().enumerate() {
+        if inner.len() != n {
+            return Err(Error::new(ErrorKind::ShapeMismatch {
+                expected: format_shape(spec),
+                found: vec![inner.len() as u64],
+            })
+            .at_index(i));
+        }
+        out.extend(inner);
+    }
+    Ok(out)
+}
+
+/// The sample as JSON (DESIGN §4 form).
+pub fn to_json<T: serde::Serialize>(v: &T) -> String {
+    // Serializing these structs to a String cannot fail: every map key is a str and every
+    // value a JSON value (non-finite floats become null, as serde_json does).
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// Reads a sample from JSON; the error carries serde_json's position and our path.
+pub fn from_json<T: serde::de::DeserializeOwned>(s: &str, name: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| Error::custom(e).at(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_index_paths() {
+        let e = at_multi_index(Error::new(ErrorKind::MissingField), 5, &[3]);
+        assert_eq!(e.path(), "[1][2]");
+        let e = at_multi_index(Error::new(ErrorKind::MissingField), 7, &[]);
+        assert_eq!(e.path(), "[7]");
+        let e = at_multi_index(Error::new(ErrorKind::MissingField), 23, &[3, 4]);
+        assert_eq!(e.path(), "[1][2][3]");
+    }
+
+    #[test]
+    fn random_dims_reuse_names() {
+        let mut rng = Rng::new(3);
+        let mut d = RandomDims::new();
+        let a = d.shape(&[DimSpec::Named("H"), DimSpec::Fixed(3)], &mut rng);
+        let b = d.shape(&[DimSpec::Named("H")], &mut rng);
+        assert_eq!(a[0], b[0]);
+        assert_eq!(a[1], 3);
+        assert!(a[0] < 5);
+    }
+
+    #[test]
+    fn pack_round_trip_and_overflow() {
+        let v: [u8; 2] = pack(&[1u8, 2, 7, 0, 5], 3).unwrap();
+        assert_eq!(unpack::<u8>(&v, 5, 3), vec![1, 2, 7, 0, 5]);
+        let e = pack::<u8, 2>(&[1u8, 2, 8, 0, 5], 3).unwrap_err();
+        assert_eq!(e.path(), "[2]");
+        assert!(matches!(
+            e.kind(),
+            ErrorKind::BitsOverflow { value: 8, bits: 3 }
+        ));
+        assert!(pack::<u8, 3>(&[1u8, 2, 7, 0, 5], 3).is_err());
+        let s: [u8; 1] = pack_scalar(-1i8, 4).unwrap();
+        assert_eq!(s, [0x0f]);
+        assert_eq!(unpack_scalar::<i8>(&s, 4), -1);
+    }
+
+    #[test]
+    fn flatten_checks_inner_lengths() {
+        let spec = [DimSpec::Fixed(2), DimSpec::Fixed(2)];
+        assert_eq!(
+            flatten_level(vec![vec![1, 2], vec![3, 4]], 2, &spec[1..]).unwrap(),
+            vec![1, 2, 3, 4]
+        );
+        let e = flatten_level(vec![vec![1, 2], vec![3]], 2, &spec[1..]).unwrap_err();
+        assert_eq!(e.path(), "[1]");
+    }
+}

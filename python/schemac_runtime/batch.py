@@ -385,6 +385,56 @@ def _build_column(leaf: LeafSpec, cells: list[Any], name: str) -> Column:
     return Column(values, offsets, None, validity)
 
 
+def _concat_columns(leaf: LeafSpec, cols: list[Column], n: int) -> Column:
+    validity = None
+    if leaf.validity:
+        validity = (
+            np.concatenate(
+                [
+                    np.ones(len(c.values) if c.offsets is None else len(c.offsets) - 1, np.bool_)
+                    if c.validity is None
+                    else c.validity
+                    for c in cols
+                ]
+            )
+            if cols
+            else np.zeros(0, np.bool_)
+        )
+    dt = dtype_info(leaf.dtype).numpy
+    if leaf.storage == "fixed":
+        values = aligned_empty((n, *_fixed_shape(leaf)), dt)
+        if cols:
+            np.concatenate([c.values for c in cols], out=values)
+        return Column(values, validity=validity)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    row = 0
+    base = 0
+    for c in cols:
+        assert c.offsets is not None
+        k = len(c.offsets) - 1
+        offsets[row + 1 : row + k + 1] = c.offsets[1:] - c.offsets[0] + base
+        base += int(c.offsets[-1] - c.offsets[0])
+        row += k
+    values = aligned_empty(base, dt)
+    if cols:
+        np.concatenate(
+            [
+                c.values[int(c.offsets[0]) : int(c.offsets[-1])]
+                for c in cols
+                if c.offsets is not None
+            ],
+            out=values,
+        )
+    shapes = None
+    if leaf.storage == "ragged":
+        shapes = (
+            np.concatenate([c.shapes for c in cols if c.shapes is not None])
+            if cols
+            else np.zeros((0, len(leaf.shape)), np.int64)
+        )
+    return Column(values, offsets, shapes, validity)
+
+
 def _fmt_spec(spec: ShapeSpec) -> str:
     return "[" + ", ".join("_" if d is None else str(d) for d in spec) + "]"
 
@@ -462,6 +512,23 @@ class Batch(Generic[S]):
         """``n`` random samples (``SAMPLE.random``)."""
         r = _g.make_rng(rng)
         return cls.from_samples([cls.SAMPLE.random(r) for _ in range(n)])
+
+    @classmethod
+    def concat(cls: type[B], batches: Sequence[B]) -> B:
+        """One batch of the rows of ``batches``, in order (a copy)."""
+        for b in batches:
+            if not isinstance(b, cls):
+                raise TypeError(f"cannot concatenate {type(b).__name__} into {cls.__name__}")
+        n = sum(len(b) for b in batches)
+        columns = {
+            leaf.path: _concat_columns(leaf, [b.columns[leaf.path] for b in batches], n)
+            for leaf in cls.LEAVES
+        }
+        return cls(columns, n)
+
+    def append(self: B, samples: Iterable[Any]) -> B:
+        """A new batch: these rows, then ``samples`` collated (the batch itself is unchanged)."""
+        return type(self).concat([self, type(self).from_samples(samples)])
 
     # -- access -------------------------------------------------------------------------
 

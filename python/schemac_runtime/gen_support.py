@@ -624,6 +624,8 @@ class Packed(Codec):
     def pack(self, path: str, values: Any) -> bytes:
         """Pack values (an array of the leaf's shape, or an int/bool for a scalar)."""
         if self.scalar:
+            if isinstance(values, np.ndarray | np.generic) and np.ndim(values) == 0:
+                values = values.item()
             x = check_int(path, values, self.info)
             a = np.asarray(x, dtype=self.info.numpy).reshape(())
         else:

@@ -44,6 +44,11 @@ def test_collate_split_every_record(gen: Generated, stem: str) -> None:
             b[9]
         with pytest.raises(IndexError):
             b[np.ones(3, dtype=bool)]
+        # concat / append
+        assert batch_cls.concat([b[:3], b[3:7], b[7:7], b[7:]]).to_samples() == samples
+        assert batch_cls.concat([b[mask], b[:2]]).to_samples() == b[mask].to_samples() + samples[:2]
+        assert b[:4].append(samples[4:]).to_samples() == samples
+        assert len(batch_cls.concat([])) == 0
         # default(n) and random(n)
         d = batch_cls.default(3)
         assert d.to_samples() == [cls.default()] * 3

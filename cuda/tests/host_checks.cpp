@@ -2,7 +2,7 @@
 //
 // Built by crates/compiler/tests/gen_cuda.rs twice: with g++ (SCHEMAC_HD empty) and with
 // `nvcc -x cu` (SCHEMAC_HD = __host__ __device__), against the headers generated from
-// examples/schemas/puzzle.schema (puzzle.cuh) and everything.schema (v1.cuh):
+// examples/schemas/puzzle.schema (puzzle.cuh) and everything.schema (everything_v1.cuh):
 //
 //   g++ -std=c++17 -Wall -Wextra -Werror -I<gen>/puzzle -I<gen>/everything cuda/tests/host_checks.cpp
 //
@@ -11,7 +11,7 @@
 // bits left alone by set_*, padding zeroed by pack(), fit checks, per-field packed byte
 // streams and the compact-form constants.
 #include "puzzle.cuh"
-#include "v1.cuh"
+#include "everything_v1.cuh"
 
 #include <cstdio>
 #include <cstring>
@@ -70,7 +70,7 @@ static void agg_state_straddle() {
 // everything.v1 Packed: neg i16[2] @bits(9) at bit 51 (neg[1] = [60, 69) straddles words 1/2),
 // wide u32 @bits(32) at bit 69 (straddles words 2/3).
 static void packed_signed_and_wide() {
-    using P = v1::PackedPacked;
+    using P = everything_v1::PackedPacked;
     static_assert(P::NEG_BIT_OFFSET == 51 && P::NEG_BITS == 9, "layout");
     static_assert(P::WIDE_BIT_OFFSET == 69 && P::WIDE_BITS == 32, "layout");
     static_assert(P::TOTAL_BITS == 101 && P::WORDS == 4 && P::WORDS_LEN == 3 && P::TAIL_BYTES == 1, "compact form");
@@ -100,7 +100,7 @@ static void packed_signed_and_wide() {
     CHECK(P::fits_wide(0xFFFFFFFFu));
 
     // Whole-row pack/unpack of the POD, including the nested component leaves.
-    v1::Packed s;
+    everything_v1::Packed s;
     std::memset(&s, 0, sizeof s);
     s.board_cells_kind[2][2] = 15;
     s.board_cells_alive[1][0] = 1;
@@ -114,7 +114,7 @@ static void packed_signed_and_wide() {
     CHECK((w[3] >> 5) == 0u);  // padding bits zeroed
     CHECK(P::get_board_cells_kind(w, 8) == 15 && P::get_board_cells_alive(w, 3) && P::get_board_turn(w) == 1);
     CHECK(P::get_level(w) == 31 && P::get_neg(w, 0) == -256 && P::get_neg(w, 1) == 255 && P::get_wide(w) == 0xDEADBEEFu);
-    v1::Packed back;
+    everything_v1::Packed back;
     std::memset(&back, 0, sizeof back);
     P::unpack(w, back);
     CHECK(std::memcmp(&back, &s, sizeof s) == 0);
@@ -149,10 +149,10 @@ static void tile_state_sign_extension() {
 // Per-field packed byte streams: everything.v1 FieldPacked (a: u8[10] @bits(3), b: i16[3]
 // @bits(10)) and PuzzleState.faces.
 static void field_packed_bytes() {
-    using F = v1::FieldPackedPackedFields;
+    using F = everything_v1::FieldPackedPackedFields;
     static_assert(F::A_BYTES == 4 && F::B_BYTES == 4 && F::B_BITS == 10, "sizes");
-    static_assert(sizeof(v1::FieldPacked) == 12 && offsetof(v1::FieldPacked, c) == 8, "POD layout");
-    v1::FieldPacked s;
+    static_assert(sizeof(everything_v1::FieldPacked) == 12 && offsetof(everything_v1::FieldPacked, c) == 8, "POD layout");
+    everything_v1::FieldPacked s;
     std::memset(&s, 0, sizeof s);
     F::set_b(s.b, 0, -512);  // bits [0, 10): byte 0 = 0x00, byte 1 low 2 bits = 0b10
     CHECK(s.b[0] == 0x00 && s.b[1] == 0x02);
@@ -184,7 +184,7 @@ static void field_packed_bytes() {
     CHECK(p.faces[0] == (1u << 6) && p.faces[1] == 1u);
     CHECK(G::get_faces(p.faces, 2) == 5 && G::get_faces(p.faces, 323) == 7 && G::get_faces(p.faces, 100) == 0);
 
-    using E = v1::EverythingPackedFields;
+    using E = everything_v1::EverythingPackedFields;
     uint8_t codes[E::PACKED_CODES_BYTES];
     std::memset(codes, 0, sizeof codes);
     E::set_packed_codes(codes, 7, 0xFFF);
@@ -193,11 +193,11 @@ static void field_packed_bytes() {
 
 // Enums, fingerprints and views are plain data usable from host code.
 static void plain_data() {
-    static_assert(sizeof(v1::Mode) == 1 && static_cast<int>(v1::Mode::test) == 2, "enum repr");
-    static_assert(v1::PACKED_FINGERPRINT != 0, "fingerprint");
+    static_assert(sizeof(everything_v1::Mode) == 1 && static_cast<int>(everything_v1::Mode::test) == 2, "enum repr");
+    static_assert(everything_v1::PACKED_FINGERPRINT != 0, "fingerprint");
     static_assert(puzzle::AggStateView::FACES_PER_ROW == 324, "per-row elements");
     uint8_t validity[2] = {0x05, 0x80};
-    v1::EverythingView view;
+    everything_v1::EverythingView view;
     std::memset(&view, 0, sizeof view);
     view.mask_validity = validity;
     CHECK(view.mask_is_valid(0) && !view.mask_is_valid(1) && view.mask_is_valid(2) && view.mask_is_valid(15));

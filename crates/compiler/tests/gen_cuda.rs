@@ -950,7 +950,7 @@ sample FieldEdge {
 
 const EDGE_CHECKS: &str = r#"
     {
-        using P = cases::WidePacked;
+        using P = edge_cases::WidePacked;
         static_assert(P::TOTAL_BITS == 32 + 96 + 5 + 1 + 56 + 48, "total bits");
         uint32_t w[P::WORDS]; std::memset(w, 0, sizeof w);
         P::set_a(w, 0, -1); CHECK(P::get_a(w) == -1); CHECK(w[0] == 0xFFFFFFFFu);
@@ -965,22 +965,22 @@ const EDGE_CHECKS: &str = r#"
         CHECK(P::get_b(w, 2) == 0xFFFFFFFFull && P::get_a(w) == INT32_MIN);
     }
     {
-        static_assert(sizeof(cases::Color) == 1, "enum repr");
-        static_assert(offsetof(cases::Plain, color) == 0 && offsetof(cases::Plain, maybe) == 4, "POD");
-        static_assert(offsetof(cases::Plain, maybe_valid) == 16 && offsetof(cases::Plain, class_) == 17, "POD");
-        static_assert(offsetof(cases::Plain, h) == 18 && offsetof(cases::Plain, d) == 24 && sizeof(cases::Plain) == 32, "POD");
-        cases::Plain p; std::memset(&p, 0, sizeof p);
-        p.color = cases::Color::blue;
+        static_assert(sizeof(edge_cases::Color) == 1, "enum repr");
+        static_assert(offsetof(edge_cases::Plain, color) == 0 && offsetof(edge_cases::Plain, maybe) == 4, "POD");
+        static_assert(offsetof(edge_cases::Plain, maybe_valid) == 16 && offsetof(edge_cases::Plain, class_) == 17, "POD");
+        static_assert(offsetof(edge_cases::Plain, h) == 18 && offsetof(edge_cases::Plain, d) == 24 && sizeof(edge_cases::Plain) == 32, "POD");
+        edge_cases::Plain p; std::memset(&p, 0, sizeof p);
+        p.color = edge_cases::Color::blue;
         CHECK(static_cast<int>(p.color) == 2);
-        cases::PlainView v; std::memset(&v, 0, sizeof v);
+        edge_cases::PlainView v; std::memset(&v, 0, sizeof v);
         uint8_t valid = 0x02;
         v.maybe_validity = &valid;
         CHECK(!v.maybe_is_valid(0) && v.maybe_is_valid(1));
     }
     {
-        using F = cases::FieldEdgePackedFields;
+        using F = edge_cases::FieldEdgePackedFields;
         static_assert(F::X_BYTES == 2 && F::Y_BYTES == 12 && F::Z_BYTES == 2, "bytes");
-        cases::FieldEdge s; std::memset(&s, 0, sizeof s);
+        edge_cases::FieldEdge s; std::memset(&s, 0, sizeof s);
         F::set_y(s.y, 1, INT32_MIN); F::set_y(s.y, 2, -1);
         CHECK(F::get_y(s.y, 1) == INT32_MIN && F::get_y(s.y, 2) == -1 && F::get_y(s.y, 0) == 0);
         F::set_x(s.x, 8, true); CHECK(s.x[1] == 1u && F::get_x(s.x, 8) && !F::get_x(s.x, 7));
@@ -998,7 +998,7 @@ fn edge_case_schema_on_host_and_nvcc() {
     for f in &files {
         std::fs::write(dir.path().join(&f.path), &f.contents).unwrap();
     }
-    let (driver, cases) = pattern_driver(&schema, "cases.cuh");
+    let (driver, cases) = pattern_driver(&schema, &format!("{}.cuh", schema.module));
     // Wide (+ its emulated kernels) and the three per-field packed leaves.
     assert_eq!(cases, 5);
     let driver = driver.replace(
@@ -1029,10 +1029,10 @@ fn edge_case_schema_on_host_and_nvcc() {
         .arg(&exe));
     let out = run(&mut Command::new(&exe));
     assert!(out.contains(" 0 failed"), "{out}");
-    let ptx = dir.path().join("cases.ptx");
+    let ptx = dir.path().join("edge_cases.ptx");
     run(nvcc_cmd(&nvcc)
         .args(["-arch=sm_90", "-ptx"])
-        .arg(dir.path().join("cases_kernels.cu"))
+        .arg(dir.path().join("edge_cases_kernels.cu"))
         .arg("-o")
         .arg(&ptx));
     run(Command::new(ptxas(&nvcc))

@@ -181,3 +181,29 @@ fn pep8_naming_exemptions_only_when_needed() {
     let text = &generate_source("m.schema", "sample S { someField: u8 }\n").unwrap()[0].contents;
     assert!(text.lines().nth(1) == Some("# ruff: noqa: N815"), "{text}");
 }
+
+#[test]
+fn enum_only_and_empty_records_import_only_what_they_use() {
+    let text = &generate_source("e.schema", "enum Only { a, b }\n").unwrap()[0].contents;
+    assert!(text.contains("import enum\n"), "{text}");
+    for unused in [
+        "dataclass",
+        "numpy",
+        "_b",
+        "_wds",
+        "_j",
+        "_w",
+        "ClassVar",
+        "Mapping",
+    ] {
+        assert!(
+            !text.lines().any(|l| (l.starts_with("import ") || l.starts_with("from "))
+                && l.contains(unused)),
+            "`{unused}` imported but unused in:\n{text}"
+        );
+    }
+    let text = &generate_source("z.schema", "sample Z {}\n").unwrap()[0].contents;
+    assert!(text.contains("class Z:"));
+    assert!(text.contains("        _w.expect_map(path, v)\n        return cls()\n"));
+    assert!(!text.contains("import enum"));
+}

@@ -57,7 +57,7 @@ impl Default for {{ m.batch }} {
 #[allow(non_snake_case)]
 impl {{ m.batch }} {
     /// The record's name.
-    pub const NAME: &'static str = {{ "{:?}"|format(m.name) }};
+    pub const NAME: &'static str = {{ "{:?}"|format(m.schema_name) }};
     /// The record's layout fingerprint (checked by [`Self::load`]).
     pub const FINGERPRINT: &'static str = {{ "{:?}"|format(m.fingerprint) }};
     /// Leaf paths, one column each, in IR order.
@@ -130,6 +130,7 @@ impl {{ m.batch }} {
     }
 
     fn push_all(&mut self, s: &{{ m.name }}) -> ::schemac_runtime::Result<()> {
+        {{ m.opt_check }}
         {%- if m.cols.is_empty() %}
         let _ = s;
         {%- endif %}
@@ -333,14 +334,14 @@ impl {{ m.batch }} {
     /// [`Self::load`] from a parsed file.
     pub fn from_tensor_file(f: &::schemac_runtime::tensors::TensorFile) -> ::schemac_runtime::Result<Self> {
         f.check_header(Self::NAME, Self::FINGERPRINT)?;
+{%- if let Some(p) = m.rows_probe %}
         let n = match f.rows_hint()? {
             Some(n) => n,
-{%- if let Some(p) = m.rows_probe %}
             None => f.rows_of({{ "{:?}"|format(p) }}).unwrap_or(0),
-{%- else %}
-            None => 0,
-{%- endif %}
         };
+{%- else %}
+        let n = f.rows_hint()?.unwrap_or_default();
+{%- endif %}
         let b = Self {
             len: n,
 {%- for c in m.cols %}

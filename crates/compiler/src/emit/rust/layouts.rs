@@ -30,7 +30,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use askama::Template;
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::ToSnakeCase;
 
 use crate::ir::{self, Dim, Dtype, Field, Leaf, LeafKind, Record, RecordKind, Schema, SoaStorage, Ty};
 
@@ -68,21 +68,15 @@ struct PackedTemplate<'a> {
 // ---------------------------------------------------------------------------------------------
 // Names and types
 
-const KEYWORDS: &[&str] = &[
-    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in",
-    "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct",
-    "super", "trait", "true", "type", "unsafe", "use", "where", "while", "async", "await", "dyn", "abstract",
-    "become", "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
-    "gen",
-];
-
-/// A Rust identifier for a schema name: raw (`r#type`) when it is a keyword.
+/// A field name as a Rust identifier (the struct emitter's rule: raw identifiers for
+/// keywords).
 fn ident(name: &str) -> String {
-    if KEYWORDS.contains(&name) {
-        format!("r#{name}")
-    } else {
-        name.to_owned()
-    }
+    super::field_ident(name)
+}
+
+/// A record or enum (or variant) name as the Rust type name the struct emitter gives it.
+fn tyname(name: &str) -> String {
+    super::type_ident(name)
 }
 
 fn elem_ty(d: Dtype) -> String {
@@ -232,7 +226,8 @@ fn plans<'a>(schema: &'a Schema, rec: &'a Record) -> Vec<Plan<'a>> {
                 _ => Vec::new(),
             };
             let base = leaf.segments.join("__");
-            Plan { j, leaf, ident: ident(&base), base, levels, field, own }
+            let id = if leaf.segments.len() == 1 { ident(&base) } else { base.clone() };
+            Plan { j, leaf, ident: id, base, levels, field, own }
         })
         .collect()
 }
@@ -288,13 +283,17 @@ fn decode(ty: &Ty, rm: &str, r: &str) -> String {
             elem_ty(*dtype),
             dimspec(shape)
         ),
-        Ty::Enum { name } => format!("{RT}::gen_support::read_enum::<{name}>({r})"),
+        Ty::Enum { name } => format!("{RT}::gen_support::read_enum::<{}>({r})", tyname(name)),
         Ty::Record { name, shape } => {
             if shape.is_empty() {
-                format!("<{name} as {RT}::gen_support::Record>::read_msgpack_in({r}, &mut {RT}::array::DimTable::new())")
+                format!(
+                    "<{} as {RT}::gen_support::Record>::read_msgpack_in({r}, &mut {RT}::array::DimTable::new())",
+                    tyname(name)
+                )
             } else {
                 format!(
-                    "{RT}::gen_support::read_records::<{name}>({r}, {}, &mut {RT}::array::DimTable::new())",
+                    "{RT}::gen_support::read_records::<{}>({r}, {}, &mut {RT}::array::DimTable::new())",
+                    tyname(name),
                     dimspec(shape)
                 )
             }
@@ -465,43 +464,42 @@ impl Walk<'_, '_> {
         } else {
             format!("{RT}::batch::check_dims({a}.shape(), {}, {:?})?; ", opt_dims(&p.own), spec_str(&p.own))
         };
-        match (p.storage(), &p.leaf.kind) {
-            (SoaStorage::Fixed, LeafKind::Enum { name, .. }) => {
+        let numeric = matches!(p.storage(), SoaStorage::Fixed | SoaStorage::Ragged);
+        if numeric {
+            // Ragged leaves under component arrays report each element's own shape.
+            if p.storage() == SoaStorage::Ragged && !self.whole_row {
+                if p.own.is_empty() || p.packed_field() {
+                    let _ = write!(s, "{tracker}.see(&[{}])?; ", usize_list(&fixed_own(p)));
+                } else {
+                    let _ = write!(s, "{shape_check}{tracker}.see({a}.shape())?; ");
+                }
+            }
+            let one_row = self.whole_row && p.storage() == SoaStorage::Fixed;
+            if let LeafKind::Enum { name, .. } = &p.leaf.kind {
                 self.enums.insert(name.clone());
                 let idx = format!("Self::{}({a})", enum_fn("index", name));
-                if self.whole_row {
-                    let _ = write!(s, "{sink}.push_one({idx});");
-                } else {
-                    let _ = write!(s, "{sink}.push_elem({idx});");
+                let _ = write!(s, "{sink}.{}({idx});", if one_row { "push_one" } else { "push_elem" });
+            } else if p.packed_field() {
+                let n = product(&fixed_own(p));
+                let bits = p.leaf.bits.expect("@packed leaves have @bits");
+                let _ = write!(s, "{sink}.extend_unpacked(&{a}[..], {bits}, {n})?;");
+                if one_row {
+                    let _ = write!(s, " {sink}.end_row()?;");
                 }
+            } else if p.own.is_empty() {
+                let _ = write!(s, "{sink}.{}(*{a});", if one_row { "push_one" } else { "push_elem" });
+            } else if self.whole_row && p.storage() == SoaStorage::Ragged {
+                let _ = write!(s, "{shape_check}{sink}.push_row({a}.shape(), {a}.as_slice())?;");
+            } else if one_row {
+                let _ = write!(s, "{shape_check}{sink}.push_row({a}.as_slice())?;");
+            } else if p.storage() == SoaStorage::Ragged {
+                let _ = write!(s, "{sink}.extend_elems({a}.as_slice());");
+            } else {
+                let _ = write!(s, "{shape_check}{sink}.extend_elems({a}.as_slice());");
             }
-            (SoaStorage::Fixed, _) => {
-                if p.packed_field() {
-                    let n = product(&fixed_own(p));
-                    let bits = p.leaf.bits.expect("@packed leaves have @bits");
-                    let _ = write!(s, "{sink}.extend_unpacked(&{a}[..], {bits}, {n})?;");
-                    if self.whole_row {
-                        let _ = write!(s, " {sink}.end_row()?;");
-                    }
-                } else if p.own.is_empty() {
-                    if self.whole_row {
-                        let _ = write!(s, "{sink}.push_one(*{a});");
-                    } else {
-                        let _ = write!(s, "{sink}.push_elem(*{a});");
-                    }
-                } else if self.whole_row {
-                    let _ = write!(s, "{shape_check}{sink}.push_row({a}.as_slice())?;");
-                } else {
-                    let _ = write!(s, "{shape_check}{sink}.extend_elems({a}.as_slice());");
-                }
-            }
-            (SoaStorage::Ragged, _) => {
-                if self.whole_row {
-                    let _ = write!(s, "{shape_check}{sink}.push_row({a}.shape(), {a}.as_slice())?;");
-                } else {
-                    let _ = write!(s, "{shape_check}{tracker}.see({a}.shape())?; {sink}.extend_elems({a}.as_slice());");
-                }
-            }
+        }
+        match (p.storage(), &p.leaf.kind) {
+            (SoaStorage::Fixed | SoaStorage::Ragged, _) => {}
             (SoaStorage::Binary, LeafKind::Str) => {
                 let _ = write!(s, "{sink}.push({a}.as_bytes());");
             }
@@ -652,7 +650,7 @@ impl Assembly<'_> {
     /// An expression building record `rec`, whose leaves are `plans` (their paths start with
     /// `prefix`); `lvl` is the depth of `rec` below the batch's record.
     fn record(&mut self, rec: &Record, plans: &[&Plan<'_>], prefix: &str, lvl: usize) -> String {
-        let mut s = format!("{} {{", rec.name);
+        let mut s = format!("{} {{", tyname(&rec.name));
         for f in &rec.fields {
             let key = format!("{prefix}{}", f.name);
             let value = match &f.ty {
@@ -700,15 +698,16 @@ impl Assembly<'_> {
         let encoded: Vec<&Plan<'_>> =
             plans.iter().copied().filter(|p| p.storage() == SoaStorage::Encoded).collect();
         let mut s = "{".to_owned();
+        let times = if inner_n == 1 { String::new() } else { format!(" * {inner_n}usize") };
         // Every encoded leaf under the array reads the array's header here.
         for p in &encoded {
             let j = p.j;
             match self.valid(p) {
                 Some(v) => {
-                    let _ = write!(s, "let h{j} = if {v} {{ rd{j}.array_len()? * {inner_n}usize }} else {{ 0usize }};");
+                    let _ = write!(s, "let h{j} = if {v} {{ rd{j}.array_len()?{times} }} else {{ 0usize }};");
                 }
                 None => {
-                    let _ = write!(s, "let h{j} = rd{j}.array_len()? * {inner_n}usize;");
+                    let _ = write!(s, "let h{j} = rd{j}.array_len()?{times};");
                 }
             }
         }
@@ -802,11 +801,24 @@ impl Assembly<'_> {
                     format!("{RT}::batch::nd(vec![{}], {src})", usize_list(&own))
                 }
             }
+            (SoaStorage::Ragged, LeafKind::Enum { name, .. }) => {
+                self.enums.insert(name.clone());
+                format!("Self::{}({}[0])?", enum_fn("from_index", name), take(&format!("n{j}")))
+            }
             (SoaStorage::Ragged, _) => {
-                if arrays {
-                    format!("{RT}::batch::nd(o{j}.clone(), {})", take(&format!("n{j}")))
-                } else {
+                if !arrays {
                     format!("{RT}::batch::nd({RT}::batch::dims(s{j}), r{j})")
+                } else if let Some(bytes) = p.field.packed_bytes {
+                    let bits = p.leaf.bits.expect("@packed leaves have @bits");
+                    format!(
+                        "{RT}::gen_support::pack::<{elem}, {bytes}>({}, {bits}).map_err(|e| e.at({:?}))?",
+                        take(&format!("n{j}")),
+                        p.leaf.path
+                    )
+                } else if p.own.is_empty() {
+                    format!("{}[0]", take(&format!("n{j}")))
+                } else {
+                    format!("{RT}::batch::nd(o{j}.clone(), {})", take(&format!("n{j}")))
                 }
             }
             (SoaStorage::Binary, LeafKind::Str) => {
@@ -847,15 +859,16 @@ fn enum_helpers(schema: &Schema, used_index: &BTreeSet<String>, used_name: &BTre
     for name in used_index.union(used_name) {
         let e = schema.enum_def(name).expect("enums are in the schema");
         let repr = elem_ty(e.repr);
+        let t = tyname(name);
         if used_index.contains(name) {
-            let _ = write!(s, "fn {}(v: &{name}) -> {repr} {{ match v {{", enum_fn("index", name));
+            let _ = write!(s, "fn {}(v: &{t}) -> {repr} {{ match v {{", enum_fn("index", name));
             for var in &e.variants {
-                let _ = write!(s, "{name}::{} => {},", var.name.to_upper_camel_case(), var.index);
+                let _ = write!(s, "{t}::{} => {},", tyname(&var.name), var.index);
             }
             s.push_str("} }");
-            let _ = write!(s, "fn {}(i: {repr}) -> {RT}::Result<{name}> {{ match i {{", enum_fn("from_index", name));
+            let _ = write!(s, "fn {}(i: {repr}) -> {RT}::Result<{t}> {{ match i {{", enum_fn("from_index", name));
             for var in &e.variants {
-                let _ = write!(s, "{} => Ok({name}::{}),", var.index, var.name.to_upper_camel_case());
+                let _ = write!(s, "{} => Ok({t}::{}),", var.index, tyname(&var.name));
             }
             let _ = write!(
                 s,
@@ -863,14 +876,135 @@ fn enum_helpers(schema: &Schema, used_index: &BTreeSet<String>, used_name: &BTre
             );
         }
         if used_name.contains(name) {
-            let _ = write!(s, "fn {}(v: &{name}) -> &'static str {{ match v {{", enum_fn("name", name));
+            let _ = write!(s, "fn {}(v: &{t}) -> &'static str {{ match v {{", enum_fn("name", name));
             for var in &e.variants {
-                let _ = write!(s, "{name}::{} => {:?},", var.name.to_upper_camel_case(), var.name);
+                let _ = write!(s, "{t}::{} => {:?},", tyname(&var.name), var.name);
             }
             s.push_str("} }");
         }
     }
     s
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optional components the SoA form cannot tell apart from absent ones
+
+/// A batch reconstructs an optional component as present exactly when some leaf under it is
+/// present in the row. That loses `Some(c)` when every leaf under `c` is absent (all its
+/// fields optional and `None`, or no leaves at all), so `push` rejects such samples. These
+/// are the optional component fields that need the check: those whose record has no
+/// *anchor* (a leaf that is present whenever the component is).
+struct Fragile<'s> {
+    schema: &'s Schema,
+}
+
+impl Fragile<'_> {
+    fn record(&self, name: &str) -> &Record {
+        self.schema.record(name).expect("components are in the schema")
+    }
+
+    fn anchored(&self, rec: &Record) -> bool {
+        rec.fields.iter().any(|f| {
+            !f.optional
+                && match &f.ty {
+                    Ty::Record { name, .. } => self.anchored(self.record(name)),
+                    _ => true,
+                }
+        })
+    }
+
+    fn fragile(&self, f: &Field) -> bool {
+        match &f.ty {
+            Ty::Record { name, .. } => f.optional && !self.anchored(self.record(name)),
+            _ => false,
+        }
+    }
+
+    /// Whether `rec` holds a fragile optional component at any depth.
+    fn contains(&self, rec: &Record) -> bool {
+        rec.fields.iter().any(|f| match &f.ty {
+            Ty::Record { name, .. } => self.fragile(f) || self.contains(self.record(name)),
+            _ => false,
+        })
+    }
+
+    /// Statements checking every fragile component under `v` (a `&rec`).
+    fn check(&self, rec: &Record, v: &str, depth: usize, used: &mut BTreeSet<String>) -> String {
+        let mut s = String::new();
+        for f in &rec.fields {
+            let Ty::Record { name, shape } = &f.ty else { continue };
+            let sub = self.record(name);
+            if !self.fragile(f) && !self.contains(sub) {
+                continue;
+            }
+            let x = format!("y{depth}");
+            let mut body = String::new();
+            if self.fragile(f) {
+                used.insert(name.clone());
+                let _ = write!(
+                    body,
+                    "if !Self::{}({x}) {{ return Err({RT}::batch::unrepresentable(\"an optional component that is present but holds no present value\").at({:?})); }}",
+                    any_fn(name),
+                    f.name
+                );
+            }
+            body.push_str(&self.check(sub, &x, depth + 1, used));
+            let fid = ident(&f.name);
+            let _ = match (f.optional, shape.is_empty()) {
+                (true, true) => write!(s, "if let Some({x}) = &{v}.{fid} {{ {body} }}"),
+                (false, true) => write!(s, "{{ let {x} = &{v}.{fid}; {body} }}"),
+                (true, false) => write!(s, "if let Some(arr) = &{v}.{fid} {{ for {x} in arr.iter() {{ {body} }} }}"),
+                (false, false) => write!(s, "for {x} in {v}.{fid}.iter() {{ {body} }}"),
+            };
+        }
+        s
+    }
+
+    /// `fn any_present_<rec>(c: &Rec) -> bool` for every record in `todo` and the records
+    /// they need.
+    fn any_fns(&self, mut todo: BTreeSet<String>) -> String {
+        let mut done = BTreeSet::new();
+        let mut s = String::new();
+        while let Some(name) = todo.pop_first() {
+            if !done.insert(name.clone()) {
+                continue;
+            }
+            let rec = self.record(&name);
+            let mut terms = Vec::new();
+            if !rec.leaves.is_empty() {
+                for f in &rec.fields {
+                    let fid = ident(&f.name);
+                    let term = match &f.ty {
+                        Ty::Record { name: sub, shape } => {
+                            if self.record(sub).leaves.is_empty() {
+                                continue;
+                            }
+                            todo.insert(sub.clone());
+                            let g = format!("Self::{}", any_fn(sub));
+                            match (f.optional, shape.is_empty()) {
+                                (false, true) => format!("{g}(&c.{fid})"),
+                                (true, true) => format!("c.{fid}.as_ref().is_some_and({g})"),
+                                (false, false) => format!("(c.{fid}.is_empty() || c.{fid}.iter().any({g}))"),
+                                (true, false) => {
+                                    format!("c.{fid}.as_ref().is_some_and(|v| v.is_empty() || v.iter().any({g}))")
+                                }
+                            }
+                        }
+                        _ if f.optional => format!("c.{fid}.is_some()"),
+                        _ => "true".to_owned(),
+                    };
+                    terms.push(term);
+                }
+            }
+            let body = if terms.is_empty() { "let _ = c; false".to_owned() } else { terms.join(" || ") };
+            let _ = write!(s, "fn {}(c: &{}) -> bool {{ {body} }}", any_fn(&name), tyname(&name));
+        }
+        s
+    }
+}
+
+fn any_fn(name: &str) -> String {
+    format!("any_present_{}", name.to_snake_case())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -916,7 +1050,10 @@ struct ColModel {
 }
 
 struct BatchModel {
+    /// The Rust type of the record.
     name: String,
+    /// The record's name in the schema (what `NAME` and the safetensors metadata hold).
+    schema_name: String,
     batch: String,
     row: String,
     kind: &'static str,
@@ -925,6 +1062,8 @@ struct BatchModel {
     /// Statements and the final expression of `decode_row` (uses `i`).
     get_body: String,
     enum_fns: String,
+    /// A call rejecting samples with optional components the batch cannot represent.
+    opt_check: String,
     /// Column whose first dim tells the row count of a file without `schemac_rows`.
     rows_probe: Option<String>,
     leaves_list: String,
@@ -948,15 +1087,32 @@ impl BatchModel {
             c.push_body = push_body;
             cols.push(c);
         }
+        let fragile = Fragile { schema };
+        let (opt_check, opt_fns) = if fragile.contains(rec) {
+            let mut used = BTreeSet::new();
+            let body = fragile.check(rec, "s", 0, &mut used);
+            (
+                "Self::check_optionals(s)?;".to_owned(),
+                format!(
+                    "fn check_optionals(s: &{}) -> {RT}::Result<()> {{ {body} Ok(()) }} {}",
+                    tyname(&rec.name),
+                    fragile.any_fns(used)
+                ),
+            )
+        } else {
+            (String::new(), String::new())
+        };
         let mut asm = Assembly { schema, batch: true, enums: BTreeSet::new() };
         let refs: Vec<&Plan<'_>> = plans.iter().collect();
         let expr = asm.record(rec, &refs, "", 0);
         let get_body = format!("{} let out = {expr}; {} Ok(out)", asm.prelude(plans), asm.epilogue(plans));
         idx_enums.extend(asm.enums);
+        let t = tyname(&rec.name);
         BatchModel {
-            name: rec.name.clone(),
-            batch: format!("{}Batch", rec.name),
-            row: format!("{}Row", rec.name),
+            name: t.clone(),
+            batch: format!("{t}Batch"),
+            row: format!("{t}Row"),
+            schema_name: rec.name.clone(),
             kind: match rec.kind {
                 RecordKind::Sample => "sample",
                 RecordKind::Component => "component",
@@ -967,7 +1123,8 @@ impl BatchModel {
             row_needs_marker: rec.leaves.is_empty(),
             cols,
             get_body,
-            enum_fns: enum_helpers(schema, &idx_enums, &name_enums),
+            enum_fns: format!("{} {opt_fns}", enum_helpers(schema, &idx_enums, &name_enums)),
+            opt_check,
         }
     }
 }
@@ -1196,7 +1353,7 @@ impl PackedModel {
                 let _ = write!(
                     gather_fns,
                     "fn {gname}(s: &{}, g: &mut {RT}::batch::Gather<{elem}, {n}>) -> {RT}::Result<()> {{ {body} Ok(()) }}",
-                    rec.name
+                    tyname(&rec.name)
                 );
                 let _ = write!(
                     pack_body,
@@ -1267,11 +1424,12 @@ impl PackedModel {
         let refs: Vec<&Plan<'_>> = plans.iter().collect();
         let expr = asm.record(rec, &refs, "", 0);
         // Aggregate leaves are fixed, non-optional numerics: no validity bitmaps, no enums.
+        let t = tyname(&rec.name);
         PackedModel {
-            name: rec.name.clone(),
-            packed: format!("{}Packed", rec.name),
-            packed_batch: format!("{}PackedBatch", rec.name),
-            batch: format!("{}Batch", rec.name),
+            packed: format!("{t}Packed"),
+            packed_batch: format!("{t}PackedBatch"),
+            batch: format!("{t}Batch"),
+            name: t,
             total_bits: agg.total_bits,
             words: agg.words,
             words_len: agg.words_len,

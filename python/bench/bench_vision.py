@@ -247,7 +247,12 @@ def bench_vision(vision: ModuleType, number: int, tmp: Path) -> tuple[list[list[
     )
     rows.append(["schemac, pack only", "", f"{t_pack * 1e6:,.0f}", f"{mb / t_pack:,.0f}"])
     rows.append(
-        ["schemac, unpack only (zero-copy arrays)", "", f"{t_unpack * 1e6:,.0f}", f"{mb / t_unpack:,.0f}"]
+        [
+            "schemac, unpack only (zero-copy arrays)",
+            "",
+            f"{t_unpack * 1e6:,.0f}",
+            f"{mb / t_unpack:,.0f}",
+        ]
     )
     rows.append(["msgpack-numpy", f"{len(mnp):,}", f"{t_mnp * 1e6:,.0f}", f"{2 * mb / t_mnp:,.0f}"])
     at = run_atdata(s, number, tmp)

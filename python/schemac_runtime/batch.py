@@ -29,7 +29,9 @@ when every leaf under it is absent. Fixed columns built here start on 64-byte bo
 
 Limits of the SoA form (raised as :class:`SchemaError` when collating): inside a component
 array, an optional leaf must be present in every element or in none, and a dynamic dim must
-have the same size in every element (one shape row per sample).
+have the same size in every element (one shape row per sample); and a present optional
+component must hold some present leaf value (else it would read back as absent), which
+matters only for components whose fields are all optional (or that have none).
 
 safetensors files
 =================
@@ -282,6 +284,77 @@ def _leaf_cell(
     raise SchemaError(p, f"{type(c).__name__} has no leaf {'.'.join(segs[1:])}")
 
 
+def _has_optional_component(cls: type[Any]) -> bool:
+    """Whether ``cls`` has an optional component field at any depth (cached on the class)."""
+    cached: bool | None = cls.__dict__.get("_sc_has_opt_comp")
+    if cached is None:
+        cached = False
+        for f in cls._SC_FIELDS:
+            c = _g.unwrap(f.codec)
+            if isinstance(c, _g.Record | _g.RecordArray) and (
+                isinstance(f.codec, _g.Optional)
+                or (isinstance(c, _g.RecordArray) and not isinstance(c.shape[0], int))
+                or _has_optional_component(c.cls)
+            ):
+                cached = True
+        cls._sc_has_opt_comp = cached
+    return cached
+
+
+def _any_present(obj: Any) -> bool:
+    """Whether a batch row would hold some present leaf value of this component."""
+    for f in type(obj)._SC_FIELDS:
+        v = getattr(obj, f.attr)
+        if v is None:
+            continue
+        c = _g.unwrap(f.codec)
+        if isinstance(c, _g.Record):
+            if _any_present(v):
+                return True
+        elif isinstance(c, _g.RecordArray):
+            if not v or any(_any_present(e) for e in v):
+                return True
+        else:
+            return True
+    return False
+
+
+def _check_optionals(obj: Any, path: str) -> None:
+    """Reject optional components a batch cannot tell apart from absent ones: present, but
+    with no present leaf (every field under them optional and None, or no fields at all)."""
+    for f in type(obj)._SC_FIELDS:
+        v = getattr(obj, f.attr)
+        c = _g.unwrap(f.codec)
+        if v is None or not isinstance(c, _g.Record | _g.RecordArray):
+            continue
+        p = f"{path}.{f.name}"
+        elems = [v] if isinstance(c, _g.Record) else list(v)
+        if (
+            isinstance(c, _g.RecordArray)
+            and not isinstance(c.shape[0], int)
+            and elems
+            and not any(_any_present(e) for e in elems)
+        ):
+            raise SchemaError(
+                p,
+                "a component array whose elements hold no present value "
+                "(a batch cannot tell how many there were)",
+            )
+        for k, e in enumerate(elems):
+            ep = p if isinstance(c, _g.Record) else f"{p}[{k}]"
+            if (
+                isinstance(f.codec, _g.Optional)
+                and isinstance(c, _g.Record)
+                and not _any_present(e)
+            ):
+                raise SchemaError(
+                    ep,
+                    "an optional component that is present but holds no present value "
+                    "(a batch cannot tell it from an absent one)",
+                )
+            _check_optionals(e, ep)
+
+
 def _assemble(
     cls: type[Any], cells: Mapping[str, Any], storage: Mapping[str, str], prefix: str, path: str
 ) -> Any:
@@ -292,19 +365,21 @@ def _assemble(
         c = _g.unwrap(f.codec)
         if isinstance(c, _g.Record | _g.RecordArray):
             sub = [k for k in cells if k.startswith(key + ".")]
-            if sub and all(cells[k] is None for k in sub):
-                if not isinstance(f.codec, _g.Optional):
-                    raise SchemaError(p, "absent in the batch but not optional")
+            if isinstance(f.codec, _g.Optional) and all(cells[k] is None for k in sub):
                 kwargs[f.attr] = None
                 continue
             if isinstance(c, _g.Record):
                 kwargs[f.attr] = _assemble(c.cls, cells, storage, key + ".", p)
                 continue
             nd = len(c.shape)
-            count = 0
-            if sub:
-                x = cells[sub[0]]
+            present = [cells[k] for k in sub if cells[k] is not None]
+            if present:
+                x = present[0]
                 count = math.prod(x.shape[:nd]) if isinstance(x, np.ndarray) else len(_flat(x, nd))
+            elif isinstance(c.shape[0], int):
+                count = math.prod(d for d in c.shape if isinstance(d, int))
+            else:
+                count = 0
             split: dict[str, list[Any]] = {}
             for k in sub:
                 x = cells[k]
@@ -491,6 +566,9 @@ class Batch(Generic[S]):
         for i, s in enumerate(items):
             if not isinstance(s, cls.SAMPLE):
                 raise SchemaError(f"{name}[{i}]", f"expected {name}, found {type(s).__name__}")
+        if _has_optional_component(cls.SAMPLE):
+            for i, s in enumerate(items):
+                _check_optionals(s, f"{name}[{i}]")
         columns: dict[str, Column] = {}
         for leaf in cls.LEAVES:
             segs = leaf.path.split(".")

@@ -205,3 +205,41 @@ def test_lint(gen: Generated, name: str, text: str) -> None:
         text=True,
     )
     assert res.returncode == 0, res.stdout
+
+
+FRAGILE = """
+component AllOpt { a: u8?, b: str? }
+component Holder { inner: AllOpt? }
+sample Frag { x: AllOpt?, h: Holder, y: u8 }
+"""
+
+
+def test_batches_reject_optional_components_they_cannot_represent(gen: Generated) -> None:
+    mod = gen.compile_text("frag", FRAGILE)
+    ok = [
+        mod.Frag(x=None, h=mod.Holder(inner=None), y=1),
+        mod.Frag(x=mod.AllOpt(a=3), h=mod.Holder(inner=mod.AllOpt(b="b")), y=2),
+    ]
+    assert mod.FragBatch.from_samples(ok).to_samples() == ok
+    bad = mod.Frag(x=mod.AllOpt(), h=mod.Holder(inner=None), y=1)
+    with pytest.raises(SchemaError, match=r"^Frag\[0\]\.x: an optional component that is present"):
+        mod.FragBatch.from_samples([bad])
+    bad = mod.Frag(x=None, h=mod.Holder(inner=mod.AllOpt()), y=1)
+    with pytest.raises(SchemaError, match=r"^Frag\[1\]\.h\.inner: an optional component"):
+        mod.FragBatch.from_samples([ok[0], bad])
+    # the msgpack wire has no such limit
+    assert mod.Frag.from_bytes(bad.packed) == bad
+
+
+def test_component_arrays_of_all_optional_components(gen: Generated) -> None:
+    mod = gen.compile_text(
+        "fragarr",
+        "component O { a: u8? }\nsample A { fixed: O[2], dyn: O[_], y: u8 }\n",
+    )
+    ok = mod.A(fixed=[mod.O(), mod.O()], dyn=[], y=1)
+    assert mod.ABatch.from_samples([ok]).to_samples() == [ok]
+    ok2 = mod.A(fixed=[mod.O(a=1), mod.O(a=2)], dyn=[mod.O(a=3)], y=1)
+    assert mod.ABatch.from_samples([ok, ok2]).to_samples() == [ok, ok2]
+    bad = mod.A(fixed=[mod.O(), mod.O()], dyn=[mod.O(), mod.O()], y=1)
+    with pytest.raises(SchemaError, match=r"^A\[0\]\.dyn: a component array whose elements"):
+        mod.ABatch.from_samples([bad])

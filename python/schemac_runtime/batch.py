@@ -927,6 +927,9 @@ def read_safetensors(
 # ---------------------------------------------------------------------------------------
 
 
+P = TypeVar("P", bound="PackedLayout[Any]")
+
+
 class PackedLeaf(NamedTuple):
     path: str
     dtype: str
@@ -1039,7 +1042,7 @@ class PackedLayout(Generic[B]):
     # -- instances ----------------------------------------------------------------------
 
     @classmethod
-    def from_batch(cls, batch: B) -> PackedLayout[B]:
+    def from_batch(cls: type[P], batch: Batch[Any]) -> P:
         return cls(cls.pack(batch))
 
     def to_batch(self) -> B:
@@ -1058,9 +1061,7 @@ class PackedLayout(Generic[B]):
         return _bits.to_compact(self.words[i], self.WORDS_LEN, self.TAIL_BYTES).tobytes()
 
     @classmethod
-    def from_bytes(
-        cls, data: bytes | bytearray | memoryview | npt.NDArray[np.uint8]
-    ) -> PackedLayout[B]:
+    def from_bytes(cls: type[P], data: bytes | bytearray | memoryview | npt.NDArray[np.uint8]) -> P:
         """Rows in the compact form, back to back (or a uint8 ``[n, COMPACT_BYTES]``
         array). Lengths that are not a multiple of the row size and nonzero padding bits
         raise :class:`~schemac_runtime.errors.DecodeError`."""

@@ -248,7 +248,7 @@ def bench_vision(vision: ModuleType, number: int, tmp: Path) -> tuple[list[list[
     rows.append(["schemac, pack only", "", f"{t_pack * 1e6:,.0f}", f"{mb / t_pack:,.0f}"])
     rows.append(
         [
-            "schemac, unpack only (zero-copy arrays)",
+            "schemac, unpack only (arrays: numpy views, no extra copy)",
             "",
             f"{t_unpack * 1e6:,.0f}",
             f"{mb / t_unpack:,.0f}",

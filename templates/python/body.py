@@ -129,7 +129,7 @@ class {{ r.name }}:
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> {{ r.name }}:
-        """Decode msgpack bytes; arrays are read-only views of ``data`` (zero-copy)."""
+        """Decode msgpack bytes. Arrays are read-only numpy views (no copy after msgpack's)."""
         m = _w.unpackb(data, path={{ r.path_lit }})
         return cls._sc_from_wire({{ r.path_lit }}, m, _g.Dims())
 

@@ -598,7 +598,9 @@ impl<'a> Checker<'a> {
                                     self.err(
                                         Diagnostic::error(
                                             codes::BAD_TYPE_USE,
-                                            format!("only the first dim of a `{name}` array may vary"),
+                                            format!(
+                                                "only the first dim of a `{name}` array may vary"
+                                            ),
                                             te.span,
                                         )
                                         .label("inner dims of a component array must be fixed")

@@ -11,6 +11,7 @@ const SCHEMAS: &[(&str, &str)] = &[
     ("robot", "../../examples/schemas/robot.schema"),
     ("vision", "../../examples/schemas/vision.schema"),
     ("atdata_cases", "schemas/atdata_cases.schema"),
+    ("edges", "schemas/edges.schema"),
 ];
 
 fn main() {

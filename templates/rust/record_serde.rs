@@ -2,7 +2,7 @@
 impl ::schemac_runtime::gen_support::serde::Serialize for {{ r.ident }} {
     fn serialize<S: ::schemac_runtime::gen_support::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
         use ::schemac_runtime::gen_support::serde::ser::SerializeStruct as _;
-        let mut st = s.serialize_struct({{ r.name_lit }}, {{ r.field_count }})?;
+        let {% if !r.fields.is_empty() %}mut {% endif %}st = s.serialize_struct({{ r.name_lit }}, {{ r.field_count }})?;
 {% for f in r.fields %}
         st.serialize_field({{ f.wire }}, {{ f.ser }})?;
 {% endfor %}

@@ -34,3 +34,8 @@ pub mod vision {
 pub mod atdata_cases {
     include!(concat!(env!("OUT_DIR"), "/atdata_cases.rs"));
 }
+
+/// `schemas/edges.schema`: emitter corner cases the examples do not reach.
+pub mod edges {
+    include!(concat!(env!("OUT_DIR"), "/edges.rs"));
+}

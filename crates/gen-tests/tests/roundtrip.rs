@@ -97,6 +97,10 @@ roundtrip!(
 roundtrip!(everything_unpacked, everything::Unpacked, UnpackedRef, 32);
 roundtrip!(atdata_prims, atdata_cases::Prims, PrimsRef, 32);
 roundtrip!(atdata_image_meta, atdata_cases::ImageMeta, ImageMetaRef, 32);
+roundtrip!(edges_edges, edges::Edges, EdgesRef, 128);
+roundtrip!(edges_dot, edges::Dot, DotRef, 16);
+roundtrip!(edges_empty, edges::Empty, EmptyRef, 1);
+roundtrip!(edges_holds_empty, edges::HoldsEmpty, HoldsEmptyRef, 16);
 
 /// Checks against the compiler's IR and an independent MessagePack parser.
 mod independent {
@@ -115,6 +119,7 @@ mod independent {
             "atdata_cases",
             "crates/gen-tests/schemas/atdata_cases.schema",
         ),
+        ("edges", "crates/gen-tests/schemas/edges.schema"),
     ];
 
     /// The IR of every schema, by module name.

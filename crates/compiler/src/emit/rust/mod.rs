@@ -494,6 +494,18 @@ impl Attrs {
     }
 }
 
+/// Where a check runs: the field's `@bits`/`@range` (through `?` only), the dim table
+/// expression, the field's shape constant (at field level), the path segments appended to
+/// each `Result` before `?` (innermost first), and the nesting depth (for variable names).
+#[derive(Clone, Copy)]
+struct CheckCx<'a> {
+    attrs: Attrs,
+    dims: &'a str,
+    spec: Option<&'a str>,
+    wrap: &'a str,
+    depth: usize,
+}
+
 /// The `@packed` storage of a field: element dtype, shape (empty for a scalar), bits and
 /// byte count.
 #[derive(Clone)]
@@ -1019,19 +1031,15 @@ impl<'s> Gen<'s> {
 
     // -- validation -----------------------------------------------------------------------
 
-    /// Statements checking one value; `wrap` is appended to each `Result` before `?`
-    /// (the path segments, innermost first).
-    fn check_stmts(
-        &self,
-        ty: &Ty,
-        p: &Place,
-        attrs: Attrs,
-        dims: &str,
-        spec: Option<&str>,
-        wrap: &str,
-        depth: usize,
-        uses: &mut Uses,
-    ) -> String {
+    /// Statements checking one value (see [`CheckCx`]).
+    fn check_stmts(&self, ty: &Ty, p: &Place, cx: &CheckCx<'_>, uses: &mut Uses) -> String {
+        let CheckCx {
+            attrs,
+            dims,
+            spec,
+            wrap,
+            depth,
+        } = *cx;
         let fresh = format!("&mut {RT}::array::DimTable::new()");
         let spec_of = |shape: &[Dim]| spec.map(str::to_string).unwrap_or_else(|| spec_lit(shape));
         let mut full = Vec::new();
@@ -1091,16 +1099,14 @@ impl<'s> Gen<'s> {
             Ty::List { item } => {
                 let (i, v) = (format!("i{depth}"), format!("v{depth}"));
                 let inner_wrap = format!(".at_index({i}){wrap}");
-                let inner = self.check_stmts(
-                    item,
-                    &Place::var(v.clone()),
-                    Attrs::default(),
-                    &fresh,
-                    None,
-                    &inner_wrap,
-                    depth + 1,
-                    uses,
-                );
+                let inner_cx = CheckCx {
+                    attrs: Attrs::default(),
+                    dims: &fresh,
+                    spec: None,
+                    wrap: &inner_wrap,
+                    depth: depth + 1,
+                };
+                let inner = self.check_stmts(item, &Place::var(v.clone()), &inner_cx, uses);
                 if inner.is_empty() {
                     String::new()
                 } else {
@@ -1113,16 +1119,14 @@ impl<'s> Gen<'s> {
             Ty::Map { value } => {
                 let (k, v) = (format!("k{depth}"), format!("v{depth}"));
                 let inner_wrap = format!(".at_key({k}){wrap}");
-                let inner = self.check_stmts(
-                    value,
-                    &Place::var(v.clone()),
-                    Attrs::default(),
-                    &fresh,
-                    None,
-                    &inner_wrap,
-                    depth + 1,
-                    uses,
-                );
+                let inner_cx = CheckCx {
+                    attrs: Attrs::default(),
+                    dims: &fresh,
+                    spec: None,
+                    wrap: &inner_wrap,
+                    depth: depth + 1,
+                };
+                let inner = self.check_stmts(value, &Place::var(v.clone()), &inner_cx, uses);
                 if inner.is_empty() {
                     String::new()
                 } else {
@@ -1155,24 +1159,22 @@ impl<'s> Gen<'s> {
         let spec = has_shape_const(&f.ty).then_some(spec.as_str());
         let wrap = format!(".at({})", lit(&f.name));
         let p = Place::field(&field_ident(&f.name));
+        let cx = CheckCx {
+            attrs,
+            dims: "dims",
+            spec,
+            wrap: &wrap,
+            depth: usize::from(f.optional),
+        };
         if f.optional {
-            let inner = self.check_stmts(
-                &f.ty,
-                &Place::var("v0".into()),
-                attrs,
-                "dims",
-                spec,
-                &wrap,
-                1,
-                uses,
-            );
+            let inner = self.check_stmts(&f.ty, &Place::var("v0".into()), &cx, uses);
             if inner.is_empty() {
                 String::new()
             } else {
                 format!("if let Some(v0) = {} {{ {inner} }}", p.r())
             }
         } else {
-            self.check_stmts(&f.ty, &p, attrs, "dims", spec, &wrap, 0, uses)
+            self.check_stmts(&f.ty, &p, &cx, uses)
         }
     }
 
@@ -1246,9 +1248,7 @@ impl<'s> Gen<'s> {
             range: f.range,
         };
         let inner = if let Some(pk) = Packed::of(f) {
-            if !pk.is_scalar() {
-                // The shape is fixed, so drawing it draws nothing; only the count matters.
-            }
+            // The shape is fixed, so drawing it draws nothing; only the count matters.
             format!(
                 "{GS}::random_packed::<{}, {}>(rng, {}, {}, {})",
                 pk.t(),
@@ -1462,11 +1462,7 @@ impl<'s> Gen<'s> {
             };
             return if f.optional {
                 let inner = one(&Place::var("v0".into()));
-                if pk.is_scalar() {
-                    format!("{}.as_ref().map(|v0| {inner})", p.m())
-                } else {
-                    format!("{}.as_ref().map(|v0| {inner})", p.m())
-                }
+                format!("{}.as_ref().map(|v0| {inner})", p.m())
             } else {
                 one(&p)
             };
@@ -1722,7 +1718,7 @@ fn is_cheap_ref_default(f: &ir::Field) -> bool {
     matches!(
         f.ty,
         Ty::Scalar { .. } | Ty::Enum { .. } | Ty::Str | Ty::Bytes
-    ) && f.packed_bytes.is_none()
+    )
 }
 
 /// `|param| body`, or just the function path when `body` is `path(param)` (clippy's

@@ -1,0 +1,160 @@
+//! The Rust target: snapshots of every example's generated file, determinism, the output
+//! file, header and version check, every record and enum emitted (imported ones too), name
+//! escaping, and name collisions reported as errors. The generated code itself is compiled
+//! under `#![deny(warnings)]` and clippy, and tested, by the `gen-tests` crate.
+
+mod common;
+
+use common::*;
+use schemac::compile::{compile_file, compile_source};
+use schemac::emit::{self, OutputFile, Target};
+use std::path::Path;
+
+fn generate(path: &Path) -> Vec<OutputFile> {
+    let compiled = in_repo(|| compile_file(path)).unwrap_or_else(|f| panic!("{}", f.render(false)));
+    emit::emit(Target::Rust, &compiled.schema).unwrap()
+}
+
+fn generate_source(name: &str, text: &str) -> Result<Vec<OutputFile>, emit::EmitError> {
+    let compiled = compile_source(Path::new(name), text.to_string())
+        .unwrap_or_else(|f| panic!("{}", f.render(false)));
+    emit::emit(Target::Rust, &compiled.schema)
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem().unwrap().to_str().unwrap().to_string()
+}
+
+#[test]
+fn snapshots_of_every_example() {
+    let settings = snapshots("rust");
+    for path in examples() {
+        let files = generate(&path);
+        assert_eq!(files.len(), 1, "one file per schema");
+        settings.bind(|| {
+            insta::assert_snapshot!(format!("{}.rs", stem(&path)), files[0].contents);
+        });
+    }
+}
+
+#[test]
+fn output_is_deterministic() {
+    for path in examples() {
+        let a = generate(&path);
+        let b = generate(&path);
+        assert_eq!(a, b, "{} renders differently twice", path.display());
+    }
+}
+
+#[test]
+fn file_name_header_and_version_check() {
+    for path in examples() {
+        let compiled = in_repo(|| compile_file(&path)).ok().unwrap();
+        let files = emit::emit(Target::Rust, &compiled.schema).unwrap();
+        let f = &files[0];
+        assert_eq!(
+            f.path.to_str().unwrap(),
+            format!("{}.rs", compiled.schema.module)
+        );
+        let mut lines = f.contents.lines().filter(|l| !l.is_empty());
+        let first = lines.next().unwrap();
+        assert_eq!(
+            first,
+            format!("// {}", emit::generated_header(&compiled.schema))
+        );
+        assert!(first.contains(&format!("from {}.", path.display())));
+        assert_eq!(
+            lines.next().unwrap(),
+            format!(
+                "const _: () = ::schemac_runtime::check_version(\"{}\");",
+                schemac::VERSION
+            )
+        );
+        assert!(f.contents.ends_with('\n') && !f.contents.ends_with("\n\n"));
+    }
+}
+
+#[test]
+fn every_record_and_enum_is_emitted() {
+    for path in examples() {
+        let compiled = in_repo(|| compile_file(&path)).ok().unwrap();
+        let text = &emit::emit(Target::Rust, &compiled.schema).unwrap()[0].contents;
+        for e in &compiled.schema.enums {
+            assert!(
+                text.contains(&format!("pub enum {} {{", e.name)),
+                "{}",
+                e.name
+            );
+        }
+        for r in &compiled.schema.records {
+            assert!(
+                text.contains(&format!("pub struct {} {{", r.name)),
+                "{}",
+                r.name
+            );
+            assert!(
+                text.contains(&format!("pub struct {}Ref<'a> {{", r.name)),
+                "{}",
+                r.name
+            );
+            assert!(
+                text.contains(&format!(
+                    "pub const FINGERPRINT: &'static str = \"{}\";",
+                    r.fingerprint
+                )),
+                "{}",
+                r.name
+            );
+        }
+    }
+    // robot imports Pose and Sensor from common.schema: they are in robot's file too.
+    let robot = generate(Path::new("examples/schemas/robot.schema"));
+    assert!(robot[0].contents.contains("pub struct Pose {"));
+    assert!(robot[0].contents.contains("pub enum Sensor {"));
+}
+
+#[test]
+fn names_are_escaped() {
+    let files = generate_source(
+        "kw.schema",
+        "enum Kind { type, fn_call, UPPER }\n\
+         sample S {\n    type: u8,\n    match: str = \"m\",\n    camelCase: i16,\n    kind: Kind,\n}\n",
+    )
+    .unwrap();
+    let text = &files[0].contents;
+    assert!(text.contains("pub r#type: u8,"), "{text}");
+    assert!(text.contains("pub r#match: String,"));
+    assert!(text.contains("#[allow(non_snake_case)]"));
+    assert!(text.contains("Type,") && text.contains("FnCall,") && text.contains("Upper,"));
+    // Wire names stay as in the schema.
+    assert!(text.contains("w.str(\"type\");"));
+    assert!(text.contains("\"fn_call\" => Ok(Kind::FnCall)"));
+}
+
+#[test]
+fn docs_reach_the_code() {
+    let files = generate(Path::new("examples/schemas/everything.schema"));
+    let text = &files[0].contents;
+    // Enum, variant, record and field docs.
+    assert!(text.contains("/// Every enum feature: docs on variants."));
+    assert!(text.contains("    /// Learning.\n    #[default]\n    Train,"));
+    assert!(text.contains("/// Every dtype, shape form, container and attribute."));
+    assert!(text.contains("    /// Fixed, named, pinned and dynamic dims.\n"));
+    // Shape notes on arrays and component arrays.
+    assert!(text.contains("/// `u8[4, W, 3]`"));
+    assert!(text.contains("/// `Pose[4]`: a flat `Vec<Pose>` in C order"));
+}
+
+#[test]
+fn collisions_are_errors() {
+    let e = generate_source(
+        "c.schema",
+        "component Foo { a: u8 }\ncomponent FooRef { a: u8 }\nsample S { f: Foo, g: FooRef }\n",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("`FooRef`"), "{e}");
+    let e = generate_source("c.schema", "enum E { a_b, aB }\nsample S { e: E }\n").unwrap_err();
+    assert!(e.to_string().contains("would both be `AB`"), "{e}");
+    let e = generate_source("c.schema", "sample Option { a: u8 }\n").unwrap_err();
+    assert!(e.to_string().contains("`Option`"), "{e}");
+}

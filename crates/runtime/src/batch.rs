@@ -1478,7 +1478,7 @@ pub fn check_count(
     inner: usize,
     expected: &str,
 ) -> Result<usize> {
-    let first = if inner == 0 { 0 } else { len / inner };
+    let first = len.checked_div(inner).unwrap_or(0);
     let ok = inner != 0 && len % inner == 0 && fixed.is_none_or(|f| f == first);
     if ok {
         Ok(first)

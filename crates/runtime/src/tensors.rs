@@ -115,6 +115,28 @@ impl<'a> TensorSet<'a> {
         ));
     }
 
+    /// Adds a tensor from raw little-endian bytes (for tools that copy or patch files).
+    ///
+    /// # Errors
+    /// If `bytes.len()` is not `product(shape) · dtype.size()`.
+    pub fn add_raw(
+        &mut self,
+        name: impl Into<String>,
+        dtype: Dtype,
+        shape: Vec<usize>,
+        bytes: Vec<u8>,
+    ) -> Result<()> {
+        let want = shape.iter().product::<usize>() as u128 * u128::from(dtype.size());
+        if want != bytes.len() as u128 {
+            return Err(tensor_error(format!(
+                "{} bytes cannot hold {dtype} {shape:?}",
+                bytes.len()
+            )));
+        }
+        self.add_owned(name.into(), st_dtype(dtype), shape, bytes);
+        Ok(())
+    }
+
     /// Adds a tensor that owns its bytes (validity bytes, ...).
     fn add_owned(&mut self, name: String, dtype: StDtype, shape: Vec<usize>, data: Vec<u8>) {
         self.entries.push((
@@ -274,6 +296,25 @@ impl TensorFile {
         }
     }
 
+    /// Tensor `name` as schemac dtype, shape and raw little-endian bytes (a copy).
+    pub fn raw(&self, name: &str) -> Result<(Dtype, Vec<usize>, Vec<u8>)> {
+        let (dtype, shape) = self
+            .index
+            .get(name)
+            .ok_or_else(|| tensor_error(format!("missing tensor {name:?}")))?;
+        let d = Dtype::ALL
+            .into_iter()
+            .find(|d| st_dtype(*d) == *dtype)
+            .ok_or_else(|| {
+                tensor_error(format!(
+                    "tensor {name:?} has dtype {dtype:?}, which schemac does not use"
+                ))
+            })?;
+        let st = SafeTensors::deserialize(&self.bytes).map_err(tensor_error)?;
+        let view = st.tensor(name).map_err(tensor_error)?;
+        Ok((d, shape.clone(), view.data().to_vec()))
+    }
+
     /// The shape of tensor `name`, if present.
     pub fn shape(&self, name: &str) -> Option<&[usize]> {
         self.index.get(name).map(|(_, s)| s.as_slice())
@@ -406,6 +447,17 @@ mod tests {
         assert_eq!(f.binary("s", 2).unwrap(), bin);
         assert_eq!(f.validity("r", 2).unwrap(), valid);
         assert!(f.binary("missing", 2).is_err());
+        let (d, shape, bytes) = f.raw("r.offsets").unwrap();
+        assert_eq!((d, shape, bytes.len()), (Dtype::I64, vec![3], 24));
+        let mut copy = TensorSet::new();
+        for name in f.names() {
+            let (d, shape, bytes) = f.raw(name).unwrap();
+            copy.add_raw(name, d, shape, bytes).unwrap();
+        }
+        assert!(copy.add_raw("x", Dtype::F32, vec![2], vec![0; 7]).is_err());
+        let again =
+            TensorFile::from_bytes(copy.to_bytes("S", "0123456789abcdef", 2).unwrap()).unwrap();
+        assert_eq!(again.ragged::<i16>("r", 2, 1).unwrap(), ragged);
         assert_eq!(f.rows_of("r"), Some(2));
         assert_eq!(f.rows_of("a.b"), Some(2));
     }

@@ -32,7 +32,9 @@ use std::fmt::Write as _;
 use askama::Template;
 use heck::ToSnakeCase;
 
-use crate::ir::{self, Dim, Dtype, Field, Leaf, LeafKind, Record, RecordKind, Schema, SoaStorage, Ty};
+use crate::ir::{
+    self, Dim, Dtype, Field, Leaf, LeafKind, Record, RecordKind, Schema, SoaStorage, Ty,
+};
 
 const RT: &str = "::schemac_runtime";
 
@@ -42,11 +44,19 @@ pub(super) fn render(schema: &ir::Schema) -> String {
     for rec in &schema.records {
         let plans = plans(schema, rec);
         let model = BatchModel::build(schema, rec, &plans);
-        out.push_str(&BatchTemplate { m: &model }.render().expect("layouts batch template renders"));
+        out.push_str(
+            &BatchTemplate { m: &model }
+                .render()
+                .expect("layouts batch template renders"),
+        );
         out.push('\n');
         if let Some(agg) = rec.bitpack.aggregate {
             let model = PackedModel::build(schema, rec, &plans, agg);
-            out.push_str(&PackedTemplate { m: &model }.render().expect("layouts packed template renders"));
+            out.push_str(
+                &PackedTemplate { m: &model }
+                    .render()
+                    .expect("layouts packed template renders"),
+            );
             out.push('\n');
         }
     }
@@ -96,7 +106,9 @@ fn zero_lit(d: Dtype) -> String {
 }
 
 fn fixed_dims(dims: &[Dim]) -> Vec<u64> {
-    dims.iter().map(|d| d.fixed().expect("fixed dims")).collect()
+    dims.iter()
+        .map(|d| d.fixed().expect("fixed dims"))
+        .collect()
 }
 
 fn product(dims: &[u64]) -> u64 {
@@ -104,11 +116,20 @@ fn product(dims: &[u64]) -> u64 {
 }
 
 fn usize_list(v: &[u64]) -> String {
-    v.iter().map(|d| format!("{d}usize")).collect::<Vec<_>>().join(", ")
+    v.iter()
+        .map(|d| format!("{d}usize"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn spec_str(dims: &[Dim]) -> String {
-    format!("[{}]", dims.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+    format!(
+        "[{}]",
+        dims.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// `&[Some(4), None, Some(3)]` for `check_dims`.
@@ -213,21 +234,44 @@ fn plans<'a>(schema: &'a Schema, rec: &'a Record) -> Vec<Plan<'a>> {
             let mut levels = Vec::new();
             let last = leaf.segments.len() - 1;
             for seg in &leaf.segments[..last] {
-                let field = r.fields.iter().find(|f| &f.name == seg).expect("leaf path names fields");
+                let field = r
+                    .fields
+                    .iter()
+                    .find(|f| &f.name == seg)
+                    .expect("leaf path names fields");
                 let Ty::Record { name, shape } = &field.ty else {
                     panic!("leaf path {} goes through a non-component field", leaf.path)
                 };
-                levels.push(Level { field, dims: shape.clone() });
+                levels.push(Level {
+                    field,
+                    dims: shape.clone(),
+                });
                 r = schema.record(name).expect("components are in the schema");
             }
-            let field = r.fields.iter().find(|f| f.name == leaf.segments[last]).expect("leaf field exists");
+            let field = r
+                .fields
+                .iter()
+                .find(|f| f.name == leaf.segments[last])
+                .expect("leaf field exists");
             let own = match &field.ty {
                 Ty::Array { shape, .. } => shape.clone(),
                 _ => Vec::new(),
             };
             let base = leaf.segments.join("__");
-            let id = if leaf.segments.len() == 1 { ident(&base) } else { base.clone() };
-            Plan { j, leaf, ident: id, base, levels, field, own }
+            let id = if leaf.segments.len() == 1 {
+                ident(&base)
+            } else {
+                base.clone()
+            };
+            Plan {
+                j,
+                leaf,
+                ident: id,
+                base,
+                levels,
+                field,
+                own,
+            }
         })
         .collect()
 }
@@ -251,7 +295,10 @@ fn encode(ty: &Ty, v: &str, w: &str, depth: usize, enums: &mut BTreeSet<String>)
                 format!("{RT}::gen_support::Record::write_msgpack({v}, {w});")
             } else {
                 let inner = fixed_dims(&shape[1..]);
-                format!("{RT}::gen_support::write_records({w}, {v}, &[{}]);", usize_list(&inner))
+                format!(
+                    "{RT}::gen_support::write_records({w}, {v}, &[{}]);",
+                    usize_list(&inner)
+                )
             }
         }
         Ty::List { item } => {
@@ -298,9 +345,15 @@ fn decode(ty: &Ty, rm: &str, r: &str) -> String {
                 )
             }
         }
-        Ty::List { item } => format!("{RT}::gen_support::read_list({r}, |r| {})", decode(item, "r", "r")),
+        Ty::List { item } => format!(
+            "{RT}::gen_support::read_list({r}, |r| {})",
+            decode(item, "r", "r")
+        ),
         Ty::Map { value } => {
-            format!("{RT}::gen_support::read_map::<String, _>({r}, |r| {})", decode(value, "r", "r"))
+            format!(
+                "{RT}::gen_support::read_map::<String, _>({r}, |r| {})",
+                decode(value, "r", "r")
+            )
         }
     }
 }
@@ -374,7 +427,11 @@ impl Walk<'_, '_> {
         let _ = write!(
             s,
             "{}{RT}::batch::check_count({x}.len(), {first}, {}usize, {:?})?;",
-            if ragged || encoded { format!("let {n} = ") } else { String::new() },
+            if ragged || encoded {
+                format!("let {n} = ")
+            } else {
+                String::new()
+            },
             product(&inner),
             spec_str(dims)
         );
@@ -382,8 +439,10 @@ impl Walk<'_, '_> {
             let t = format!("t{}", lvl + 1);
             let body = self.walk(lvl + 1, &e, &t);
             let below_start = p.dims_before(lvl) + dims.len();
-            let below: Vec<String> =
-                p.leaf.shape[below_start..].iter().map(|d| format!("{}usize", d.fixed().unwrap_or(0))).collect();
+            let below: Vec<String> = p.leaf.shape[below_start..]
+                .iter()
+                .map(|d| format!("{}usize", d.fixed().unwrap_or(0)))
+                .collect();
             let mut head = vec![n.clone()];
             head.extend(inner.iter().map(|d| format!("{d}usize")));
             let _ = write!(
@@ -420,7 +479,9 @@ impl Walk<'_, '_> {
         if self.whole_row {
             let push = match p.storage() {
                 SoaStorage::Fixed => format!("{sink}.push_default();"),
-                SoaStorage::Ragged => format!("{sink}.push_row(&[0usize; {}], &[])?;", p.leaf.shape.len()),
+                SoaStorage::Ragged => {
+                    format!("{sink}.push_row(&[0usize; {}], &[])?;", p.leaf.shape.len())
+                }
                 SoaStorage::Binary | SoaStorage::Encoded => format!("{sink}.push(&[]);"),
             };
             return format!("{push} self.{}.push(false);", p.valid());
@@ -462,7 +523,11 @@ impl Walk<'_, '_> {
         let shape_check = if p.own.is_empty() || p.packed_field() {
             String::new()
         } else {
-            format!("{RT}::batch::check_dims({a}.shape(), {}, {:?})?; ", opt_dims(&p.own), spec_str(&p.own))
+            format!(
+                "{RT}::batch::check_dims({a}.shape(), {}, {:?})?; ",
+                opt_dims(&p.own),
+                spec_str(&p.own)
+            )
         };
         let numeric = matches!(p.storage(), SoaStorage::Fixed | SoaStorage::Ragged);
         if numeric {
@@ -478,7 +543,11 @@ impl Walk<'_, '_> {
             if let LeafKind::Enum { name, .. } = &p.leaf.kind {
                 self.enums.insert(name.clone());
                 let idx = format!("Self::{}({a})", enum_fn("index", name));
-                let _ = write!(s, "{sink}.{}({idx});", if one_row { "push_one" } else { "push_elem" });
+                let _ = write!(
+                    s,
+                    "{sink}.{}({idx});",
+                    if one_row { "push_one" } else { "push_elem" }
+                );
             } else if p.packed_field() {
                 let n = product(&fixed_own(p));
                 let bits = p.leaf.bits.expect("@packed leaves have @bits");
@@ -487,9 +556,16 @@ impl Walk<'_, '_> {
                     let _ = write!(s, " {sink}.end_row()?;");
                 }
             } else if p.own.is_empty() {
-                let _ = write!(s, "{sink}.{}(*{a});", if one_row { "push_one" } else { "push_elem" });
+                let _ = write!(
+                    s,
+                    "{sink}.{}(*{a});",
+                    if one_row { "push_one" } else { "push_elem" }
+                );
             } else if self.whole_row && p.storage() == SoaStorage::Ragged {
-                let _ = write!(s, "{shape_check}{sink}.push_row({a}.shape(), {a}.as_slice())?;");
+                let _ = write!(
+                    s,
+                    "{shape_check}{sink}.push_row({a}.shape(), {a}.as_slice())?;"
+                );
             } else if one_row {
                 let _ = write!(s, "{shape_check}{sink}.push_row({a}.as_slice())?;");
             } else if p.storage() == SoaStorage::Ragged {
@@ -528,7 +604,12 @@ impl Walk<'_, '_> {
 /// The body of the private `push_<leaf>` method of a batch.
 fn push_leaf(p: &Plan<'_>, enums: &mut BTreeSet<String>) -> String {
     let whole_row = !p.has_arrays();
-    let mut w = Walk { p, sink: SinkKind::Column, whole_row, enums: BTreeSet::new() };
+    let mut w = Walk {
+        p,
+        sink: SinkKind::Column,
+        whole_row,
+        enums: BTreeSet::new(),
+    };
     let mut s = format!("let col = &mut self.{};", p.col());
     if whole_row {
         s.push_str(&w.walk(0, "s", "t0"));
@@ -541,7 +622,10 @@ fn push_leaf(p: &Plan<'_>, enums: &mut BTreeSet<String>) -> String {
                 let _ = write!(s, "let mut t0 = {RT}::batch::InnerShape::new();");
             }
             SoaStorage::Encoded => {
-                let _ = write!(s, "let mut wb = {RT}::msgpack::Writer::new(); let w = &mut wb;");
+                let _ = write!(
+                    s,
+                    "let mut wb = {RT}::msgpack::Writer::new(); let w = &mut wb;"
+                );
             }
             _ => {}
         }
@@ -552,8 +636,12 @@ fn push_leaf(p: &Plan<'_>, enums: &mut BTreeSet<String>) -> String {
         match p.storage() {
             SoaStorage::Fixed => s.push_str("col.end_row()?;"),
             SoaStorage::Ragged => {
-                let full: Vec<String> =
-                    p.leaf.shape.iter().map(|d| format!("{}usize", d.fixed().unwrap_or(0))).collect();
+                let full: Vec<String> = p
+                    .leaf
+                    .shape
+                    .iter()
+                    .map(|d| format!("{}usize", d.fixed().unwrap_or(0)))
+                    .collect();
                 if p.leaf.optional {
                     let _ = write!(
                         s,
@@ -615,7 +703,11 @@ impl Assembly<'_> {
                     let _ = write!(s, "let r{j} = self.{}.row(i);", p.col());
                 }
                 SoaStorage::Ragged => {
-                    let _ = write!(s, "let r{j} = self.{c}.row(i); let s{j} = self.{c}.row_shape(i);", c = p.col());
+                    let _ = write!(
+                        s,
+                        "let r{j} = self.{c}.row(i); let s{j} = self.{c}.row_shape(i);",
+                        c = p.col()
+                    );
                     if p.has_arrays() {
                         let k = p.levels.iter().map(|l| l.dims.len()).sum::<usize>();
                         let _ = write!(
@@ -625,7 +717,11 @@ impl Assembly<'_> {
                     }
                 }
                 SoaStorage::Encoded if p.has_arrays() => {
-                    let _ = write!(s, "let mut rd{j} = {RT}::msgpack::Reader::new(self.{}.row(i));", p.col());
+                    let _ = write!(
+                        s,
+                        "let mut rd{j} = {RT}::msgpack::Reader::new(self.{}.row(i));",
+                        p.col()
+                    );
                 }
                 SoaStorage::Encoded | SoaStorage::Binary => {}
             }
@@ -641,7 +737,11 @@ impl Assembly<'_> {
         let mut s = String::new();
         for p in plans {
             if p.storage() == SoaStorage::Encoded && p.has_arrays() {
-                let _ = write!(s, "rd{}.finish().map_err(|e| e.at({:?}))?;", p.j, p.leaf.path);
+                let _ = write!(
+                    s,
+                    "rd{}.finish().map_err(|e| e.at({:?}))?;",
+                    p.j, p.leaf.path
+                );
             }
         }
         s
@@ -655,28 +755,41 @@ impl Assembly<'_> {
             let key = format!("{prefix}{}", f.name);
             let value = match &f.ty {
                 Ty::Record { name, shape } => {
-                    let sub = self.schema.record(name).expect("components are in the schema");
+                    let sub = self
+                        .schema
+                        .record(name)
+                        .expect("components are in the schema");
                     let inner_prefix = format!("{key}.");
-                    let under: Vec<&Plan<'_>> =
-                        plans.iter().copied().filter(|p| p.leaf.path.starts_with(&inner_prefix)).collect();
+                    let under: Vec<&Plan<'_>> = plans
+                        .iter()
+                        .copied()
+                        .filter(|p| p.leaf.path.starts_with(&inner_prefix))
+                        .collect();
                     let built = if shape.is_empty() {
                         self.record(sub, &under, &inner_prefix, lvl + 1)
                     } else {
                         self.array(sub, shape, &under, &inner_prefix, lvl)
                     };
                     if f.optional {
-                        let conds: Vec<String> = under.iter().filter_map(|p| self.valid(p)).collect();
+                        let conds: Vec<String> =
+                            under.iter().filter_map(|p| self.valid(p)).collect();
                         if conds.is_empty() {
                             "None".to_owned()
                         } else {
-                            format!("if {} {{ Some({built}) }} else {{ None }}", conds.join(" || "))
+                            format!(
+                                "if {} {{ Some({built}) }} else {{ None }}",
+                                conds.join(" || ")
+                            )
                         }
                     } else {
                         built
                     }
                 }
                 _ => {
-                    let p = plans.iter().find(|p| p.leaf.path == key).expect("every leaf field has a plan");
+                    let p = plans
+                        .iter()
+                        .find(|p| p.leaf.path == key)
+                        .expect("every leaf field has a plan");
                     let e = self.leaf_value(p);
                     match (f.optional, self.valid(p)) {
                         (true, Some(v)) => format!("if {v} {{ Some({e}) }} else {{ None }}"),
@@ -692,19 +805,36 @@ impl Assembly<'_> {
     }
 
     /// A `Vec` of `rec` elements for a component array with `dims` at depth `lvl`.
-    fn array(&mut self, rec: &Record, dims: &[Dim], plans: &[&Plan<'_>], prefix: &str, lvl: usize) -> String {
+    fn array(
+        &mut self,
+        rec: &Record,
+        dims: &[Dim],
+        plans: &[&Plan<'_>],
+        prefix: &str,
+        lvl: usize,
+    ) -> String {
         let inner = fixed_dims(&dims[1..]);
         let inner_n = product(&inner);
-        let encoded: Vec<&Plan<'_>> =
-            plans.iter().copied().filter(|p| p.storage() == SoaStorage::Encoded).collect();
+        let encoded: Vec<&Plan<'_>> = plans
+            .iter()
+            .copied()
+            .filter(|p| p.storage() == SoaStorage::Encoded)
+            .collect();
         let mut s = "{".to_owned();
-        let times = if inner_n == 1 { String::new() } else { format!(" * {inner_n}usize") };
+        let times = if inner_n == 1 {
+            String::new()
+        } else {
+            format!(" * {inner_n}usize")
+        };
         // Every encoded leaf under the array reads the array's header here.
         for p in &encoded {
             let j = p.j;
             match self.valid(p) {
                 Some(v) => {
-                    let _ = write!(s, "let h{j} = if {v} {{ rd{j}.array_len()?{times} }} else {{ 0usize }};");
+                    let _ = write!(
+                        s,
+                        "let h{j} = if {v} {{ rd{j}.array_len()?{times} }} else {{ 0usize }};"
+                    );
                 }
                 None => {
                     let _ = write!(s, "let h{j} = rd{j}.array_len()?{times};");
@@ -720,7 +850,9 @@ impl Assembly<'_> {
                 let mut fallback = "0usize".to_owned();
                 for p in plans {
                     let e = match p.storage() {
-                        SoaStorage::Ragged => format!("{RT}::batch::count(s{}, {off}..{})?", p.j, off + dims.len()),
+                        SoaStorage::Ragged => {
+                            format!("{RT}::batch::count(s{}, {off}..{})?", p.j, off + dims.len())
+                        }
                         SoaStorage::Encoded => format!("h{}", p.j),
                         _ => continue,
                     };
@@ -756,7 +888,11 @@ impl Assembly<'_> {
         let mut headers = String::new();
         if !inner.is_empty() {
             for p in &encoded {
-                let read = format!("{RT}::batch::read_nest_headers(&mut rd{}, {k}, &[{}])?;", p.j, usize_list(&inner));
+                let read = format!(
+                    "{RT}::batch::read_nest_headers(&mut rd{}, {k}, &[{}])?;",
+                    p.j,
+                    usize_list(&inner)
+                );
                 match self.valid(p) {
                     Some(v) => {
                         let _ = write!(headers, "if {v} {{ {read} }}");
@@ -765,7 +901,11 @@ impl Assembly<'_> {
                 }
             }
         }
-        let var = if headers.is_empty() { "_".to_owned() } else { k };
+        let var = if headers.is_empty() {
+            "_".to_owned()
+        } else {
+            k
+        };
         let _ = write!(
             s,
             "let mut out_{lvl} = Vec::with_capacity({n}); for {var} in 0..{n} {{ {headers} out_{lvl}.push({item}); }} out_{lvl} }}"
@@ -783,12 +923,20 @@ impl Assembly<'_> {
         match (p.storage(), &p.leaf.kind) {
             (SoaStorage::Fixed, LeafKind::Enum { name, .. }) => {
                 self.enums.insert(name.clone());
-                let v = if arrays { format!("{}[0]", take("1")) } else { format!("r{j}[0]") };
+                let v = if arrays {
+                    format!("{}[0]", take("1"))
+                } else {
+                    format!("r{j}[0]")
+                };
                 format!("Self::{}({v})?", enum_fn("from_index", name))
             }
             (SoaStorage::Fixed, _) => {
                 let n = product(&own);
-                let src = if arrays { take(&n.to_string()) } else { format!("r{j}") };
+                let src = if arrays {
+                    take(&n.to_string())
+                } else {
+                    format!("r{j}")
+                };
                 if let Some(bytes) = p.field.packed_bytes {
                     let bits = p.leaf.bits.expect("@packed leaves have @bits");
                     format!(
@@ -803,7 +951,11 @@ impl Assembly<'_> {
             }
             (SoaStorage::Ragged, LeafKind::Enum { name, .. }) => {
                 self.enums.insert(name.clone());
-                format!("Self::{}({}[0])?", enum_fn("from_index", name), take(&format!("n{j}")))
+                format!(
+                    "Self::{}({}[0])?",
+                    enum_fn("from_index", name),
+                    take(&format!("n{j}"))
+                )
             }
             (SoaStorage::Ragged, _) => {
                 if !arrays {
@@ -822,7 +974,11 @@ impl Assembly<'_> {
                 }
             }
             (SoaStorage::Binary, LeafKind::Str) => {
-                format!("self.{}.row_str(i).map_err(|e| e.at({:?}))?.to_owned()", p.col(), p.leaf.path)
+                format!(
+                    "self.{}.row_str(i).map_err(|e| e.at({:?}))?.to_owned()",
+                    p.col(),
+                    p.leaf.path
+                )
             }
             (SoaStorage::Binary, _) => format!("self.{}.row(i).to_vec()", p.col()),
             (SoaStorage::Encoded, _) => {
@@ -854,19 +1010,31 @@ fn fixed_own(p: &Plan<'_>) -> Vec<u64> {
 // ---------------------------------------------------------------------------------------------
 // Enum helpers (associated functions of the batch that needs them)
 
-fn enum_helpers(schema: &Schema, used_index: &BTreeSet<String>, used_name: &BTreeSet<String>) -> String {
+fn enum_helpers(
+    schema: &Schema,
+    used_index: &BTreeSet<String>,
+    used_name: &BTreeSet<String>,
+) -> String {
     let mut s = String::new();
     for name in used_index.union(used_name) {
         let e = schema.enum_def(name).expect("enums are in the schema");
         let repr = elem_ty(e.repr);
         let t = tyname(name);
         if used_index.contains(name) {
-            let _ = write!(s, "fn {}(v: &{t}) -> {repr} {{ match v {{", enum_fn("index", name));
+            let _ = write!(
+                s,
+                "fn {}(v: &{t}) -> {repr} {{ match v {{",
+                enum_fn("index", name)
+            );
             for var in &e.variants {
                 let _ = write!(s, "{t}::{} => {},", tyname(&var.name), var.index);
             }
             s.push_str("} }");
-            let _ = write!(s, "fn {}(i: {repr}) -> {RT}::Result<{t}> {{ match i {{", enum_fn("from_index", name));
+            let _ = write!(
+                s,
+                "fn {}(i: {repr}) -> {RT}::Result<{t}> {{ match i {{",
+                enum_fn("from_index", name)
+            );
             for var in &e.variants {
                 let _ = write!(s, "{} => Ok({t}::{}),", var.index, tyname(&var.name));
             }
@@ -876,7 +1044,11 @@ fn enum_helpers(schema: &Schema, used_index: &BTreeSet<String>, used_name: &BTre
             );
         }
         if used_name.contains(name) {
-            let _ = write!(s, "fn {}(v: &{t}) -> &'static str {{ match v {{", enum_fn("name", name));
+            let _ = write!(
+                s,
+                "fn {}(v: &{t}) -> &'static str {{ match v {{",
+                enum_fn("name", name)
+            );
             for var in &e.variants {
                 let _ = write!(s, "{t}::{} => {:?},", tyname(&var.name), var.name);
             }
@@ -900,7 +1072,9 @@ struct Fragile<'s> {
 
 impl Fragile<'_> {
     fn record(&self, name: &str) -> &Record {
-        self.schema.record(name).expect("components are in the schema")
+        self.schema
+            .record(name)
+            .expect("components are in the schema")
     }
 
     fn anchored(&self, rec: &Record) -> bool {
@@ -932,7 +1106,9 @@ impl Fragile<'_> {
     fn check(&self, rec: &Record, v: &str, depth: usize, used: &mut BTreeSet<String>) -> String {
         let mut s = String::new();
         for f in &rec.fields {
-            let Ty::Record { name, shape } = &f.ty else { continue };
+            let Ty::Record { name, shape } = &f.ty else {
+                continue;
+            };
             let sub = self.record(name);
             if !self.fragile(f) && !self.contains(sub) {
                 continue;
@@ -953,7 +1129,10 @@ impl Fragile<'_> {
             let _ = match (f.optional, shape.is_empty()) {
                 (true, true) => write!(s, "if let Some({x}) = &{v}.{fid} {{ {body} }}"),
                 (false, true) => write!(s, "{{ let {x} = &{v}.{fid}; {body} }}"),
-                (true, false) => write!(s, "if let Some(arr) = &{v}.{fid} {{ for {x} in arr.iter() {{ {body} }} }}"),
+                (true, false) => write!(
+                    s,
+                    "if let Some(arr) = &{v}.{fid} {{ for {x} in arr.iter() {{ {body} }} }}"
+                ),
                 (false, false) => write!(s, "for {x} in {v}.{fid}.iter() {{ {body} }}"),
             };
         }
@@ -984,7 +1163,9 @@ impl Fragile<'_> {
                             match (f.optional, shape.is_empty()) {
                                 (false, true) => format!("{g}(&c.{fid})"),
                                 (true, true) => format!("c.{fid}.as_ref().is_some_and({g})"),
-                                (false, false) => format!("(c.{fid}.is_empty() || c.{fid}.iter().any({g}))"),
+                                (false, false) => {
+                                    format!("(c.{fid}.is_empty() || c.{fid}.iter().any({g}))")
+                                }
                                 (true, false) => {
                                     format!("c.{fid}.as_ref().is_some_and(|v| v.is_empty() || v.iter().any({g}))")
                                 }
@@ -996,8 +1177,17 @@ impl Fragile<'_> {
                     terms.push(term);
                 }
             }
-            let body = if terms.is_empty() { "let _ = c; false".to_owned() } else { terms.join(" || ") };
-            let _ = write!(s, "fn {}(c: &{}) -> bool {{ {body} }}", any_fn(&name), tyname(&name));
+            let body = if terms.is_empty() {
+                "let _ = c; false".to_owned()
+            } else {
+                terms.join(" || ")
+            };
+            let _ = write!(
+                s,
+                "fn {}(c: &{}) -> bool {{ {body} }}",
+                any_fn(&name),
+                tyname(&name)
+            );
         }
         s
     }
@@ -1012,10 +1202,35 @@ fn any_fn(name: &str) -> String {
 
 /// Inherent method names of a batch: a leaf accessor that would collide gets `_leaf` appended.
 const BATCH_METHODS: &[&str] = &[
-    "new", "with_capacity", "len", "is_empty", "clear", "truncate", "push", "extend_from_batch", "get", "try_get",
-    "row", "iter", "rows", "slice", "from_samples", "to_samples", "default", "random", "validate", "save", "load",
-    "tensors", "to_safetensors", "from_safetensors", "from_tensor_file", "check_columns", "push_all",
-    "truncate_columns", "decode_row",
+    "new",
+    "with_capacity",
+    "len",
+    "is_empty",
+    "clear",
+    "truncate",
+    "push",
+    "extend_from_batch",
+    "get",
+    "try_get",
+    "row",
+    "iter",
+    "rows",
+    "slice",
+    "from_samples",
+    "to_samples",
+    "default",
+    "random",
+    "validate",
+    "save",
+    "load",
+    "tensors",
+    "to_safetensors",
+    "from_safetensors",
+    "from_tensor_file",
+    "check_columns",
+    "push_all",
+    "truncate_columns",
+    "decode_row",
 ];
 
 struct ColModel {
@@ -1102,10 +1317,18 @@ impl BatchModel {
         } else {
             (String::new(), String::new())
         };
-        let mut asm = Assembly { schema, batch: true, enums: BTreeSet::new() };
+        let mut asm = Assembly {
+            schema,
+            batch: true,
+            enums: BTreeSet::new(),
+        };
         let refs: Vec<&Plan<'_>> = plans.iter().collect();
         let expr = asm.record(rec, &refs, "", 0);
-        let get_body = format!("{} let out = {expr}; {} Ok(out)", asm.prelude(plans), asm.epilogue(plans));
+        let get_body = format!(
+            "{} let out = {expr}; {} Ok(out)",
+            asm.prelude(plans),
+            asm.epilogue(plans)
+        );
         idx_enums.extend(asm.enums);
         let t = tyname(&rec.name);
         BatchModel {
@@ -1119,11 +1342,19 @@ impl BatchModel {
             },
             fingerprint: rec.fingerprint.clone(),
             rows_probe: rec.leaves.first().map(|l| l.path.clone()),
-            leaves_list: rec.leaves.iter().map(|l| format!("{:?}", l.path)).collect::<Vec<_>>().join(", "),
+            leaves_list: rec
+                .leaves
+                .iter()
+                .map(|l| format!("{:?}", l.path))
+                .collect::<Vec<_>>()
+                .join(", "),
             row_needs_marker: rec.leaves.is_empty(),
             cols,
             get_body,
-            enum_fns: format!("{} {opt_fns}", enum_helpers(schema, &idx_enums, &name_enums)),
+            enum_fns: format!(
+                "{} {opt_fns}",
+                enum_helpers(schema, &idx_enums, &name_enums)
+            ),
             opt_check,
         }
     }
@@ -1135,8 +1366,11 @@ impl ColModel {
         let path = leaf.path.clone();
         let col = p.col();
         let elem = p.elem();
-        let accessor =
-            if BATCH_METHODS.contains(&p.base.as_str()) { format!("{}_leaf", p.base) } else { p.ident.clone() };
+        let accessor = if BATCH_METHODS.contains(&p.base.as_str()) {
+            format!("{}_leaf", p.base)
+        } else {
+            p.ident.clone()
+        };
         let check_rows = format!("{RT}::batch::check_rows({path:?}, self.{col}.len(), n)?;");
         let at = format!(".map_err(|e| e.at({path:?}))?;");
         let (init, accessor_ty, accessor_body, row_ty, row_expr, tensor_add, tensor_load, check, what) =
@@ -1204,7 +1438,10 @@ impl ColModel {
                 format!("Option<{row_ty}>"),
                 format!("if self.{v}.get(i) {{ Some({row_expr}) }} else {{ None }}"),
                 format!("{tensor_add} t.add_validity({path:?}, &self.{v});"),
-                format!("{check} {RT}::batch::check_rows({:?}, self.{v}.len(), n)?;", format!("{path}.validity")),
+                format!(
+                    "{check} {RT}::batch::check_rows({:?}, self.{v}.len(), n)?;",
+                    format!("{path}.validity")
+                ),
             ),
             None => (row_ty, row_expr, tensor_add, check),
         };
@@ -1214,7 +1451,11 @@ impl ColModel {
                 leaf_type_doc(leaf),
                 spec_str(&leaf.shape),
                 if leaf.optional { ", optional" } else { "" },
-                if valid.is_some() { ", validity bitmap" } else { "" }
+                if valid.is_some() {
+                    ", validity bitmap"
+                } else {
+                    ""
+                }
             ),
             path,
             col,
@@ -1336,7 +1577,10 @@ impl PackedModel {
                          {RT}::bits::pack_into(&vals, {bits}, &mut words, {off}).map_err({err})?; }}"
                     );
                 } else if p.own.is_empty() {
-                    let _ = write!(pack_body, "{RT}::bits::set(&mut words, {off}, {bits}, 0, {v}.{f}).map_err({err})?;");
+                    let _ = write!(
+                        pack_body,
+                        "{RT}::bits::set(&mut words, {off}, {bits}, 0, {v}.{f}).map_err({err})?;"
+                    );
                 } else {
                     let _ = write!(
                         pack_body,
@@ -1347,7 +1591,12 @@ impl PackedModel {
                     );
                 }
             } else {
-                let mut w = Walk { p, sink: SinkKind::Gather, whole_row: false, enums: BTreeSet::new() };
+                let mut w = Walk {
+                    p,
+                    sink: SinkKind::Gather,
+                    whole_row: false,
+                    enums: BTreeSet::new(),
+                };
                 let body = w.walk(0, "s", "t0");
                 let gname = format!("gather_{}", p.base);
                 let _ = write!(
@@ -1384,8 +1633,13 @@ impl PackedModel {
             } else {
                 (format!("u{j}[i * {n}..(i + 1) * {n}]"), format!("n * {n}"))
             };
-            let batch_unpack = format!("{RT}::bits::unpack_from(w, {off}, {bits}, &mut {dst}).map_err({err})?;");
-            let _ = write!(unpack_alloc, "let mut u{j} = {RT}::batch::AlignedVec::from_elem({}, {total});", zero_lit(dtype));
+            let batch_unpack =
+                format!("{RT}::bits::unpack_from(w, {off}, {bits}, &mut {dst}).map_err({err})?;");
+            let _ = write!(
+                unpack_alloc,
+                "let mut u{j} = {RT}::batch::AlignedVec::from_elem({}, {total});",
+                zero_lit(dtype)
+            );
             let _ = write!(
                 unpack_batch,
                 "{}: {RT}::batch::FixedColumn::from_values(vec![{}], u{j}, n)?,",
@@ -1420,7 +1674,11 @@ impl PackedModel {
                 set_fn,
             });
         }
-        let mut asm = Assembly { schema, batch: false, enums: BTreeSet::new() };
+        let mut asm = Assembly {
+            schema,
+            batch: false,
+            enums: BTreeSet::new(),
+        };
         let refs: Vec<&Plan<'_>> = plans.iter().collect();
         let expr = asm.record(rec, &refs, "", 0);
         // Aggregate leaves are fixed, non-optional numerics: no validity bitmaps, no enums.

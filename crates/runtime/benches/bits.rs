@@ -1,6 +1,12 @@
-//! Dense bit-packing throughput: `schemac_runtime::bits` against the `bitpacking` crate's
-//! `BitPacker4x` (SIMD, its own interleaved layout) on the same 10M values at 3 bits, in the
-//! same run. Also the arbitrary-offset (accumulator) path for reference.
+//! Dense bit-packing throughput: `schemac_runtime::bits::{pack_dense, unpack_dense}` against
+//! the `bitpacking` crate's `BitPacker4x` (SSE3, its own 4-way interleaved layout, no overflow
+//! check) `compress`/`decompress` at `num_bits = 3`, over the same values in the same run.
+//!
+//! - `dense_3bit_10M`: the headline comparison, 10M values (40 MB of input, so it runs from
+//!   memory, not cache).
+//! - `dense_3bit_128K`: the same kernels on 128K values (512 KB, cache-resident): compute only.
+//! - `offset17_u8_3bit_10M`: the aggregate-layout path (u8 values at an unaligned bit offset,
+//!   the accumulator kernel), for reference.
 //!
 //! `CARGO_TARGET_DIR=/work/main/target-bits cargo bench -p schemac-runtime --bench bits -- --warm-up-time 1 --measurement-time 3`
 
@@ -10,13 +16,12 @@ use bitpacking::{BitPacker, BitPacker4x};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use schemac_runtime::bits;
 
-const N: usize = 10_000_000;
 const BITS: u32 = 3;
 
 /// Deterministic values `< 2^BITS` (xorshift, so they are not a trivially periodic pattern).
-fn data() -> Vec<u32> {
+fn data(n: usize) -> Vec<u32> {
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    (0..N)
+    (0..n)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
@@ -26,19 +31,23 @@ fn data() -> Vec<u32> {
         .collect()
 }
 
-fn dense(c: &mut Criterion) {
-    let values = data();
-    assert_eq!(N % BitPacker4x::BLOCK_LEN, 0, "N is a whole number of BitPacker4x blocks");
+fn compare(c: &mut Criterion, name: &str, n: usize) {
+    let values = data(n);
+    assert_eq!(
+        n % BitPacker4x::BLOCK_LEN,
+        0,
+        "n is a whole number of BitPacker4x blocks"
+    );
 
     // Ours: one dense LSB-first stream.
-    let mut words = vec![0u32; bits::words_for(N, BITS)];
-    let mut back = vec![0u32; N];
+    let mut words = vec![0u32; bits::words_for(n, BITS)];
+    let mut back = vec![0u32; n];
 
     // BitPacker4x: block after block of 128 values, 16·BITS bytes each.
     let bp = BitPacker4x::new();
     let block_bytes = BitPacker4x::BLOCK_LEN * BITS as usize / 8;
-    let mut compressed = vec![0u8; N / BitPacker4x::BLOCK_LEN * block_bytes];
-    let mut bp_back = vec![0u32; N];
+    let mut compressed = vec![0u8; n / BitPacker4x::BLOCK_LEN * block_bytes];
+    let mut bp_back = vec![0u32; n];
 
     // Both round-trip before anything is timed.
     bits::pack_dense(&values, BITS, &mut words).unwrap();
@@ -52,8 +61,8 @@ fn dense(c: &mut Criterion) {
     }
     assert_eq!(bp_back, values);
 
-    let mut g = c.benchmark_group("dense_3bit_10M");
-    g.throughput(Throughput::Elements(N as u64));
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(n as u64));
     g.sample_size(20);
 
     g.bench_function("pack/ours_pack_dense", |b| {
@@ -85,9 +94,19 @@ fn dense(c: &mut Criterion) {
         })
     });
     g.finish();
+    assert_eq!(back, values);
+    assert_eq!(bp_back, values);
+}
 
+fn dense(c: &mut Criterion) {
+    compare(c, "dense_3bit_10M", 10_000_000);
+    compare(c, "dense_3bit_128K", 128 * 1024);
+}
+
+fn offset(c: &mut Criterion) {
     // The aggregate-layout path: u8 values at an unaligned bit offset (accumulator kernel).
-    let bytes: Vec<u8> = values.iter().map(|&v| v as u8).collect();
+    const N: usize = 10_000_000;
+    let bytes: Vec<u8> = data(N).iter().map(|&v| v as u8).collect();
     let mut agg = vec![0u32; bits::words_for(N, BITS) + 1];
     let mut bytes_back = vec![0u8; N];
     let mut g = c.benchmark_group("offset17_u8_3bit_10M");
@@ -103,5 +122,5 @@ fn dense(c: &mut Criterion) {
     assert_eq!(bytes_back, bytes);
 }
 
-criterion_group!(benches, dense);
+criterion_group!(benches, dense, offset);
 criterion_main!(benches);

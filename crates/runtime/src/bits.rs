@@ -26,7 +26,10 @@
 //! per value). Word-aligned runs (the dense path, and any leaf that starts on a word boundary)
 //! go through blocks of 32 values ↔ `bits` words, with `bits` a const generic chosen by one
 //! `match` per call, so every shift in a block is a compile-time constant and the block is
-//! fully unrolled.
+//! fully unrolled. On x86-64 with AVX2 (detected at run time; the crate itself targets
+//! baseline x86-64) word-aligned `u32` runs, i.e. [`pack_dense`] / [`unpack_dense`] and `u32`
+//! leaves at word offsets, use the SIMD kernels of the private `avx2` module instead; the
+//! output is the same dense stream. BENCHMARKS.md has the numbers.
 
 use crate::Dtype;
 
@@ -52,20 +55,37 @@ pub enum BitsError {
     /// A value does not fit in `bits` bits (unsigned: `>= 2^bits`; signed: outside
     /// `[-2^(bits-1), 2^(bits-1) - 1]`). `index` is the value's position in the input slice.
     #[error("value {value} at index {index} does not fit in {bits} bits")]
-    Overflow { index: usize, value: i128, bits: u32 },
+    Overflow {
+        index: usize,
+        value: i128,
+        bits: u32,
+    },
     /// A stored code, decoded with `bits` bits, is not representable in the requested dtype
     /// (e.g. a 12-bit field decoded into `u8`).
     #[error("stored value {value} at index {index} ({bits}-bit field) does not fit in {dtype}")]
-    CodeOutOfRange { index: usize, value: i64, bits: u32, dtype: Dtype },
+    CodeOutOfRange {
+        index: usize,
+        value: i64,
+        bits: u32,
+        dtype: Dtype,
+    },
     /// The buffer is shorter than the bit range the call reads or writes.
     #[error("buffer too short: the bit range ends at bit {needed_bits} but the buffer holds {available_bits} bits")]
-    BufferTooShort { needed_bits: u128, available_bits: u128 },
+    BufferTooShort {
+        needed_bits: u128,
+        available_bits: u128,
+    },
     /// A compact byte form whose length differs from `4·words_len + tail_bytes`.
     #[error("compact form is {got} bytes, expected {expected}")]
     CompactLength { expected: usize, got: usize },
     /// `words`, `words_len`, `tail_bytes` and `total_bits` do not describe one layout.
     #[error("inconsistent compact layout: words={words} words_len={words_len} tail_bytes={tail_bytes} total_bits={total_bits}")]
-    InvalidCompactLayout { words: usize, words_len: usize, tail_bytes: usize, total_bits: u64 },
+    InvalidCompactLayout {
+        words: usize,
+        words_len: usize,
+        tail_bytes: usize,
+        total_bits: u64,
+    },
     /// A padding bit (at or after `total_bits`) is set; padding must be zero.
     #[error("padding bit {bit} is set (total_bits = {total_bits}); padding bits must be zero")]
     NonZeroPadding { bit: u64, total_bits: u64 },
@@ -97,6 +117,22 @@ pub trait BitElement: Copy + 'static {
     fn code_value(code: u32, bits: u32) -> i64;
     /// The value, exactly, for error reports.
     fn to_i128(self) -> i128;
+
+    /// `Some` only for `u32`, whose values are their own codes: lets word-aligned `u32` leaves
+    /// take the SIMD dense kernels. Not meant to be overridden elsewhere.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn as_u32_slice(values: &[Self]) -> Option<&[u32]> {
+        let _ = values;
+        None
+    }
+    /// Mutable counterpart of [`BitElement::as_u32_slice`].
+    #[doc(hidden)]
+    #[inline(always)]
+    fn as_u32_slice_mut(values: &mut [Self]) -> Option<&mut [u32]> {
+        let _ = values;
+        None
+    }
 
     /// Whether `self` fits in `bits` bits.
     #[inline]
@@ -147,7 +183,7 @@ impl BitElement for bool {
 }
 
 macro_rules! impl_unsigned {
-    ($($t:ty => $dt:ident),*) => {$(
+    ($($t:ty => $dt:ident { $($extra:item)* }),*) => {$(
         impl BitElement for $t {
             const DTYPE: Dtype = Dtype::$dt;
             const WIDTH: u32 = <$t>::BITS;
@@ -177,10 +213,25 @@ macro_rules! impl_unsigned {
             fn to_i128(self) -> i128 {
                 self as i128
             }
+            $($extra)*
         }
     )*};
 }
-impl_unsigned!(u8 => U8, u16 => U16, u32 => U32, u64 => U64);
+impl_unsigned!(
+    u8 => U8 {},
+    u16 => U16 {},
+    u32 => U32 {
+        #[inline(always)]
+        fn as_u32_slice(values: &[u32]) -> Option<&[u32]> {
+            Some(values)
+        }
+        #[inline(always)]
+        fn as_u32_slice_mut(values: &mut [u32]) -> Option<&mut [u32]> {
+            Some(values)
+        }
+    },
+    u64 => U64 {}
+);
 
 /// Sign-extend the low `bits` bits of `code`.
 #[inline(always)]
@@ -255,12 +306,20 @@ fn check_bits(bits: u32) -> Result<(), BitsError> {
 /// Check that `[bit_offset, bit_offset + n·bits)` lies inside `available_bits`. u128 so no
 /// input can overflow the arithmetic.
 #[inline]
-fn check_range(bit_offset: u64, n: usize, bits: u32, available_bits: u128) -> Result<(), BitsError> {
+fn check_range(
+    bit_offset: u64,
+    n: usize,
+    bits: u32,
+    available_bits: u128,
+) -> Result<(), BitsError> {
     let needed_bits = bit_offset as u128 + n as u128 * bits as u128;
     if needed_bits <= available_bits {
         Ok(())
     } else {
-        Err(BitsError::BufferTooShort { needed_bits, available_bits })
+        Err(BitsError::BufferTooShort {
+            needed_bits,
+            available_bits,
+        })
     }
 }
 
@@ -282,12 +341,21 @@ pub fn bytes_for(n: usize, bits: u32) -> usize {
 
 #[cold]
 fn overflow_error<T: BitElement>(index: usize, value: T, bits: u32) -> BitsError {
-    BitsError::Overflow { index, value: value.to_i128(), bits }
+    BitsError::Overflow {
+        index,
+        value: value.to_i128(),
+        bits,
+    }
 }
 
 #[cold]
 fn code_error<T: BitElement>(index: usize, code: u32, bits: u32) -> BitsError {
-    BitsError::CodeOutOfRange { index, value: T::code_value(code, bits), bits, dtype: T::DTYPE }
+    BitsError::CodeOutOfRange {
+        index,
+        value: T::code_value(code, bits),
+        bits,
+        dtype: T::DTYPE,
+    }
 }
 
 /// The first value of `values` that does not fit, as an error (called only once a block's
@@ -315,6 +383,22 @@ macro_rules! unroll32 {
     };
     (@ $i:ident $body:block; $($n:literal)*) => {
         $( { let $i: usize = $n; $body } )*
+    };
+}
+
+/// `unroll32!` for 8 steps.
+#[cfg(target_arch = "x86_64")]
+macro_rules! unroll8 {
+    ($i:ident => $body:block) => {
+        unroll32!(@ $i $body; 0 1 2 3 4 5 6 7)
+    };
+}
+
+/// `unroll32!` for 16 steps.
+#[cfg(target_arch = "x86_64")]
+macro_rules! unroll16 {
+    ($i:ident => $body:block) => {
+        unroll32!(@ $i $body; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
     };
 }
 
@@ -367,11 +451,13 @@ fn unpack_block<const B: usize>(inp: &[u32; B], codes: &mut [u32; BLOCK]) {
 }
 
 /// Pack whole blocks of `values` into `words` (starting at word 0). Returns how many values
-/// were packed (a multiple of 32); the caller packs the remainder.
+/// were packed (a multiple of 32); the caller packs the remainder. Error indices are offset by
+/// `index_base`.
 #[inline(always)]
 fn pack_blocks<T: BitElement, const B: usize>(
     values: &[T],
     words: &mut [u32],
+    index_base: usize,
 ) -> Result<usize, BitsError> {
     let bits = B as u32;
     let m = mask(bits);
@@ -386,7 +472,7 @@ fn pack_blocks<T: BitElement, const B: usize>(
             codes[i] = chunk[i].low_bits() & m;
         }
         if excess != 0 {
-            return Err(first_overflow(chunk, bits, done));
+            return Err(first_overflow(chunk, bits, index_base + done));
         }
         pack_block::<B>(&codes, out);
         done += BLOCK;
@@ -400,12 +486,15 @@ fn pack_blocks<T: BitElement, const B: usize>(
 fn unpack_blocks<T: BitElement, const B: usize>(
     words: &[u32],
     out: &mut [T],
+    index_base: usize,
 ) -> Result<usize, BitsError> {
     let bits = B as u32;
     let mut done = 0;
     for (inp, chunk) in words.chunks_exact(B).zip(out.chunks_exact_mut(BLOCK)) {
         let inp: &[u32; B] = inp.try_into().expect("chunks_exact yields B words");
-        let chunk: &mut [T; BLOCK] = chunk.try_into().expect("chunks_exact_mut yields BLOCK values");
+        let chunk: &mut [T; BLOCK] = chunk
+            .try_into()
+            .expect("chunks_exact_mut yields BLOCK values");
         let mut codes = [0u32; BLOCK];
         unpack_block::<B>(inp, &mut codes);
         if bits <= T::WIDTH {
@@ -416,12 +505,437 @@ fn unpack_blocks<T: BitElement, const B: usize>(
         } else {
             for i in 0..BLOCK {
                 chunk[i] = T::from_code(codes[i], bits)
-                    .ok_or_else(|| code_error::<T>(done + i, codes[i], bits))?;
+                    .ok_or_else(|| code_error::<T>(index_base + done + i, codes[i], bits))?;
             }
         }
         done += BLOCK;
     }
     Ok(done)
+}
+
+/// Dense `u32` pack from word 0 of `words`: SIMD groups where available, then scalar blocks.
+/// Returns how many values were packed (a multiple of 32).
+#[inline(always)]
+fn pack_u32_blocks<const B: usize>(values: &[u32], words: &mut [u32]) -> Result<usize, BitsError> {
+    #[allow(unused_mut)]
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if avx2::available() {
+        // SAFETY: AVX2 was just detected.
+        match unsafe { avx2::pack::<B>(values, words) } {
+            Ok(n) => done = n,
+            Err(g) => {
+                return Err(first_overflow(&values[g..g + avx2::GROUP], B as u32, g));
+            }
+        }
+    }
+    Ok(done + pack_blocks::<u32, B>(&values[done..], &mut words[done / BLOCK * B..], done)?)
+}
+
+/// Outputs at least this large are written with streaming (non-temporal) stores by the SIMD
+/// unpack. Around half of a server L3, an output no longer stays cached for the caller
+/// anyway, and then the read-for-ownership of every output line is pure cost for plain
+/// stores (the reasoning behind the non-temporal threshold of glibc's `memcpy`). Smaller
+/// outputs use plain stores so they are still in cache when the caller reads them.
+#[cfg(target_arch = "x86_64")]
+const STREAM_MIN_BYTES: usize = 16 << 20;
+
+/// Dense `u32` unpack from word 0 of `words`. Returns how many values were unpacked (the
+/// caller unpacks the rest with the accumulator, which takes any bit position).
+#[inline(always)]
+fn unpack_u32_fast<const B: usize>(words: &[u32], out: &mut [u32]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if B <= avx2::SCAN_MAX_BITS && avx2::available() {
+        let stream = out.len() * 4 >= STREAM_MIN_BYTES && out.as_ptr() as usize % 16 == 0;
+        // SAFETY: AVX2 was just detected, B is in range, and `stream` implies alignment.
+        return unsafe {
+            if stream {
+                avx2::unpack::<B, true>(words, out)
+            } else {
+                avx2::unpack::<B, false>(words, out)
+            }
+        };
+    }
+    unpack_blocks::<u32, B>(words, out, 0).expect("u32 holds every code of at most 32 bits")
+}
+
+/// Pack `u32` values from stream bit 0 of `words` (range already checked).
+fn pack_u32_word0(
+    values: &[u32],
+    bits: u32,
+    words: &mut [u32],
+    zero_after: bool,
+) -> Result<(), BitsError> {
+    let done = with_const_bits!(bits, B => pack_u32_blocks::<B>(values, words))?;
+    pack_acc(
+        &values[done..],
+        bits,
+        words,
+        done as u64 * bits as u64,
+        done,
+        zero_after,
+    )
+}
+
+/// Unpack `u32` values from stream bit 0 of `words` (range already checked).
+fn unpack_u32_word0(words: &[u32], bits: u32, out: &mut [u32]) -> Result<(), BitsError> {
+    let done = with_const_bits!(bits, B => unpack_u32_fast::<B>(words, out));
+    unpack_acc(
+        words,
+        done as u64 * bits as u64,
+        bits,
+        &mut out[done..],
+        done,
+    )
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    //! AVX2 versions of the dense `u32` kernels, chosen at run time (the crate is built for
+    //! baseline x86-64). The stream layout is the same dense LSB-first one; only the order of
+    //! work differs from the scalar kernels.
+    //!
+    //! - `pack`: 8 blocks of 32 values at once (a group), one block per 32-bit lane, so every
+    //!   shift in the unrolled block is the same for all lanes (the scalar block kernel, 8
+    //!   wide). A block's values are contiguous, so they must be transposed into lanes; that
+    //!   transpose is the cost. For `B <= 14` adjacent values are first merged in pairs with
+    //!   a multiply-add, halving what is transposed (`pack_pairs`); wider `B` transposes the
+    //!   values themselves (`pack_lanes`).
+    //! - `unpack`: the SIMD-Scan scheme (Willhalm et al., VLDB 2009). 8 values of `B` bits are
+    //!   exactly `B` bytes, so every group of 8 starts on a byte and has the same shape: one
+    //!   `pshufb` moves each value's (at most 4) bytes into its lane, one `vpsrlvd` shifts it
+    //!   down, one `and` masks it. Needs each value inside a 4-byte window: `B <= 25`.
+
+    use super::{mask, BLOCK};
+    use std::arch::x86_64::*;
+
+    /// Values per `pack` group: 8 blocks.
+    pub(super) const GROUP: usize = 8 * BLOCK;
+    /// Widest `B` the SIMD-Scan unpack handles (`7 + B <= 32`).
+    pub(super) const SCAN_MAX_BITS: usize = 25;
+
+    #[inline]
+    pub(super) fn available() -> bool {
+        // std caches the CPUID result; this is one relaxed atomic load.
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+
+    #[inline(always)]
+    unsafe fn sll(x: __m256i, n: usize) -> __m256i {
+        // A constant count once unrolled; LLVM emits the immediate form.
+        _mm256_sll_epi32(x, _mm_cvtsi32_si128(n as i32))
+    }
+
+    #[inline(always)]
+    unsafe fn srl(x: __m256i, n: usize) -> __m256i {
+        _mm256_srl_epi32(x, _mm_cvtsi32_si128(n as i32))
+    }
+
+    /// Transpose the 4x4 matrices in the low and high 128-bit halves independently.
+    #[inline(always)]
+    unsafe fn transpose_halves(r: [__m256i; 4]) -> [__m256i; 4] {
+        let t0 = _mm256_unpacklo_epi32(r[0], r[1]);
+        let t1 = _mm256_unpackhi_epi32(r[0], r[1]);
+        let t2 = _mm256_unpacklo_epi32(r[2], r[3]);
+        let t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+        [
+            _mm256_unpacklo_epi64(t0, t2),
+            _mm256_unpackhi_epi64(t0, t2),
+            _mm256_unpacklo_epi64(t1, t3),
+            _mm256_unpackhi_epi64(t1, t3),
+        ]
+    }
+
+    /// Pack whole groups of 256 values into `8·B` words each. Returns `Ok(values packed)`, or
+    /// `Err(start of the group)` holding a value `>= 2^B` (that group is not written).
+    ///
+    /// # Safety
+    /// AVX2 must be available.
+    #[inline(always)]
+    pub(super) unsafe fn pack<const B: usize>(
+        values: &[u32],
+        out: &mut [u32],
+    ) -> Result<usize, usize> {
+        if B <= PAIR_MAX_BITS {
+            pack_pairs::<B>(values, out)
+        } else {
+            pack_lanes::<B>(values, out)
+        }
+    }
+
+    /// Widest `B` for [`pack_pairs`]: `vpmaddwd` multiplies signed 16-bit lanes, so the
+    /// weight `2^B` must be below `2^15`.
+    const PAIR_MAX_BITS: usize = 14;
+    /// Widest `B` for which [`pack_pairs`] merges a second time (pairs of `2B` bits into
+    /// quads), under the same limit.
+    const QUAD_MAX_BITS: usize = 7;
+
+    /// Bytes ahead of the current group to prefetch. The loads of a group hop between 8
+    /// blocks, which the hardware prefetcher follows less eagerly than a plain stream; one
+    /// group ahead measured best (larger distances were slower on the bench machine).
+    const PREFETCH: usize = 1024;
+
+    /// Full 8x8 transpose of 32-bit lanes: `out[k]` lane `l` = `r[l]` lane `k`.
+    #[inline(always)]
+    unsafe fn transpose8(r: [__m256i; 8]) -> [__m256i; 8] {
+        let t0 = _mm256_unpacklo_epi32(r[0], r[1]);
+        let t1 = _mm256_unpackhi_epi32(r[0], r[1]);
+        let t2 = _mm256_unpacklo_epi32(r[2], r[3]);
+        let t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+        let t4 = _mm256_unpacklo_epi32(r[4], r[5]);
+        let t5 = _mm256_unpackhi_epi32(r[4], r[5]);
+        let t6 = _mm256_unpacklo_epi32(r[6], r[7]);
+        let t7 = _mm256_unpackhi_epi32(r[6], r[7]);
+        let u0 = _mm256_unpacklo_epi64(t0, t2);
+        let u1 = _mm256_unpackhi_epi64(t0, t2);
+        let u2 = _mm256_unpacklo_epi64(t1, t3);
+        let u3 = _mm256_unpackhi_epi64(t1, t3);
+        let u4 = _mm256_unpacklo_epi64(t4, t6);
+        let u5 = _mm256_unpackhi_epi64(t4, t6);
+        let u6 = _mm256_unpacklo_epi64(t5, t7);
+        let u7 = _mm256_unpackhi_epi64(t5, t7);
+        [
+            _mm256_permute2x128_si256::<0x20>(u0, u4),
+            _mm256_permute2x128_si256::<0x20>(u1, u5),
+            _mm256_permute2x128_si256::<0x20>(u2, u6),
+            _mm256_permute2x128_si256::<0x20>(u3, u7),
+            _mm256_permute2x128_si256::<0x31>(u0, u4),
+            _mm256_permute2x128_si256::<0x31>(u1, u5),
+            _mm256_permute2x128_si256::<0x31>(u2, u6),
+            _mm256_permute2x128_si256::<0x31>(u3, u7),
+        ]
+    }
+
+    /// Copy lane `l`'s `B` words (`res[w]` lane `l`) to block `l`'s place in `out`. Plain
+    /// loads/stores (LLVM turns small `B` into a few permutes), no transpose needed.
+    #[inline(always)]
+    fn scatter<const B: usize>(res: &[[u32; 8]; B], out: &mut [u32]) {
+        for (l, ol) in out.chunks_exact_mut(B).enumerate() {
+            for (w, ow) in ol.iter_mut().enumerate() {
+                *ow = res[w][l];
+            }
+        }
+    }
+
+    /// `B <= 14`. Per block, `vpackssdw` narrows 16 values to 16-bit lanes and `vpmaddwd`
+    /// with weights `(1, 2^B)` merges each adjacent pair into one `2B`-bit element, so a
+    /// group is 16 vectors of pairs: two 8x8 transposes put one block per lane, then 16
+    /// constant shifts pack the pairs. Half the transposing of [`pack_lanes`], and half the
+    /// fit checks: signed saturation keeps every too-large value too large (`>= 2^31` ->
+    /// `0x8000`, `[2^15, 2^31)` -> `0x7FFF`), so the check runs on the narrowed lanes. For
+    /// `B <= 7` the pairs are merged once more into quads, leaving one 8x8 transpose.
+    #[target_feature(enable = "avx2")]
+    unsafe fn pack_pairs<const B: usize>(values: &[u32], out: &mut [u32]) -> Result<usize, usize> {
+        let groups = (values.len() / GROUP).min(out.len() / (8 * B));
+        let over = _mm256_set1_epi16((!(u16::MAX >> (16 - B))) as i16);
+        let weights = _mm256_set1_epi32(1 | (1 << (16 + B)));
+        // Pair j (values 2j, 2j+1 of a 16-value half block) sits at lane POS[j] of the
+        // merged vector: packssdw interleaves its two sources per 128-bit half.
+        const POS: [usize; 8] = [0, 1, 4, 5, 2, 3, 6, 7];
+        // After the second level, quad m (values 4m..4m+4 of the block) sits at lane QPOS[m]:
+        // [Q0 Q2 Q4 Q6 | Q1 Q3 Q5 Q7].
+        const QPOS: [usize; 8] = [0, 4, 1, 5, 2, 6, 3, 7];
+        let weights2 = _mm256_set1_epi32(1 | (1 << (16 + 2 * B).min(31)));
+        let mut res = [[0u32; 8]; B];
+        for g in 0..groups {
+            // In bounds: g < values.len() / GROUP.
+            let inp = values.as_ptr().add(g * GROUP);
+            let mut ors = _mm256_setzero_si256();
+            let mut lo = [_mm256_setzero_si256(); 8];
+            let mut hi = [_mm256_setzero_si256(); 8];
+            for l in 0..8 {
+                let blk = inp.add(l * BLOCK);
+                let pf = inp.cast::<i8>().wrapping_add(PREFETCH + l * 128);
+                _mm_prefetch::<_MM_HINT_T0>(pf);
+                _mm_prefetch::<_MM_HINT_T0>(pf.wrapping_add(64));
+                let a0 = _mm256_loadu_si256(blk.cast());
+                let a1 = _mm256_loadu_si256(blk.add(8).cast());
+                let a2 = _mm256_loadu_si256(blk.add(16).cast());
+                let a3 = _mm256_loadu_si256(blk.add(24).cast());
+                let n01 = _mm256_packs_epi32(a0, a1);
+                let n23 = _mm256_packs_epi32(a2, a3);
+                ors = _mm256_or_si256(ors, _mm256_or_si256(n01, n23));
+                lo[l] = _mm256_madd_epi16(n01, weights);
+                hi[l] = _mm256_madd_epi16(n23, weights);
+                if B <= QUAD_MAX_BITS {
+                    // Second level: pairs (2B <= 14 bits) merge into quads the same way,
+                    // leaving one vector per block. `lo[l]` holds it; `hi` goes unused.
+                    lo[l] = _mm256_madd_epi16(_mm256_packs_epi32(lo[l], hi[l]), weights2);
+                }
+            }
+            if _mm256_testz_si256(ors, over) == 0 {
+                return Err(g * GROUP);
+            }
+            let mut cur = _mm256_setzero_si256();
+            if B <= QUAD_MAX_BITS {
+                // tq[k] lane l = lane k of block l's quad vector.
+                let tq = transpose8(lo);
+                let qb = 4 * B;
+                unroll8!(j => {
+                    let v = tq[QPOS[j]];
+                    let bit = j * qb;
+                    let (w, s) = (bit / 32, bit % 32);
+                    cur = _mm256_or_si256(cur, sll(v, s));
+                    if s + qb >= 32 {
+                        _mm256_storeu_si256(res[w].as_mut_ptr().cast(), cur);
+                        cur = if s + qb > 32 { srl(v, 32 - s) } else { _mm256_setzero_si256() };
+                    }
+                });
+            } else {
+                // ta[k] lane l = lane k of block l's first pair vector.
+                let ta = transpose8(lo);
+                let tb = transpose8(hi);
+                let pb = 2 * B;
+                unroll16!(j => {
+                    let v = if j < 8 { ta[POS[j]] } else { tb[POS[j - 8]] };
+                    let bit = j * pb;
+                    let (w, s) = (bit / 32, bit % 32);
+                    cur = _mm256_or_si256(cur, sll(v, s));
+                    if s + pb >= 32 {
+                        _mm256_storeu_si256(res[w].as_mut_ptr().cast(), cur);
+                        cur = if s + pb > 32 { srl(v, 32 - s) } else { _mm256_setzero_si256() };
+                    }
+                });
+            }
+            scatter::<B>(&res, &mut out[g * 8 * B..(g + 1) * 8 * B]);
+        }
+        Ok(groups * GROUP)
+    }
+
+    /// Any `B`: 8 blocks of 32 values at once, one block per 32-bit lane, so every shift in
+    /// the unrolled block is the same for all lanes (the scalar block kernel, 8 wide). Each
+    /// group of 4 values is brought into lanes with broadcast loads + a blend (pure loads and
+    /// an any-port op) and an in-half 4x4 transpose.
+    #[target_feature(enable = "avx2")]
+    unsafe fn pack_lanes<const B: usize>(values: &[u32], out: &mut [u32]) -> Result<usize, usize> {
+        let groups = (values.len() / GROUP).min(out.len() / (8 * B));
+        let over = _mm256_set1_epi32(!mask(B as u32) as i32);
+        // res[w] lane l = word w of block l.
+        let mut res = [[0u32; 8]; B];
+        for g in 0..groups {
+            // In bounds: g < values.len() / GROUP.
+            let inp = values.as_ptr().add(g * GROUP);
+            let mut t = [_mm256_setzero_si256(); 4];
+            let mut cur = _mm256_setzero_si256();
+            let mut ors = _mm256_setzero_si256();
+            unroll32!(i => {
+                if i % 4 == 0 {
+                    let pf = inp.cast::<i8>().wrapping_add(PREFETCH + i / 4 * 128);
+                    _mm_prefetch::<_MM_HINT_T0>(pf);
+                    _mm_prefetch::<_MM_HINT_T0>(pf.wrapping_add(64));
+                    // r[l]: values i..i+4 of block l (low half) and of block l+4 (high half).
+                    let mut r = [_mm256_setzero_si256(); 4];
+                    for (l, rl) in r.iter_mut().enumerate() {
+                        let lo = _mm256_broadcastsi128_si256(_mm_loadu_si128(
+                            inp.add(l * BLOCK + i).cast(),
+                        ));
+                        let hi = _mm256_broadcastsi128_si256(_mm_loadu_si128(
+                            inp.add((l + 4) * BLOCK + i).cast(),
+                        ));
+                        *rl = _mm256_blend_epi32::<0xF0>(lo, hi);
+                    }
+                    // t[k] lane l = value i+k of block l.
+                    t = transpose_halves(r);
+                }
+                let bit = i * B;
+                let (w, s) = (bit / 32, bit % 32);
+                let v = t[i % 4];
+                // Fit check on the value as it is consumed: no extra live registers.
+                ors = _mm256_or_si256(ors, v);
+                cur = _mm256_or_si256(cur, sll(v, s));
+                if s + B >= 32 {
+                    _mm256_storeu_si256(res[w].as_mut_ptr().cast(), cur);
+                    cur = if s + B > 32 { srl(v, 32 - s) } else { _mm256_setzero_si256() };
+                }
+            });
+            if B < 32 && _mm256_testz_si256(ors, over) == 0 {
+                return Err(g * GROUP);
+            }
+            scatter::<B>(&res, &mut out[g * 8 * B..(g + 1) * 8 * B]);
+        }
+        Ok(groups * GROUP)
+    }
+
+    /// `pshufb` indices and shift counts for SIMD-Scan at `B` bits: lane `k` (value `k` of a
+    /// group of 8) takes the 4 bytes from the byte holding its first bit (relative to its
+    /// half's load) and shifts right by its bit position within that byte.
+    const fn scan_tables<const B: usize>() -> ([u8; 32], [u32; 8]) {
+        let hi = 4 * B / 8;
+        let mut idx = [0u8; 32];
+        let mut sh = [0u32; 8];
+        let mut k = 0;
+        while k < 8 {
+            let bit = k * B;
+            let base = if k < 4 { 0 } else { hi };
+            let b0 = bit / 8 - base;
+            let mut j = 0;
+            while j < 4 {
+                // 0x80 zeroes the byte; never needed for B <= 25, kept for safety.
+                idx[k * 4 + j] = if b0 + j < 16 { (b0 + j) as u8 } else { 0x80 };
+                j += 1;
+            }
+            sh[k] = (bit % 8) as u32;
+            k += 1;
+        }
+        (idx, sh)
+    }
+
+    /// Unpack whole groups of 8 values (stopping where a group's 16-byte loads would leave
+    /// `words`). Returns how many values were unpacked (a multiple of 8).
+    ///
+    /// With `STREAM`, results go out with non-temporal stores: for outputs much larger than
+    /// the caches, writing around them saves the read-for-ownership of every output line
+    /// (the output is 32/B times the input, so that traffic dominates). Callers choose it
+    /// only for large outputs aligned to 16 bytes.
+    ///
+    /// # Safety
+    /// AVX2 must be available; `B <= SCAN_MAX_BITS`; with `STREAM`, `out` must be 16-byte
+    /// aligned.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn unpack<const B: usize, const STREAM: bool>(
+        words: &[u32],
+        out: &mut [u32],
+    ) -> usize {
+        debug_assert!(B <= SCAN_MAX_BITS);
+        debug_assert!(!STREAM || out.as_ptr() as usize % 16 == 0);
+        // Values 4..8 of a group start at bit 4B: their load starts at that byte.
+        let hi = 4 * B / 8;
+        let len = words.len() * 4;
+        // Group k reads bytes [kB, kB + hi + 16).
+        let readable = if len >= hi + 16 {
+            (len - hi - 16) / B + 1
+        } else {
+            0
+        };
+        let groups = (out.len() / 8).min(readable);
+        let (idx, sh) = const { scan_tables::<B>() };
+        let idx = _mm256_loadu_si256(idx.as_ptr().cast());
+        let sh = _mm256_loadu_si256(sh.as_ptr().cast());
+        let m = _mm256_set1_epi32(mask(B as u32) as i32);
+        // The words' memory is the little-endian byte stream (x86 is little-endian).
+        let p = words.as_ptr().cast::<u8>();
+        let o = out.as_mut_ptr();
+        for g in 0..groups {
+            let q = p.add(g * B);
+            let lo = _mm256_broadcastsi128_si256(_mm_loadu_si128(q.cast()));
+            let hi = _mm256_broadcastsi128_si256(_mm_loadu_si128(q.add(hi).cast()));
+            let x = _mm256_blend_epi32::<0xF0>(lo, hi);
+            let x = _mm256_shuffle_epi8(x, idx);
+            let x = _mm256_and_si256(_mm256_srlv_epi32(x, sh), m);
+            if STREAM {
+                // 128-bit streaming stores: large allocations are 16- but rarely 32-aligned.
+                _mm_stream_si128(o.add(g * 8).cast(), _mm256_castsi256_si128(x));
+                _mm_stream_si128(o.add(g * 8 + 4).cast(), _mm256_extracti128_si256::<1>(x));
+            } else {
+                _mm256_storeu_si256(o.add(g * 8).cast(), x);
+            }
+        }
+        if STREAM {
+            // Order the streaming stores before anything the caller does next.
+            _mm_sfence();
+        }
+        groups * 8
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,7 +976,11 @@ fn pack_acc<T: BitElement>(
         }
     }
     if fill > 0 {
-        let keep = if zero_after { 0 } else { words[w] & !low_mask(fill) };
+        let keep = if zero_after {
+            0
+        } else {
+            words[w] & !low_mask(fill)
+        };
         words[w] = keep | acc as u32;
     }
     Ok(())
@@ -527,20 +1045,17 @@ pub fn pack_into<T: BitElement>(
 ) -> Result<(), BitsError> {
     check_bits(bits)?;
     check_range(bit_offset, values.len(), bits, words_bits(words))?;
-    let mut done = 0;
     if bit_offset % 32 == 0 && values.len() >= BLOCK {
-        // Word-aligned start: whole blocks never share a word, so the block kernel applies.
+        // Word-aligned start: whole blocks never share a word, so the block kernels apply.
         let w0 = (bit_offset / 32) as usize;
-        done = with_const_bits!(bits, B => pack_blocks::<T, B>(values, &mut words[w0..]))?;
+        if let Some(v) = T::as_u32_slice(values) {
+            return pack_u32_word0(v, bits, &mut words[w0..], false);
+        }
+        let done = with_const_bits!(bits, B => pack_blocks::<T, B>(values, &mut words[w0..], 0))?;
+        let next = bit_offset + done as u64 * bits as u64;
+        return pack_acc(&values[done..], bits, words, next, done, false);
     }
-    pack_acc(
-        &values[done..],
-        bits,
-        words,
-        bit_offset + done as u64 * bits as u64,
-        done,
-        false,
-    )
+    pack_acc(values, bits, words, bit_offset, 0, false)
 }
 
 /// Unpack `out.len()` values from the word stream starting at stream bit `bit_offset`,
@@ -558,18 +1073,16 @@ pub fn unpack_from<T: BitElement>(
 ) -> Result<(), BitsError> {
     check_bits(bits)?;
     check_range(bit_offset, out.len(), bits, words_bits(words))?;
-    let mut done = 0;
     if bit_offset % 32 == 0 && out.len() >= BLOCK {
         let w0 = (bit_offset / 32) as usize;
-        done = with_const_bits!(bits, B => unpack_blocks::<T, B>(&words[w0..], out))?;
+        if let Some(o) = T::as_u32_slice_mut(out) {
+            return unpack_u32_word0(&words[w0..], bits, o);
+        }
+        let done = with_const_bits!(bits, B => unpack_blocks::<T, B>(&words[w0..], out, 0))?;
+        let next = bit_offset + done as u64 * bits as u64;
+        return unpack_acc(words, next, bits, &mut out[done..], done);
     }
-    unpack_acc(
-        words,
-        bit_offset + done as u64 * bits as u64,
-        bits,
-        &mut out[done..],
-        done,
-    )
+    unpack_acc(words, bit_offset, bits, out, 0)
 }
 
 /// Dense fast path: pack `values` from stream bit 0 into the first `words_for(n, bits)` words
@@ -581,8 +1094,7 @@ pub fn unpack_from<T: BitElement>(
 pub fn pack_dense(values: &[u32], bits: u32, out: &mut [u32]) -> Result<(), BitsError> {
     check_bits(bits)?;
     check_range(0, values.len(), bits, words_bits(out))?;
-    let done = with_const_bits!(bits, B => pack_blocks::<u32, B>(values, out))?;
-    pack_acc(&values[done..], bits, out, done as u64 * bits as u64, done, true)
+    pack_u32_word0(values, bits, out, true)
 }
 
 /// Dense fast path: unpack `out.len()` values from stream bit 0 of `words`.
@@ -593,18 +1105,25 @@ pub fn pack_dense(values: &[u32], bits: u32, out: &mut [u32]) -> Result<(), Bits
 pub fn unpack_dense(words: &[u32], bits: u32, out: &mut [u32]) -> Result<(), BitsError> {
     check_bits(bits)?;
     check_range(0, out.len(), bits, words_bits(words))?;
-    let done = with_const_bits!(bits, B => unpack_blocks::<u32, B>(words, out))?;
-    unpack_acc(words, done as u64 * bits as u64, bits, &mut out[done..], done)
+    unpack_u32_word0(words, bits, out)
 }
 
 /// Stream bit where value `index` starts, and the range check for that one value.
 #[inline]
-fn locate(bit_offset: u64, bits: u32, index: usize, available_bits: u128) -> Result<u64, BitsError> {
+fn locate(
+    bit_offset: u64,
+    bits: u32,
+    index: usize,
+    available_bits: u128,
+) -> Result<u64, BitsError> {
     check_bits(bits)?;
     let start = bit_offset as u128 + index as u128 * bits as u128;
     let needed_bits = start + bits as u128;
     if needed_bits > available_bits {
-        return Err(BitsError::BufferTooShort { needed_bits, available_bits });
+        return Err(BitsError::BufferTooShort {
+            needed_bits,
+            available_bits,
+        });
     }
     Ok(start as u64)
 }
@@ -682,7 +1201,9 @@ pub fn set<T: BitElement>(
     value: T,
 ) -> Result<(), BitsError> {
     let p = locate(bit_offset, bits, index, words_bits(words))?;
-    let code = value.to_code(bits).ok_or_else(|| overflow_error(index, value, bits))?;
+    let code = value
+        .to_code(bits)
+        .ok_or_else(|| overflow_error(index, value, bits))?;
     write_code(words, p, bits, code);
     Ok(())
 }
@@ -740,7 +1261,11 @@ pub fn pack_bytes_into<T: BitElement>(
 /// # Errors
 /// [`BitsError::InvalidBits`], [`BitsError::BufferTooShort`], or
 /// [`BitsError::CodeOutOfRange`] as in [`unpack_from`].
-pub fn unpack_bytes<T: BitElement>(bytes: &[u8], bits: u32, out: &mut [T]) -> Result<(), BitsError> {
+pub fn unpack_bytes<T: BitElement>(
+    bytes: &[u8],
+    bits: u32,
+    out: &mut [T],
+) -> Result<(), BitsError> {
     check_bits(bits)?;
     check_range(0, out.len(), bits, bytes.len() as u128 * 8)?;
     let mut buf = [0u32; BYTE_CHUNK];
@@ -764,12 +1289,22 @@ pub fn unpack_bytes<T: BitElement>(bytes: &[u8], bits: u32, out: &mut [T]) -> Re
 #[cold]
 fn shift_index(e: BitsError, base: usize) -> BitsError {
     match e {
-        BitsError::Overflow { index, value, bits } => {
-            BitsError::Overflow { index: index + base, value, bits }
-        }
-        BitsError::CodeOutOfRange { index, value, bits, dtype } => {
-            BitsError::CodeOutOfRange { index: index + base, value, bits, dtype }
-        }
+        BitsError::Overflow { index, value, bits } => BitsError::Overflow {
+            index: index + base,
+            value,
+            bits,
+        },
+        BitsError::CodeOutOfRange {
+            index,
+            value,
+            bits,
+            dtype,
+        } => BitsError::CodeOutOfRange {
+            index: index + base,
+            value,
+            bits,
+            dtype,
+        },
         other => other,
     }
 }
@@ -777,7 +1312,11 @@ fn shift_index(e: BitsError, base: usize) -> BitsError {
 /// The (at most 5) bytes covering value `index` as a little-endian u64, plus the value's bit
 /// shift within it and the byte range.
 #[inline]
-fn byte_window(bytes: &[u8], bits: u32, index: usize) -> Result<(u64, u32, usize, usize), BitsError> {
+fn byte_window(
+    bytes: &[u8],
+    bits: u32,
+    index: usize,
+) -> Result<(u64, u32, usize, usize), BitsError> {
     let p = locate(0, bits, index, bytes.len() as u128 * 8)?;
     let b0 = (p >> 3) as usize;
     let s = (p & 7) as u32;
@@ -791,7 +1330,11 @@ fn byte_window(bytes: &[u8], bits: u32, index: usize) -> Result<(u64, u32, usize
 ///
 /// # Errors
 /// As [`try_get`].
-pub fn try_get_byte_stream<T: BitElement>(bytes: &[u8], bits: u32, index: usize) -> Result<T, BitsError> {
+pub fn try_get_byte_stream<T: BitElement>(
+    bytes: &[u8],
+    bits: u32,
+    index: usize,
+) -> Result<T, BitsError> {
     let (x, s, _, _) = byte_window(bytes, bits, index)?;
     let code = (x >> s) as u32 & mask(bits);
     T::from_code(code, bits).ok_or_else(|| code_error::<T>(index, code, bits))
@@ -820,7 +1363,9 @@ pub fn set_byte_stream<T: BitElement>(
     value: T,
 ) -> Result<(), BitsError> {
     let (x, s, b0, b1) = byte_window(bytes, bits, index)?;
-    let code = value.to_code(bits).ok_or_else(|| overflow_error(index, value, bits))?;
+    let code = value
+        .to_code(bits)
+        .ok_or_else(|| overflow_error(index, value, bits))?;
     let m = (mask(bits) as u64) << s;
     let x = (x & !m) | ((code as u64) << s);
     bytes[b0..b1].copy_from_slice(&x.to_le_bytes()[..b1 - b0]);
@@ -852,9 +1397,18 @@ impl CompactLayout {
     pub const fn new(total_bits: u64) -> Self {
         let words = total_bits.div_ceil(32) as usize;
         let rem_bytes = (total_bits % 32).div_ceil(8) as usize;
-        let tail_bytes = if rem_bytes == 1 || rem_bytes == 2 { rem_bytes } else { 0 };
+        let tail_bytes = if rem_bytes == 1 || rem_bytes == 2 {
+            rem_bytes
+        } else {
+            0
+        };
         let words_len = words - if tail_bytes > 0 { 1 } else { 0 };
-        CompactLayout { total_bits, words, words_len, tail_bytes }
+        CompactLayout {
+            total_bits,
+            words,
+            words_len,
+            tail_bytes,
+        }
     }
 
     /// Length of the compact byte form: `4·words_len + tail_bytes`.
@@ -904,11 +1458,19 @@ pub fn words_from_compact(
         && total_bits as u128 <= 8 * compact_len
         && total_bits as u128 <= 32 * words as u128;
     if !consistent {
-        return Err(BitsError::InvalidCompactLayout { words, words_len, tail_bytes, total_bits });
+        return Err(BitsError::InvalidCompactLayout {
+            words,
+            words_len,
+            tail_bytes,
+            total_bits,
+        });
     }
     let compact_len = compact_len as usize;
     if bytes.len() != compact_len {
-        return Err(BitsError::CompactLength { expected: compact_len, got: bytes.len() });
+        return Err(BitsError::CompactLength {
+            expected: compact_len,
+            got: bytes.len(),
+        });
     }
     let mut out = vec![0u32; words];
     for (w, b) in out.iter_mut().zip(bytes.chunks(4)) {
@@ -919,7 +1481,11 @@ pub fn words_from_compact(
     // Padding: the bits of the word holding `total_bits` from there up, and all later words.
     let first = (total_bits / 32) as usize;
     for (i, &w) in out.iter().enumerate().skip(first) {
-        let pad = if i == first { w & !low_mask((total_bits % 32) as u32) } else { w };
+        let pad = if i == first {
+            w & !low_mask((total_bits % 32) as u32)
+        } else {
+            w
+        };
         if pad != 0 {
             return Err(BitsError::NonZeroPadding {
                 bit: i as u64 * 32 + pad.trailing_zeros() as u64,
@@ -954,10 +1520,16 @@ mod tests {
     fn dense_round_trip_all_widths() {
         for bits in 1..=32u32 {
             let n = 32 * 5 + 7;
-            let vals: Vec<u32> = (0..n as u32).map(|i| i.wrapping_mul(2654435761) & mask(bits)).collect();
+            let vals: Vec<u32> = (0..n as u32)
+                .map(|i| i.wrapping_mul(2654435761) & mask(bits))
+                .collect();
             let mut words = vec![0xFFFF_FFFFu32; words_for(n, bits) + 1];
             pack_dense(&vals, bits, &mut words).unwrap();
-            assert_eq!(*words.last().unwrap(), 0xFFFF_FFFF, "word after the stream untouched");
+            assert_eq!(
+                *words.last().unwrap(),
+                0xFFFF_FFFF,
+                "word after the stream untouched"
+            );
             let used = n as u64 * bits as u64;
             if used % 32 != 0 {
                 let last = words[words_for(n, bits) - 1];

@@ -157,9 +157,7 @@ impl Dtype {
     /// Parse a numpy typestr (`<f4`, `|u1`, also `=f4`, `f4`, and bf16's `<V2`).
     pub fn from_typestr(s: &str) -> Option<Dtype> {
         let body = s.strip_prefix(['<', '|', '=']).unwrap_or(s);
-        Dtype::ALL
-            .into_iter()
-            .find(|d| &d.typestr()[1..] == body)
+        Dtype::ALL.into_iter().find(|d| &d.typestr()[1..] == body)
     }
 
     /// Parse a numpy dtype name (`float32`) or typestr (`<f4`).

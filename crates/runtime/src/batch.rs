@@ -1496,6 +1496,15 @@ pub fn nd<T: Element>(shape: Vec<usize>, data: &[T]) -> crate::NdArray<T> {
     crate::NdArray::new(shape, data.to_vec()).expect("batch::nd: shape and data agree")
 }
 
+/// An n-d array of `shape` over `data` (no copy).
+///
+/// # Panics
+/// If `data.len()` is not the product of `shape` (generated code passes matching pairs).
+#[inline]
+pub fn nd_owned<T: Element>(shape: Vec<usize>, data: Vec<T>) -> crate::NdArray<T> {
+    crate::NdArray::new(shape, data).expect("batch::nd_owned: shape and data agree")
+}
+
 /// The next `n` elements of `row` at cursor `c`, advancing the cursor.
 #[inline]
 pub fn take<'a, T>(row: &'a [T], c: &mut usize, n: usize) -> Result<&'a [T]> {
@@ -1647,6 +1656,218 @@ pub fn bits_error(e: crate::bits::BitsError, path: &str) -> Error {
     }
 }
 
+/// Values per stack chunk in [`pack_at`] / [`unpack_at`]: a multiple of 32, so every chunk
+/// fills whole words and starts at the same bit within a word.
+const SHIFT_CHUNK: usize = 1024;
+
+/// Re-bases the index of a per-chunk bits error onto the caller's slice.
+#[cold]
+fn rebase(e: crate::bits::BitsError, base: usize) -> crate::bits::BitsError {
+    use crate::bits::BitsError;
+    match e {
+        BitsError::Overflow { index, value, bits } => BitsError::Overflow {
+            index: index + base,
+            value,
+            bits,
+        },
+        BitsError::CodeOutOfRange {
+            index,
+            value,
+            bits,
+            dtype,
+        } => BitsError::CodeOutOfRange {
+            index: index + base,
+            value,
+            bits,
+            dtype,
+        },
+        other => other,
+    }
+}
+
+/// Whether `T` values go through the `u32` kernels (AVX2 where available): unsigned types
+/// and bool, whose `low_bits` is their exact value, when the field is no wider than `T`.
+#[inline(always)]
+fn widen<T: crate::bits::BitElement>(bits: u32) -> bool {
+    use crate::Dtype;
+    bits <= T::WIDTH && matches!(T::DTYPE, Dtype::Bool | Dtype::U8 | Dtype::U16)
+}
+
+/// [`crate::bits::pack_into`] with a fast path for long leaves, the usual case in aggregate
+/// layouts (e.g. AggState's 324 faces at bit 17): each chunk is widened to `u32` (bool, u8,
+/// u16) and packed word-aligned into a stack buffer by the dense kernels, then merged into
+/// `words` with one funnel shift per word, instead of one accumulator step per value. Same
+/// bits, same errors (overflow indices refer to `values`), same "bits outside the range are
+/// kept" contract.
+pub fn pack_at<T: crate::bits::BitElement>(
+    values: &[T],
+    bits: u32,
+    words: &mut [u32],
+    bit_offset: u64,
+) -> std::result::Result<(), crate::bits::BitsError> {
+    let s = (bit_offset % 32) as u32;
+    let end = bit_offset as u128 + values.len() as u128 * u128::from(bits);
+    let wide = widen::<T>(bits);
+    if (s == 0 && !wide)
+        || values.len() < 64
+        || !(1..=32).contains(&bits)
+        || end > words.len() as u128 * 32
+    {
+        return crate::bits::pack_into(values, bits, words, bit_offset);
+    }
+    SCRATCH.with_borrow_mut(|(tmp, vals)| {
+        pack_chunks(values, bits, words, bit_offset, wide, tmp, vals)
+    })
+}
+
+thread_local! {
+    /// Reused stack-like buffers of [`pack_at`] / [`unpack_at`] (a thread-local rather than
+    /// arrays on the stack: zeroing 8 KiB per call cost more than the packing itself).
+    static SCRATCH: std::cell::RefCell<(Vec<u32>, Vec<u32>)> =
+        std::cell::RefCell::new((vec![0; SHIFT_CHUNK + 1], vec![0; SHIFT_CHUNK]));
+}
+
+fn pack_chunks<T: crate::bits::BitElement>(
+    values: &[T],
+    bits: u32,
+    words: &mut [u32],
+    bit_offset: u64,
+    wide: bool,
+    tmp: &mut [u32],
+    vals: &mut [u32],
+) -> std::result::Result<(), crate::bits::BitsError> {
+    let s = (bit_offset % 32) as u32;
+    let chunk_bits = SHIFT_CHUNK as u64 * u64::from(bits);
+    for (ci, chunk) in values.chunks(SHIFT_CHUNK).enumerate() {
+        let start = bit_offset + ci as u64 * chunk_bits;
+        if wide {
+            for (d, v) in vals.iter_mut().zip(chunk) {
+                *d = v.low_bits();
+            }
+        }
+        if s == 0 {
+            // Word-aligned (only reached when widening): the dense u32 path, in place.
+            return_on_err(
+                crate::bits::pack_into(&vals[..chunk.len()], bits, words, start),
+                ci,
+            )?;
+            continue;
+        }
+        let nw = crate::bits::words_for(chunk.len(), bits);
+        tmp[nw - 1] = 0;
+        if wide {
+            return_on_err(
+                crate::bits::pack_into(&vals[..chunk.len()], bits, &mut tmp[..nw], 0),
+                ci,
+            )?;
+        } else {
+            return_on_err(crate::bits::pack_into(chunk, bits, &mut tmp[..nw], 0), ci)?;
+        }
+        let stop = start + chunk.len() as u64 * u64::from(bits);
+        let w0 = (start / 32) as usize;
+        let w_last = ((stop - 1) / 32) as usize;
+        // Keep the bits of the first and last words that lie outside [start, stop).
+        let keep_lo = words[w0] & ((1u32 << s) - 1);
+        let hi = (stop % 32) as u32;
+        let keep_hi = if hi == 0 {
+            0
+        } else {
+            words[w_last] & !((1u32 << hi) - 1)
+        };
+        // tmp holds the chunk from bit 0, padding above; shifting by s puts it at `start`.
+        // Written as a zip over slices so it vectorises.
+        let dst = &mut words[w0..=w_last];
+        dst[0] = tmp[0] << s;
+        for (d, pair) in dst[1..].iter_mut().zip(tmp[..nw].windows(2)) {
+            *d = (pair[1] << s) | (pair[0] >> (32 - s));
+        }
+        if dst.len() > nw {
+            dst[nw] = tmp[nw - 1] >> (32 - s);
+        }
+        words[w0] |= keep_lo;
+        if hi != 0 {
+            words[w_last] = (words[w_last] & ((1u32 << hi) - 1)) | keep_hi;
+        }
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn return_on_err(
+    r: std::result::Result<(), crate::bits::BitsError>,
+    chunk: usize,
+) -> std::result::Result<(), crate::bits::BitsError> {
+    r.map_err(|e| rebase(e, chunk * SHIFT_CHUNK))
+}
+
+/// [`crate::bits::unpack_from`] with the same fast path as [`pack_at`]: each chunk's words
+/// are funnel-shifted into a word-aligned stack buffer and decoded by the dense kernels
+/// (into `u32` first for bool, u8 and u16).
+pub fn unpack_at<T: crate::bits::BitElement>(
+    words: &[u32],
+    bit_offset: u64,
+    bits: u32,
+    out: &mut [T],
+) -> std::result::Result<(), crate::bits::BitsError> {
+    let s = (bit_offset % 32) as u32;
+    let end = bit_offset as u128 + out.len() as u128 * u128::from(bits);
+    let wide = widen::<T>(bits);
+    if (s == 0 && !wide)
+        || out.len() < 64
+        || !(1..=32).contains(&bits)
+        || end > words.len() as u128 * 32
+    {
+        return crate::bits::unpack_from(words, bit_offset, bits, out);
+    }
+    SCRATCH.with_borrow_mut(|(tmp, codes)| {
+        unpack_chunks(words, bit_offset, bits, out, wide, tmp, codes)
+    })
+}
+
+fn unpack_chunks<T: crate::bits::BitElement>(
+    words: &[u32],
+    bit_offset: u64,
+    bits: u32,
+    out: &mut [T],
+    wide: bool,
+    tmp: &mut [u32],
+    codes: &mut [u32],
+) -> std::result::Result<(), crate::bits::BitsError> {
+    let s = (bit_offset % 32) as u32;
+    let chunk_bits = SHIFT_CHUNK as u64 * u64::from(bits);
+    for (ci, chunk) in out.chunks_mut(SHIFT_CHUNK).enumerate() {
+        let start = bit_offset + ci as u64 * chunk_bits;
+        let nw = crate::bits::words_for(chunk.len(), bits);
+        let src: &[u32] = if s == 0 {
+            let w0 = (start / 32) as usize;
+            &words[w0..w0 + nw]
+        } else {
+            let w0 = (start / 32) as usize;
+            let src = &words[w0..(w0 + nw + 1).min(words.len())];
+            for (t, pair) in tmp[..nw].iter_mut().zip(src.windows(2)) {
+                *t = (pair[0] >> s) | (pair[1] << (32 - s));
+            }
+            if src.len() == nw {
+                // The chunk ends in the last word of `words`: nothing above it.
+                tmp[nw - 1] = src[nw - 1] >> s;
+            }
+            &tmp[..nw]
+        };
+        if wide {
+            return_on_err(
+                crate::bits::unpack_from(src, 0, bits, &mut codes[..chunk.len()]),
+                ci,
+            )?;
+            for (d, &c) in chunk.iter_mut().zip(codes.iter()) {
+                *d = T::from_code_wrapping(c, bits);
+            }
+        } else {
+            return_on_err(crate::bits::unpack_from(src, 0, bits, chunk), ci)?;
+        }
+    }
+    Ok(())
+}
+
 /// One leaf of an aggregate layout, for the dynamic accessors of `<Name>Packed`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PackedLeaf {
@@ -1691,10 +1912,37 @@ impl PackedLeaf {
 
     /// The leaf's values (all, or the flat C-order `indices`) from one row's words.
     pub fn values_i64(&self, words: &[u32], indices: Option<&[usize]>) -> Result<Vec<i64>> {
-        match indices {
-            None => (0..self.elements).map(|k| self.get_i64(words, k)).collect(),
-            Some(ix) => ix.iter().map(|&k| self.get_i64(words, k)).collect(),
+        let mut out = Vec::with_capacity(indices.map_or(self.elements, <[usize]>::len));
+        self.extend_i64(words, indices, &mut Vec::new(), &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Self::values_i64`] appended to `out`, with `codes` as scratch space (reused across
+    /// rows by batch callers): the whole leaf goes through the block kernels.
+    pub fn extend_i64(
+        &self,
+        words: &[u32],
+        indices: Option<&[usize]>,
+        codes: &mut Vec<u32>,
+        out: &mut Vec<i64>,
+    ) -> Result<()> {
+        let Some(ix) = indices else {
+            codes.clear();
+            codes.resize(self.elements, 0);
+            unpack_at(words, self.bit_offset, self.bits, codes)
+                .map_err(|e| bits_error(e, self.path))?;
+            if self.dtype.is_signed() {
+                let sh = 32 - self.bits;
+                out.extend(codes.iter().map(|&c| i64::from(((c << sh) as i32) >> sh)));
+            } else {
+                out.extend(codes.iter().map(|&c| i64::from(c)));
+            }
+            return Ok(());
+        };
+        for &k in ix {
+            out.push(self.get_i64(words, k)?);
         }
+        Ok(())
     }
 }
 
@@ -1707,17 +1955,15 @@ pub fn rows_to_compact(
 ) -> Vec<u8> {
     let clen = layout.compact_len();
     let rows = words.len().checked_div(words_per_row).unwrap_or(0);
-    let mut out = vec![0u8; rows * clen];
+    let mut out = Vec::with_capacity(rows * clen);
     if clen == 0 {
         return out;
     }
-    for (dst, row) in out
-        .chunks_exact_mut(clen)
-        .zip(words.chunks_exact(words_per_row))
-    {
-        for (d, w) in dst.chunks_mut(4).zip(row) {
-            d.copy_from_slice(&w.to_le_bytes()[..d.len()]);
-        }
+    // Each row's compact form is the first `clen` bytes of its little-endian words: one
+    // copy per row out of the (borrowed, on little-endian targets) byte view.
+    let bytes = crate::array::as_le_bytes(words);
+    for row in bytes.chunks_exact(4 * words_per_row).take(rows) {
+        out.extend_from_slice(&row[..clen]);
     }
     out
 }
@@ -1747,10 +1993,14 @@ pub fn compact_to_rows(
         .zip(out.chunks_exact_mut(layout.words))
         .enumerate()
     {
-        for (w, b) in dst.iter_mut().zip(src.chunks(4)) {
+        let whole = layout.words_len;
+        for (w, b) in dst[..whole].iter_mut().zip(src.chunks_exact(4)) {
+            *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+        if layout.tail_bytes > 0 {
             let mut le = [0u8; 4];
-            le[..b.len()].copy_from_slice(b);
-            *w = u32::from_le_bytes(le);
+            le[..layout.tail_bytes].copy_from_slice(&src[4 * whole..]);
+            dst[whole] = u32::from_le_bytes(le);
         }
         for (k, &w) in dst.iter().enumerate().skip(first_pad_word) {
             let pad = if k == first_pad_word && rem != 0 {
@@ -1980,6 +2230,98 @@ mod tests {
         e.extend_from_column(&s);
         e.extend_from_column(&s);
         assert_eq!(e.offsets().as_slice(), &[0, 0, 6, 6, 12]);
+    }
+
+    #[test]
+    fn pack_at_and_unpack_at_match_the_accumulator_kernels() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for bits in 1..=32u32 {
+            for &n in &[64usize, 65, 100, 324, 1023, 1024, 1025, 3000] {
+                for &off in &[1u64, 17, 31, 33, 63] {
+                    let m = if bits == 32 {
+                        u64::from(u32::MAX)
+                    } else {
+                        (1u64 << bits) - 1
+                    };
+                    let vals: Vec<u32> = (0..n).map(|_| (next() & m) as u32).collect();
+                    let nw = ((off + n as u64 * u64::from(bits)).div_ceil(32) + 1) as usize;
+                    // Surrounding bits set, to check they are kept.
+                    let mut a = vec![0xFFFF_FFFFu32; nw];
+                    let mut b = a.clone();
+                    crate::bits::pack_into(&vals, bits, &mut a, off).unwrap();
+                    pack_at(&vals, bits, &mut b, off).unwrap();
+                    assert_eq!(a, b, "bits={bits} n={n} off={off}");
+                    let mut back = vec![0u32; n];
+                    unpack_at(&b, off, bits, &mut back).unwrap();
+                    assert_eq!(back, vals, "bits={bits} n={n} off={off}");
+                }
+            }
+        }
+        // Narrow types (widened to u32 internally), at aligned and unaligned offsets.
+        for &off in &[0u64, 17, 32, 45] {
+            let u8s: Vec<u8> = (0..1500).map(|i| (i * 7 % 8) as u8).collect();
+            let u16s: Vec<u16> = (0..700).map(|i| (i * 31 % 4096) as u16).collect();
+            let bools: Vec<bool> = (0..300).map(|i| i % 3 == 0).collect();
+            let i16s: Vec<i16> = (0..300).map(|i| (i % 512 - 256) as i16).collect();
+            let mut a = vec![0xA5A5_A5A5u32; 700];
+            let mut b = a.clone();
+            crate::bits::pack_into(&u8s, 3, &mut a, off).unwrap();
+            pack_at(&u8s, 3, &mut b, off).unwrap();
+            assert_eq!(a, b, "u8 off={off}");
+            let mut back = vec![0u8; u8s.len()];
+            unpack_at(&b, off, 3, &mut back).unwrap();
+            assert_eq!(back, u8s);
+            crate::bits::pack_into(&u16s, 12, &mut a, off).unwrap();
+            pack_at(&u16s, 12, &mut b, off).unwrap();
+            assert_eq!(a, b, "u16 off={off}");
+            let mut back = vec![0u16; u16s.len()];
+            unpack_at(&b, off, 12, &mut back).unwrap();
+            assert_eq!(back, u16s);
+            crate::bits::pack_into(&bools, 1, &mut a, off).unwrap();
+            pack_at(&bools, 1, &mut b, off).unwrap();
+            assert_eq!(a, b, "bool off={off}");
+            let mut back = vec![false; bools.len()];
+            unpack_at(&b, off, 1, &mut back).unwrap();
+            assert_eq!(back, bools);
+            crate::bits::pack_into(&i16s, 9, &mut a, off).unwrap();
+            pack_at(&i16s, 9, &mut b, off).unwrap();
+            assert_eq!(a, b, "i16 off={off}");
+            let mut back = vec![0i16; i16s.len()];
+            unpack_at(&b, off, 9, &mut back).unwrap();
+            assert_eq!(back, i16s);
+        }
+        // A u8 field decoded wider than its dtype takes the checked path.
+        let mut w = vec![0u32; 100];
+        pack_at(&vec![300u16; 100], 12, &mut w, 3).unwrap();
+        let mut narrow = vec![0u8; 100];
+        assert!(unpack_at(&w, 3, 12, &mut narrow).is_err());
+        // Overflow indices refer to the caller's slice.
+        let mut big = vec![1u8; 2000];
+        big[1500] = 8;
+        match pack_at(&big, 3, &mut vec![0u32; 200], 0) {
+            Err(crate::bits::BitsError::Overflow { index, .. }) => assert_eq!(index, 1500),
+            other => panic!("{other:?}"),
+        }
+        let mut vals = vec![1u8; 2000];
+        vals[1500] = 8;
+        let mut w = vec![0u32; 200];
+        match pack_at(&vals, 3, &mut w, 17) {
+            Err(crate::bits::BitsError::Overflow { index, .. }) => assert_eq!(index, 1500),
+            other => panic!("{other:?}"),
+        }
+        // Signed values sign-extend.
+        let vals: Vec<i8> = (0..100).map(|i| (i % 16 - 8) as i8).collect();
+        let mut w = vec![0u32; 20];
+        pack_at(&vals, 4, &mut w, 5).unwrap();
+        let mut back = vec![0i8; 100];
+        unpack_at(&w, 5, 4, &mut back).unwrap();
+        assert_eq!(back, vals);
     }
 
     #[test]

@@ -202,8 +202,9 @@ impl {{ m.packed_batch }} {
     pub fn unpack_field(&self, path: &str, indices: Option<&[usize]>) -> ::schemac_runtime::Result<Vec<i64>> {
         let leaf = ::schemac_runtime::batch::PackedLeaf::find({{ m.packed }}::LEAVES, path)?;
         let mut out = Vec::with_capacity(self.len() * indices.map_or(leaf.elements, <[usize]>::len));
+        let mut codes = Vec::new();
         for (i, w) in self.words.chunks_exact({{ m.words }}).enumerate() {
-            out.extend(leaf.values_i64(w, indices).map_err(|e| e.at_index(i))?);
+            leaf.extend_i64(w, indices, &mut codes, &mut out).map_err(|e| e.at_index(i))?;
         }
         Ok(out)
     }

@@ -680,8 +680,11 @@ fn push_leaf(p: &Plan<'_>, enums: &mut BTreeSet<String>) -> String {
 /// arrays).
 struct Assembly<'s> {
     schema: &'s Schema,
-    /// Sources are batch columns (else stack buffers of a packed row, declared by the caller).
+    /// Sources are batch columns (else buffers of a packed row, declared by the caller).
     batch: bool,
+    /// Packed rows: leaves outside component arrays are decoded into a `Vec` `l{j}` that
+    /// becomes the array (no copy).
+    owned: bool,
     enums: BTreeSet<String>,
 }
 
@@ -945,6 +948,8 @@ impl Assembly<'_> {
                     )
                 } else if p.own.is_empty() {
                     format!("{src}[0]")
+                } else if self.owned && !arrays {
+                    format!("{RT}::batch::nd_owned(vec![{}], l{j})", usize_list(&own))
                 } else {
                     format!("{RT}::batch::nd(vec![{}], {src})", usize_list(&own))
                 }
@@ -1320,6 +1325,7 @@ impl BatchModel {
         let mut asm = Assembly {
             schema,
             batch: true,
+            owned: false,
             enums: BTreeSet::new(),
         };
         let refs: Vec<&Plan<'_>> = plans.iter().collect();
@@ -1574,7 +1580,7 @@ impl PackedModel {
                     let _ = write!(
                         pack_body,
                         "{{ let vals: Vec<{elem}> = {RT}::gen_support::unpack(&{v}.{f}[..], {n}, {bits}); \
-                         {RT}::bits::pack_into(&vals, {bits}, &mut words, {off}).map_err({err})?; }}"
+                         {RT}::batch::pack_at(&vals, {bits}, &mut words, {off}).map_err({err})?; }}"
                     );
                 } else if p.own.is_empty() {
                     let _ = write!(
@@ -1585,7 +1591,7 @@ impl PackedModel {
                     let _ = write!(
                         pack_body,
                         "{{ let a = &{v}.{f}; {RT}::batch::check_dims(a.shape(), {}, {:?}).map_err(|e| e.at({path:?}))?; \
-                         {RT}::bits::pack_into(a.as_slice(), {bits}, &mut words, {off}).map_err({err})?; }}",
+                         {RT}::batch::pack_at(a.as_slice(), {bits}, &mut words, {off}).map_err({err})?; }}",
                         opt_dims(&p.own),
                         spec_str(&p.own)
                     );
@@ -1608,24 +1614,28 @@ impl PackedModel {
                     pack_body,
                     "{{ let mut g = {RT}::batch::Gather::<{elem}, {n}>::new(); \
                      Self::{gname}(s, &mut g).map_err(|e| e.at({path:?}))?; \
-                     {RT}::bits::pack_into(g.finish().map_err(|e| e.at({path:?}))?, {bits}, &mut words, {off}).map_err({err})?; }}"
+                     {RT}::batch::pack_at(g.finish().map_err(|e| e.at({path:?}))?, {bits}, &mut words, {off}).map_err({err})?; }}"
                 );
             }
             // Unpack one sample: a stack buffer per leaf, then the same assembly as batches.
             let j = p.j;
+            let owned = !p.has_arrays() && !p.own.is_empty() && !p.packed_field();
             let _ = write!(
                 unpack_prelude,
-                "let mut l{j} = [{}; {n}]; {RT}::bits::unpack_from(&self.words, {off}, {bits}, &mut l{j}).map_err({err})?; \
-                 let r{j}: &[{elem}] = &l{j};",
+                "let mut l{j} = {}[{}; {n}]; {RT}::batch::unpack_at(&self.words, {off}, {bits}, &mut l{j}).map_err({err})?;",
+                if owned { "vec!" } else { "" },
                 zero_lit(dtype)
             );
+            if !owned {
+                let _ = write!(unpack_prelude, "let r{j}: &[{elem}] = &l{j};");
+            }
             if p.has_arrays() {
                 let _ = write!(unpack_prelude, "let mut c{j} = 0usize;");
             }
             // Whole batches, row by row.
             let row_shape = fixed_dims(&leaf.shape);
             let batch_pack = format!(
-                "{RT}::bits::pack_into(b.{col}.row(i), {bits}, w, {off}).map_err(|e| {RT}::batch::bits_error(e, {path:?}).at_index(i))?;",
+                "{RT}::batch::pack_at(b.{col}.row(i), {bits}, w, {off}).map_err(|e| {RT}::batch::bits_error(e, {path:?}).at_index(i))?;",
                 col = p.col()
             );
             let (dst, total) = if n == 1 {
@@ -1634,7 +1644,7 @@ impl PackedModel {
                 (format!("u{j}[i * {n}..(i + 1) * {n}]"), format!("n * {n}"))
             };
             let batch_unpack =
-                format!("{RT}::bits::unpack_from(w, {off}, {bits}, &mut {dst}).map_err({err})?;");
+                format!("{RT}::batch::unpack_at(w, {off}, {bits}, &mut {dst}).map_err({err})?;");
             let _ = write!(
                 unpack_alloc,
                 "let mut u{j} = {RT}::batch::AlignedVec::from_elem({}, {total});",
@@ -1677,6 +1687,7 @@ impl PackedModel {
         let mut asm = Assembly {
             schema,
             batch: false,
+            owned: true,
             enums: BTreeSet::new(),
         };
         let refs: Vec<&Plan<'_>> = plans.iter().collect();

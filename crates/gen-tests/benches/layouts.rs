@@ -68,6 +68,18 @@ fn agg_state(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    g.bench_function(
+        "unpack per instance into a reused sample (unpack_into)",
+        |b| {
+            let mut out = AggState::default();
+            b.iter(|| {
+                for p in &packed {
+                    black_box(p).unpack_into(&mut out);
+                    black_box(&out);
+                }
+            })
+        },
+    );
     g.bench_function("pack batch (AggStatePackedBatch::pack)", |b| {
         b.iter(|| black_box(AggStatePackedBatch::pack(black_box(&batch)).unwrap()))
     });

@@ -314,7 +314,10 @@ fn cell_5_bits_one_tail_byte() {
 #[test]
 fn values_that_do_not_fit_are_errors() {
     // delta is 4-bit signed: -8..=7.
-    let mut t = puzzle::TileState { delta: 8, ..Default::default() };
+    let mut t = puzzle::TileState {
+        delta: 8,
+        ..Default::default()
+    };
     let e = puzzle::TileStatePacked::pack(&t).unwrap_err();
     assert!(
         e.to_string().contains("delta") && e.to_string().contains("does not fit in 4 bits"),
@@ -396,8 +399,12 @@ macro_rules! aggregate_props {
                 let samples: Vec<$m::$s> = (0..5).map(|_| $m::$s::random(&mut rng)).collect();
                 // unpack(pack(x)) == x, compact bytes round trip.
                 let packed: Vec<$m::$p> = samples.iter().map(|s| $m::$p::pack(s).unwrap()).collect();
+                // unpack_into overwrites any sample (reusing its arrays) with the same result.
+                let mut reused = $m::$s::default();
                 for (s, p) in samples.iter().zip(&packed) {
                     assert_eq!(&p.unpack(), s, "seed {seed}");
+                    p.unpack_into(&mut reused);
+                    assert_eq!(&reused, s, "seed {seed}: unpack_into");
                     let bytes = p.to_bytes();
                     assert_eq!(bytes.len(), $m::$p::COMPACT_BYTES);
                     assert_eq!(&$m::$p::from_bytes(&bytes).unwrap(), p);

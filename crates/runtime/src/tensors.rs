@@ -1,6 +1,6 @@
 //! Batches as safetensors files: what generated `<Name>Batch::save` / `load` call.
 //!
-//! Naming (shared with the Python runtime; see `docs/layouts.md`): one tensor per buffer,
+//! Naming (the same as the Python runtime's `schemac_runtime/batch.py`): one tensor per buffer,
 //! named by the leaf's dotted path.
 //!
 //! | column | tensors |

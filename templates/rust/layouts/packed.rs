@@ -72,6 +72,18 @@ impl {{ m.packed }} {
         {{ m.unpack_body }}
     }
 
+    /// Unpacks into an existing sample, reusing its arrays when their shapes already match
+    /// (no allocation in the steady state of a decode loop).
+    pub fn unpack_into(&self, out: &mut {{ m.name }}) {
+        if let Err(e) = self.try_unpack_into(out) {
+            panic!("{}: unpacking cannot fail for in-range bit widths: {e}", {{ "{:?}"|format(m.packed) }});
+        }
+    }
+
+    fn try_unpack_into(&self, out: &mut {{ m.name }}) -> ::schemac_runtime::Result<()> {
+        {{ m.unpack_into_body }}
+    }
+
     /// Decodes one leaf without touching the others: every element (flat C order), or only
     /// the flat `indices`, as `i64` (sign-extended for signed dtypes, 0/1 for bool).
     pub fn unpack_field(&self, path: &str, indices: Option<&[usize]>) -> ::schemac_runtime::Result<Vec<i64>> {

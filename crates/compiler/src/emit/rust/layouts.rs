@@ -1526,6 +1526,8 @@ struct PackedModel {
     leaves: Vec<PackedLeafModel>,
     pack_body: String,
     unpack_body: String,
+    /// Body of `try_unpack_into` (uses `out`): in place when every leaf is a direct field.
+    unpack_into_body: String,
     /// Column allocations for the batch `unpack` (use `n`) and the batch literal's fields.
     unpack_alloc: String,
     unpack_batch: String,
@@ -1557,6 +1559,7 @@ impl PackedModel {
         let mut pack_body = String::new();
         let mut gather_fns = String::new();
         let mut unpack_prelude = String::new();
+        let mut in_place = Some(String::new());
         let mut unpack_alloc = String::new();
         let mut unpack_batch = String::new();
         for p in plans {
@@ -1631,6 +1634,41 @@ impl PackedModel {
             }
             if p.has_arrays() {
                 let _ = write!(unpack_prelude, "let mut c{j} = 0usize;");
+            }
+            // Unpack into an existing sample, reusing its arrays: for leaves reached through
+            // single, non-optional components only.
+            let direct =
+                !p.has_arrays() && p.levels.iter().all(|l| !l.field.optional) && !p.field.optional;
+            if direct && in_place.is_some() {
+                let mut target = "out".to_owned();
+                for l in &p.levels {
+                    let _ = write!(target, ".{}", ident(&l.field.name));
+                }
+                let _ = write!(target, ".{}", ident(&p.field.name));
+                let own = fixed_own(p);
+                let code = if let Some(bytes) = p.field.packed_bytes {
+                    format!(
+                        "{{ let mut v = [{z}; {n}]; {RT}::batch::unpack_at(&self.words, {off}, {bits}, &mut v).map_err({err})?; \
+                         {target} = {RT}::gen_support::pack::<{elem}, {bytes}>(&v, {bits}).map_err(|e| e.at({path:?}))?; }}",
+                        z = zero_lit(dtype)
+                    )
+                } else if p.own.is_empty() {
+                    format!("{target} = {RT}::bits::try_get::<{elem}>(&self.words, {off}, {bits}, 0).map_err({err})?;")
+                } else {
+                    format!(
+                        "{{ let a = &mut {target}; if a.shape() == [{dims}] {{ \
+                         {RT}::batch::unpack_at(&self.words, {off}, {bits}, a.as_mut_slice()).map_err({err})?; }} else {{ \
+                         let mut v = vec![{z}; {n}]; {RT}::batch::unpack_at(&self.words, {off}, {bits}, &mut v).map_err({err})?; \
+                         *a = {RT}::batch::nd_owned(vec![{dims}], v); }} }}",
+                        dims = usize_list(&own),
+                        z = zero_lit(dtype)
+                    )
+                };
+                if let Some(body) = in_place.as_mut() {
+                    body.push_str(&code);
+                }
+            } else {
+                in_place = None;
             }
             // Whole batches, row by row.
             let row_shape = fixed_dims(&leaf.shape);
@@ -1707,6 +1745,10 @@ impl PackedModel {
             leaves,
             pack_body,
             unpack_body: format!("{unpack_prelude} Ok({expr})"),
+            unpack_into_body: match in_place {
+                Some(body) => format!("{body} Ok(())"),
+                None => "*out = self.try_unpack()?; Ok(())".to_owned(),
+            },
             unpack_alloc,
             unpack_batch,
             gather_fns,

@@ -2298,7 +2298,7 @@ mod tests {
         }
         // A u8 field decoded wider than its dtype takes the checked path.
         let mut w = vec![0u32; 100];
-        pack_at(&vec![300u16; 100], 12, &mut w, 3).unwrap();
+        pack_at(&[300u16; 100], 12, &mut w, 3).unwrap();
         let mut narrow = vec![0u8; 100];
         assert!(unpack_at(&w, 3, 12, &mut narrow).is_err());
         // Overflow indices refer to the caller's slice.

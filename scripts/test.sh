@@ -36,10 +36,21 @@ cargo clippy --workspace --all-targets -- -D warnings
 stage "cargo test --workspace"
 cargo build -q -p schemac --bin schemac
 export SCHEMAC_BIN="$ROOT/target/debug/schemac"
+# Cross-language exchange: the Rust tests write samples and batches here for pytest to
+# read, pytest writes its own for the last Rust step to read.
+INTEROP="$ROOT/target/interop"
+rm -rf "$INTEROP"
+mkdir -p "$INTEROP/rust-samples" "$INTEROP/safetensors" "$INTEROP/python-samples"
+export SCHEMAC_RUST_SAMPLES="$INTEROP/rust-samples"
+export SCHEMAC_SAFETENSORS_DIR="$INTEROP/safetensors"
+export SCHEMAC_PYTHON_SAMPLES="$INTEROP/python-samples"
 cargo test --workspace
 
 stage "pytest"
 "$ROOT/.venv/bin/python" -m pytest python/tests -q
+
+stage "Rust reads what Python wrote"
+cargo test -p gen-tests --test interop rust_reads_python_samples
 
 stage "mypy --strict and ruff"
 "$ROOT/.venv/bin/python" -m mypy --strict python/schemac_runtime

@@ -12,6 +12,7 @@ const SCHEMAS: &[(&str, &str)] = &[
     ("vision", "../../examples/schemas/vision.schema"),
     ("atdata_cases", "schemas/atdata_cases.schema"),
     ("edges", "schemas/edges.schema"),
+    ("layouts_edges", "schemas/layouts_edges.schema"),
 ];
 
 fn main() {

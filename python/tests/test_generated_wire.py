@@ -522,3 +522,36 @@ def test_atdata_live_vision_sample(gen: Generated, tmp_path: Path) -> None:
         "mask_equal": True,
         "mask_dtype": "|u1",
     }
+
+
+# ------------------------------------------------------------------ Python -> Rust
+
+
+def test_write_samples_for_rust(gen: Generated) -> None:
+    """Writes samples for the Rust side to read, when a directory is given.
+
+    ``$SCHEMAC_PYTHON_SAMPLES/<schema stem>/<SampleName>/<seed>.msgpack`` (one random
+    instance each) and ``batch.safetensors``; ``crates/gen-tests/tests/interop.rs``
+    (``rust_reads_python_samples``) decodes them with the generated Rust and must re-encode
+    identical bytes. ``scripts/test.sh`` runs that test after this one.
+    """
+    root = os.environ.get("SCHEMAC_PYTHON_SAMPLES")
+    if not root:
+        pytest.skip("SCHEMAC_PYTHON_SAMPLES is not set (no directory to write samples for Rust)")
+    written = 0
+    for stem in EXAMPLE_STEMS:
+        mod = gen[stem]
+        for cls in all_samples(mod):
+            out = Path(root) / stem / cls.__name__
+            out.mkdir(parents=True, exist_ok=True)
+            samples = []
+            for seed in range(12):
+                s = cls.random(seed)
+                s.validate()
+                (out / f"{seed:04}.msgpack").write_bytes(s.packed)
+                samples.append(s)
+                written += 1
+            getattr(mod, f"{cls.__name__}Batch").from_samples(samples).save(
+                out / "batch.safetensors"
+            )
+    assert written

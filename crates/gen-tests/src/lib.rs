@@ -39,3 +39,9 @@ pub mod atdata_cases {
 pub mod edges {
     include!(concat!(env!("OUT_DIR"), "/edges.rs"));
 }
+
+/// `schemas/layouts_edges.schema`: batch and packed corner cases (str/list/map/enum inside
+/// component arrays, nested dynamic arrays, all-optional components, empty records).
+pub mod layouts_edges {
+    include!(concat!(env!("OUT_DIR"), "/layouts_edges.rs"));
+}

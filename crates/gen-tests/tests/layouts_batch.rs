@@ -3,7 +3,7 @@
 //! their shapes, 64-byte alignment, validity, push rollback and the errors of samples the
 //! layout cannot hold.
 
-use gen_tests::{atdata_cases, common, edges, everything, puzzle, robot, vision};
+use gen_tests::{atdata_cases, common, edges, everything, layouts_edges, puzzle, robot, vision};
 use schemac_runtime::batch::ALIGN;
 use schemac_runtime::msgpack::Writer;
 use schemac_runtime::rng::Rng;
@@ -60,6 +60,10 @@ macro_rules! round_trips {
 }
 
 round_trips! {
+    // The other layouts_edges records hold shapes a SoA batch cannot represent (see
+    // `unrepresentable_samples_are_rejected_clearly` and docs/language.md).
+    batch_edges_empty_sample: layouts_edges::E, EBatch;
+    batch_edges_packed: layouts_edges::P, PBatch;
     batch_common_pose: common::Pose, PoseBatch;
     batch_everything_pose: everything::Pose, PoseBatch;
     batch_everything_cell: everything::Cell, CellBatch;
@@ -270,4 +274,34 @@ fn validate_checks_every_row() {
             .unwrap();
     let e = b.validate().unwrap_err();
     assert!(e.path().starts_with("Everything[1]"), "{e}");
+}
+
+/// Valid samples whose optional or dynamic parts vary *inside* a component array, or that
+/// nest optionals, have no SoA form yet (one validity bit and one shape per row and leaf):
+/// collating them is a clear error naming the field, never a silent loss.
+#[test]
+fn unrepresentable_samples_are_rejected_clearly() {
+    let mut rejected = 0;
+    for seed in 0..20u64 {
+        let mut rng = Rng::new(seed);
+        let outer = layouts_edges::Outer::random(&mut rng);
+        outer.validate().unwrap();
+        if let Err(e) = layouts_edges::OuterBatch::from_samples(std::slice::from_ref(&outer)) {
+            assert!(
+                e.to_string().contains("cannot be stored in a SoA batch"),
+                "{e}"
+            );
+            rejected += 1;
+        }
+        let foo = layouts_edges::Foo::random(&mut rng);
+        foo.validate().unwrap();
+        if let Err(e) = layouts_edges::FooBatch::from_samples(std::slice::from_ref(&foo)) {
+            assert!(
+                e.to_string().contains("cannot be stored in a SoA batch"),
+                "{e}"
+            );
+            rejected += 1;
+        }
+    }
+    assert!(rejected > 0);
 }

@@ -1276,6 +1276,9 @@ impl<'s> Gen<'s> {
     fn ser_adapter(&self, ty: &Ty, p: &Place, depth: usize) -> Option<String> {
         match ty {
             Ty::Scalar { dtype } if is_half(*dtype) => Some(format!("{}.to_f64()", p.m())),
+            // JSON carries f32 scalars as the f64 they widen to, like the msgpack wire, the
+            // dynamic codec and the Python target, so the JSON text agrees across languages.
+            Ty::Scalar { dtype: Dtype::F32 } => Some(format!("{GS}::widen_f32({})", p.m())),
             Ty::Bytes => Some(format!("{GS}::B64({}.as_slice())", p.m())),
             Ty::Record { shape, .. } if shape.len() >= 2 => {
                 Some(nest_chunks(p.m(), &shape[1..], depth))

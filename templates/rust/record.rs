@@ -62,6 +62,24 @@ impl {{ r.ident }} {
         Ok(v)
     }
 
+{% if r.is_sample %}
+    /// This sample as a WebDataset member: the tar member name `<key>.msgpack` and its
+    /// bytes (what Python's `as_wds(key)` gives as `{"__key__": key, "msgpack": bytes}`).
+    pub fn as_wds(&self, key: &str) -> (String, Vec<u8>) {
+        (format!("{key}.msgpack"), self.to_msgpack())
+    }
+
+    /// Writes this sample into a WebDataset shard under `key`.
+    pub fn write_wds(&self, shards: &mut ::schemac_runtime::shard::ShardWriter, key: &str) -> ::core::result::Result<(), ::schemac_runtime::shard::ShardError> {
+        shards.write(key, &self.to_msgpack())
+    }
+
+    /// Every sample in WebDataset shards, as `(key, sample)`; a member that does not
+    /// decode is an error naming its key.
+    pub fn read_wds(shards: ::schemac_runtime::shard::ShardReader) -> ::schemac_runtime::shard::Decoded<Self> {
+        shards.read(Self::from_msgpack)
+    }
+{% endif %}
     /// An upper bound of the encoded size (what `to_msgpack` reserves).
     pub fn msgpack_size_hint(&self) -> usize {
         {{ r.hint_base }}{% for f in r.fields %}{% if let Some(h) = f.hint %} + {{ h }}{% endif %}{% endfor %}

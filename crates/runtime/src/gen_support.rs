@@ -641,12 +641,6 @@ pub const fn fixed_array_hint<T: Element>(ndim: usize, n: usize) -> usize {
 // JSON (serde) adapters
 // ---------------------------------------------------------------------------------------
 
-/// An f32 as the f64 it widens to (how every target writes f32 scalars in JSON).
-#[inline]
-pub fn widen_f32(x: impl std::borrow::Borrow<f32>) -> f64 {
-    f64::from(*x.borrow())
-}
-
 /// Serializes bytes as a standard padded base64 string (JSON) or raw bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct B64<'a>(pub &'a [u8]);

@@ -431,6 +431,9 @@ impl Iterator for ShardReader {
     }
 }
 
+/// What generated `read_wds` returns: samples decoded by a `from_msgpack` function.
+pub type Decoded<T> = Samples<fn(&[u8]) -> crate::error::Result<T>>;
+
 /// [`ShardReader::read`]'s iterator.
 pub struct Samples<F> {
     reader: ShardReader,

@@ -153,6 +153,8 @@ struct RecordView {
     /// Constant part of `msgpack_size_hint`.
     hint_base: u64,
     shape_consts: Vec<ShapeConst>,
+    /// Samples (not components) get the WebDataset helpers.
+    is_sample: bool,
 }
 
 struct ShapeConst {
@@ -1278,7 +1280,7 @@ impl<'s> Gen<'s> {
             Ty::Scalar { dtype } if is_half(*dtype) => Some(format!("{}.to_f64()", p.m())),
             // JSON carries f32 scalars as the f64 they widen to, like the msgpack wire, the
             // dynamic codec and the Python target, so the JSON text agrees across languages.
-            Ty::Scalar { dtype: Dtype::F32 } => Some(format!("{GS}::widen_f32({})", p.m())),
+            Ty::Scalar { dtype: Dtype::F32 } => Some(format!("f64::from({})", p.v())),
             Ty::Bytes => Some(format!("{GS}::B64({}.as_slice())", p.m())),
             Ty::Record { shape, .. } if shape.len() >= 2 => {
                 Some(nest_chunks(p.m(), &shape[1..], depth))
@@ -1712,6 +1714,7 @@ impl<'s> Gen<'s> {
             ref_marker,
             hint_base,
             shape_consts,
+            is_sample: r.kind == RecordKind::Sample,
         })
     }
 }

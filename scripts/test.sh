@@ -43,14 +43,13 @@ rm -rf "$INTEROP"
 mkdir -p "$INTEROP/rust-samples" "$INTEROP/safetensors" "$INTEROP/python-samples"
 export SCHEMAC_RUST_SAMPLES="$INTEROP/rust-samples"
 export SCHEMAC_SAFETENSORS_DIR="$INTEROP/safetensors"
-export SCHEMAC_PYTHON_SAMPLES="$INTEROP/python-samples"
 cargo test --workspace
 
 stage "pytest"
-"$ROOT/.venv/bin/python" -m pytest python/tests -q
+SCHEMAC_PYTHON_SAMPLES="$INTEROP/python-samples" "$ROOT/.venv/bin/python" -m pytest python/tests -q
 
 stage "Rust reads what Python wrote"
-cargo test -p gen-tests --test interop rust_reads_python_samples
+SCHEMAC_PYTHON_SAMPLES="$INTEROP/python-samples" cargo test -p gen-tests --test interop rust_reads_python_samples
 
 stage "mypy --strict and ruff"
 "$ROOT/.venv/bin/python" -m mypy --strict python/schemac_runtime

@@ -40,6 +40,7 @@ use schemac_runtime::bits::{self, BitsError};
 use schemac_runtime::error::{Error, ErrorKind, Result, ResultExt};
 use schemac_runtime::json::base64_bytes;
 use schemac_runtime::msgpack::{Reader, Writer};
+use schemac_runtime::with_dtype;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -51,66 +52,6 @@ type Json = serde_json::Value;
 /// already bounded its length by the bytes left, but a [`Value`] is much larger than the
 /// one byte an item may take on the wire, so growth beyond this follows the data.
 const PREALLOC: usize = 1024;
-
-/// Runs `$body` with `$T` a type alias for the element type of `$dtype`.
-macro_rules! with_dtype {
-    ($dtype:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            Dtype::Bool => {
-                type $T = bool;
-                $body
-            }
-            Dtype::I8 => {
-                type $T = i8;
-                $body
-            }
-            Dtype::I16 => {
-                type $T = i16;
-                $body
-            }
-            Dtype::I32 => {
-                type $T = i32;
-                $body
-            }
-            Dtype::I64 => {
-                type $T = i64;
-                $body
-            }
-            Dtype::U8 => {
-                type $T = u8;
-                $body
-            }
-            Dtype::U16 => {
-                type $T = u16;
-                $body
-            }
-            Dtype::U32 => {
-                type $T = u32;
-                $body
-            }
-            Dtype::U64 => {
-                type $T = u64;
-                $body
-            }
-            Dtype::F16 => {
-                type $T = half::f16;
-                $body
-            }
-            Dtype::Bf16 => {
-                type $T = half::bf16;
-                $body
-            }
-            Dtype::F32 => {
-                type $T = f32;
-                $body
-            }
-            Dtype::F64 => {
-                type $T = f64;
-                $body
-            }
-        }
-    };
-}
 
 /// Like [`with_dtype`] for the dtypes the bit kernels take (bool and the integers);
 /// `$other` for floats.

@@ -10,70 +10,12 @@ use schemac::ir::{Dim, Dtype, Record, Schema, Ty};
 use schemac_runtime::array::{Element, NdArray, Scalar};
 use schemac_runtime::error::ErrorKind;
 use schemac_runtime::rng::Rng;
+use schemac_runtime::with_dtype;
 use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-
-macro_rules! with_dtype {
-    ($dtype:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            Dtype::Bool => {
-                type $T = bool;
-                $body
-            }
-            Dtype::I8 => {
-                type $T = i8;
-                $body
-            }
-            Dtype::I16 => {
-                type $T = i16;
-                $body
-            }
-            Dtype::I32 => {
-                type $T = i32;
-                $body
-            }
-            Dtype::I64 => {
-                type $T = i64;
-                $body
-            }
-            Dtype::U8 => {
-                type $T = u8;
-                $body
-            }
-            Dtype::U16 => {
-                type $T = u16;
-                $body
-            }
-            Dtype::U32 => {
-                type $T = u32;
-                $body
-            }
-            Dtype::U64 => {
-                type $T = u64;
-                $body
-            }
-            Dtype::F16 => {
-                type $T = half::f16;
-                $body
-            }
-            Dtype::Bf16 => {
-                type $T = half::bf16;
-                $body
-            }
-            Dtype::F32 => {
-                type $T = f32;
-                $body
-            }
-            Dtype::F64 => {
-                type $T = f64;
-                $body
-            }
-        }
-    };
-}
 
 // ---------------------------------------------------------------------------------------
 // helpers

@@ -6,23 +6,16 @@
 mod common;
 
 use common::*;
-use schemac::compile::{compile_file, compile_source};
+use schemac::compile::compile_file;
 use schemac::emit::{self, OutputFile, Target};
 use std::path::Path;
 
 fn generate(path: &Path) -> Vec<OutputFile> {
-    let compiled = in_repo(|| compile_file(path)).unwrap_or_else(|f| panic!("{}", f.render(false)));
-    emit::emit(Target::Rust, &compiled.schema).unwrap()
+    common::generate(Target::Rust, path)
 }
 
 fn generate_source(name: &str, text: &str) -> Result<Vec<OutputFile>, emit::EmitError> {
-    let compiled = compile_source(Path::new(name), text.to_string())
-        .unwrap_or_else(|f| panic!("{}", f.render(false)));
-    emit::emit(Target::Rust, &compiled.schema)
-}
-
-fn stem(path: &Path) -> String {
-    path.file_stem().unwrap().to_str().unwrap().to_string()
+    common::generate_source(Target::Rust, name, text)
 }
 
 #[test]

@@ -49,3 +49,26 @@ pub fn snapshots(group: &str) -> insta::Settings {
     s.set_omit_expression(true);
     s
 }
+
+/// Compiles `path` (relative to the repo root) and renders it for `target`.
+pub fn generate(target: schemac::emit::Target, path: &Path) -> Vec<schemac::emit::OutputFile> {
+    let compiled = in_repo(|| schemac::compile::compile_file(path))
+        .unwrap_or_else(|f| panic!("{}", f.render(false)));
+    schemac::emit::emit(target, &compiled.schema).unwrap()
+}
+
+/// Compiles schema text named `name` and renders it for `target`.
+pub fn generate_source(
+    target: schemac::emit::Target,
+    name: &str,
+    text: &str,
+) -> Result<Vec<schemac::emit::OutputFile>, schemac::emit::EmitError> {
+    let compiled = schemac::compile::compile_source(Path::new(name), text.to_string())
+        .unwrap_or_else(|f| panic!("{}", f.render(false)));
+    schemac::emit::emit(target, &compiled.schema)
+}
+
+/// A path's file stem.
+pub fn stem(path: &Path) -> String {
+    path.file_stem().unwrap().to_str().unwrap().to_string()
+}

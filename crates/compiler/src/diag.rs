@@ -24,15 +24,6 @@ impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
         Span { file, start, end }
     }
-
-    /// The smallest span covering both.
-    pub fn to(self, other: Span) -> Span {
-        Span::new(
-            self.file,
-            self.start.min(other.start),
-            self.end.max(other.end),
-        )
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -326,42 +326,22 @@ fn float_lit(v: f64, d: Dtype) -> String {
 }
 
 fn f64_lit(v: f64) -> String {
-    if v.is_nan() {
-        "f64::NAN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 {
-            "f64::INFINITY"
-        } else {
-            "f64::NEG_INFINITY"
-        }
-        .into()
-    } else {
-        let s = format!("{v:?}");
-        if s.contains(['.', 'e', 'E']) {
-            s
-        } else {
-            format!("{s}.0")
-        }
-    }
+    rust_float_lit("f64", format!("{v:?}"))
 }
 
 fn f32_lit(v: f32) -> String {
-    if v.is_nan() {
-        "f32::NAN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 {
-            "f32::INFINITY"
-        } else {
-            "f32::NEG_INFINITY"
-        }
-        .into()
-    } else {
-        let s = format!("{v:?}");
-        if s.contains(['.', 'e', 'E']) {
-            s
-        } else {
-            format!("{s}.0")
-        }
+    rust_float_lit("f32", format!("{v:?}"))
+}
+
+/// A Rust float literal of type `ty` from its `Debug` text (`NaN`, `inf`, `-inf` become the
+/// associated constants; integral values get a `.0`).
+fn rust_float_lit(ty: &str, debug: String) -> String {
+    match debug.as_str() {
+        "NaN" => format!("{ty}::NAN"),
+        "inf" => format!("{ty}::INFINITY"),
+        "-inf" => format!("{ty}::NEG_INFINITY"),
+        s if s.contains(['.', 'e', 'E']) => debug,
+        _ => format!("{debug}.0"),
     }
 }
 

@@ -1053,90 +1053,152 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Orders records so each comes after the components it contains, reporting cycles.
+    /// Orders records so each comes after the components it contains, reporting cycles
+    /// and chains nested deeper than [`MAX_COMPONENT_DEPTH`] (E0030).
     fn order_records(&mut self, records: Vec<RecordInput>) -> Option<Vec<RecordInput>> {
         let index: HashMap<String, usize> = records
             .iter()
             .enumerate()
             .map(|(i, r)| (r.name.clone(), i))
             .collect();
-        // 0 = unvisited, 1 = on the stack, 2 = done.
-        let mut state = vec![0u8; records.len()];
-        let mut order = Vec::new();
-        let mut failed = false;
+        let mut walk = Walk {
+            state: vec![Visit::New; records.len()],
+            order: Vec::new(),
+            path: Vec::new(),
+            failed: false,
+            deep_reported: false,
+        };
         for start in 0..records.len() {
-            let mut path: Vec<(usize, Option<Span>)> = Vec::new();
-            self.visit(
-                start,
-                None,
-                &records,
-                &index,
-                &mut state,
-                &mut order,
-                &mut path,
-                &mut failed,
-            );
+            self.visit(start, None, &records, &index, &mut walk);
         }
-        if failed {
+        if walk.failed {
             return None;
         }
         let mut slots: Vec<Option<RecordInput>> = records.into_iter().map(Some).collect();
-        Some(order.into_iter().filter_map(|i| slots[i].take()).collect())
+        Some(walk.order.into_iter().filter_map(|i| slots[i].take()).collect())
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Depth-first visit of record `i`; returns its nesting depth (0 without component
+    /// fields), or `None` when it is part of a cycle or too deep (already reported).
+    /// The recursion itself never goes deeper than the limit, so a long chain cannot
+    /// overflow the stack.
     fn visit(
         &mut self,
         i: usize,
         via: Option<Span>,
         records: &[RecordInput],
         index: &HashMap<String, usize>,
-        state: &mut [u8],
-        order: &mut Vec<usize>,
-        path: &mut Vec<(usize, Option<Span>)>,
-        failed: &mut bool,
-    ) {
-        if state[i] == 2 {
-            return;
+        walk: &mut Walk,
+    ) -> Option<usize> {
+        match walk.state[i] {
+            Visit::Done(depth) => return depth,
+            Visit::Active => {
+                let pos = walk.path.iter().position(|(r, _)| *r == i).unwrap_or(0);
+                let mut names: Vec<String> = walk.path[pos..]
+                    .iter()
+                    .map(|(r, _)| records[*r].name.clone())
+                    .collect();
+                names.push(records[i].name.clone());
+                let span = via.unwrap_or(records[i].name_span);
+                self.err(
+                    Diagnostic::error(
+                        codes::RECURSIVE_COMPONENT,
+                        format!(
+                            "component `{}` contains itself: {}",
+                            records[i].name,
+                            names.join(" → ")
+                        ),
+                        span,
+                    )
+                    .label("this field closes the cycle")
+                    .secondary(records[i].name_span, "declared here")
+                    .help("a component cannot contain itself, even through others; use `list<...>` for trees"),
+                );
+                walk.failed = true;
+                return None;
+            }
+            Visit::New => {}
         }
-        if state[i] == 1 {
-            let pos = path.iter().position(|(r, _)| *r == i).unwrap_or(0);
-            let mut names: Vec<String> = path[pos..]
-                .iter()
-                .map(|(r, _)| records[*r].name.clone())
-                .collect();
-            names.push(records[i].name.clone());
-            let span = via.unwrap_or(records[i].name_span);
-            self.err(
-                Diagnostic::error(
-                    codes::RECURSIVE_COMPONENT,
-                    format!(
-                        "component `{}` contains itself: {}",
-                        records[i].name,
-                        names.join(" → ")
-                    ),
-                    span,
-                )
-                .label("this field closes the cycle")
-                .secondary(records[i].name_span, "declared here")
-                .help("a component cannot contain itself, even through others; use `list<...>` for trees"),
-            );
-            *failed = true;
-            return;
+        if walk.path.len() > MAX_COMPONENT_DEPTH {
+            // Everything on the path nests at least this deep: report once, at the field
+            // that goes one level too far, and stop descending.
+            // One report is enough: a long chain would otherwise be reported once per
+            // 32 links.
+            if !walk.deep_reported {
+                let (outer, _) = walk.path[0];
+                let span = via.unwrap_or(records[i].name_span);
+                self.err(too_deep(&records[outer].name, span));
+                walk.deep_reported = true;
+            }
+            walk.failed = true;
+            return None;
         }
-        state[i] = 1;
-        path.push((i, via));
+        walk.state[i] = Visit::Active;
+        walk.path.push((i, via));
+        let mut depth = Some(0usize);
+        let mut deepest: Option<(usize, Span)> = None;
         for f in &records[i].fields {
             if let Ty::Record { name, .. } = &f.field.ty {
                 if let Some(&j) = index.get(name) {
-                    self.visit(j, Some(f.span), records, index, state, order, path, failed);
+                    match self.visit(j, Some(f.span), records, index, walk) {
+                        Some(d) => {
+                            if deepest.is_none_or(|(best, _)| d + 1 > best) {
+                                deepest = Some((d + 1, f.span));
+                            }
+                            depth = depth.map(|x| x.max(d + 1));
+                        }
+                        None => depth = None,
+                    }
                 }
             }
         }
-        path.pop();
-        state[i] = 2;
-        order.push(i);
+        walk.path.pop();
+        if let (Some(d), Some((_, span))) = (depth, deepest) {
+            if d > MAX_COMPONENT_DEPTH {
+                if !walk.deep_reported {
+                    self.err(too_deep(&records[i].name, span));
+                    walk.deep_reported = true;
+                }
+                walk.failed = true;
+                depth = None;
+            }
+        }
+        walk.state[i] = Visit::Done(depth);
+        walk.order.push(i);
+        depth
     }
+}
+
+/// Components may nest at most this many levels (a record holding a component holding a
+/// component ... counts one level per step). Generated code grows with the depth times the
+/// number of leaves, so the limit keeps output proportional to the schema.
+pub const MAX_COMPONENT_DEPTH: usize = 32;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Visit {
+    New,
+    Active,
+    Done(Option<usize>),
+}
+
+struct Walk {
+    state: Vec<Visit>,
+    order: Vec<usize>,
+    path: Vec<(usize, Option<Span>)>,
+    failed: bool,
+    deep_reported: bool,
+}
+
+fn too_deep(record: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        codes::NESTING_TOO_DEEP,
+        format!(
+            "`{record}` nests components more than {MAX_COMPONENT_DEPTH} levels deep"
+        ),
+        span,
+    )
+    .label(format!("this field goes past level {MAX_COMPONENT_DEPTH}"))
+    .help("flatten the chain: hold the inner components side by side, or use `list<...>`")
 }
 
 /// What users of numpy, PyTorch or Rust may write for a dtype (typos included), mapped to

@@ -64,6 +64,11 @@ pub mod codes {
     pub const PACKED_NOT_FIXED: &str = "E0027";
     pub const SAMPLE_AS_FIELD: &str = "E0028";
     pub const BAD_TYPE_USE: &str = "E0029";
+    pub const NESTING_TOO_DEEP: &str = "E0030";
+    pub const TOO_MANY_LEAVES: &str = "E0031";
+    pub const IMPORT_UNREADABLE: &str = "E0032";
+    pub const NAME_COLLISION: &str = "E0033";
+    pub const RESERVED_NAME: &str = "E0034";
     pub const UNUSED_IMPORT: &str = "W0001";
 
     /// Every code with a one-line title, for docs and `--explain`-style listings.
@@ -106,6 +111,17 @@ pub mod codes {
         ),
         (SAMPLE_AS_FIELD, "sample used as a field type"),
         (BAD_TYPE_USE, "type used where it cannot be"),
+        (NESTING_TOO_DEEP, "components nested deeper than the limit"),
+        (
+            TOO_MANY_LEAVES,
+            "a record or schema flattens to more leaves than the limit",
+        ),
+        (
+            IMPORT_UNREADABLE,
+            "import of something that is not a regular file, or too large",
+        ),
+        (NAME_COLLISION, "names that collide in generated code"),
+        (RESERVED_NAME, "a name generated code cannot use"),
         (UNUSED_IMPORT, "unused import (warning)"),
     ];
 }

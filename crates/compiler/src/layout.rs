@@ -42,6 +42,7 @@ struct LeafBuild {
 
 struct Built {
     leaves: Vec<LeafBuild>,
+    path_bytes: usize,
     dims: Vec<(String, Option<u64>, Span)>,
     msgpack_max: Option<u64>,
 }
@@ -51,7 +52,23 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
     let mut diags = Vec::new();
     let mut built: HashMap<String, Built> = HashMap::new();
     let mut out = Vec::new();
+    let mut schema_leaves = 0usize;
+    let mut schema_path_bytes = 0usize;
     for r in records {
+        // Counted before flattening, so a schema over the limits never builds its leaves.
+        let (count, path_bytes) = flat_size(r, &built);
+        if let Some(d) = leaf_limits(
+            r,
+            count,
+            path_bytes,
+            schema_leaves + count,
+            schema_path_bytes + path_bytes,
+        ) {
+            diags.push(d);
+            return (out, diags);
+        }
+        schema_leaves += count;
+        schema_path_bytes += path_bytes;
         let mut leaves = Vec::new();
         let mut dims = Vec::new();
         for f in &r.fields {
@@ -132,6 +149,7 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
         built.insert(
             r.name.clone(),
             Built {
+                path_bytes: leaves.iter().map(|l| l.leaf.path.len()).sum(),
                 leaves,
                 dims,
                 msgpack_max,
@@ -139,6 +157,79 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
         );
     }
     (out, diags)
+}
+
+/// A record may flatten to at most this many leaves. Generated code is written per leaf,
+/// so this (with [`MAX_SCHEMA_LEAVES`] and [`MAX_SCHEMA_PATH_BYTES`]) keeps the output of
+/// `gen` proportional to the schema instead of to the product of its nesting.
+pub const MAX_RECORD_LEAVES: usize = 1024;
+/// All records of a compiled schema (imports included) together flatten to at most this
+/// many leaves.
+pub const MAX_SCHEMA_LEAVES: usize = 4096;
+/// The dotted leaf paths of all records together are at most this many bytes.
+pub const MAX_SCHEMA_PATH_BYTES: usize = 1 << 20;
+
+/// Leaves and leaf-path bytes `r` flattens to, from its children's already-built leaves.
+fn flat_size(r: &RecordInput, built: &HashMap<String, Built>) -> (usize, usize) {
+    let mut count = 0usize;
+    let mut bytes = 0usize;
+    for f in &r.fields {
+        match &f.field.ty {
+            Ty::Record { name, .. } => {
+                if let Some(child) = built.get(name) {
+                    count = count.saturating_add(child.leaves.len());
+                    bytes = bytes
+                        .saturating_add(child.path_bytes)
+                        .saturating_add(child.leaves.len().saturating_mul(f.field.name.len() + 1));
+                }
+            }
+            _ => {
+                count += 1;
+                bytes = bytes.saturating_add(f.field.name.len());
+            }
+        }
+    }
+    (count, bytes)
+}
+
+/// E0031 when `r` (or the schema up to and including it) is over a flattening limit.
+fn leaf_limits(
+    r: &RecordInput,
+    count: usize,
+    path_bytes: usize,
+    schema_leaves: usize,
+    schema_path_bytes: usize,
+) -> Option<Diagnostic> {
+    let (message, label) = if count > MAX_RECORD_LEAVES {
+        (
+            format!(
+                "`{}` flattens to {count} leaves; the limit per record is {MAX_RECORD_LEAVES}",
+                r.name
+            ),
+            "this record has too many leaves once its components are flattened".to_string(),
+        )
+    } else if schema_leaves > MAX_SCHEMA_LEAVES {
+        (
+            format!(
+                "the schema flattens to more than {MAX_SCHEMA_LEAVES} leaves (counting every record)"
+            ),
+            format!("the limit is passed at `{}`", r.name),
+        )
+    } else if schema_path_bytes > MAX_SCHEMA_PATH_BYTES {
+        (
+            format!(
+                "the flattened leaf paths of the schema exceed {MAX_SCHEMA_PATH_BYTES} bytes"
+            ),
+            format!("the limit is passed at `{}` ({path_bytes} bytes of paths)", r.name),
+        )
+    } else {
+        return None;
+    };
+    Some(
+        Diagnostic::error(codes::TOO_MANY_LEAVES, message, r.name_span)
+            .label(label)
+            .help("split the data into fewer, flatter records, or hold repeated parts in a component array (`Pose[8]`) or `list<...>`"),
+    )
 }
 
 fn overflow(span: Span) -> Diagnostic {

@@ -63,7 +63,11 @@ pub fn layout_table(schema: &ir::Schema) -> String {
         for row in &rows {
             let mut line = String::from("  ");
             for (c, cell) in row.iter().enumerate() {
-                let _ = write!(line, "{cell:<w$}  ", w = widths[c]);
+                // Padded by hand: `{:<w$}` panics when a width exceeds u16::MAX, and a
+                // leaf path can be that long.
+                line.push_str(cell);
+                let pad = widths[c] - cell.chars().count() + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
             }
             let _ = writeln!(out, "{}", line.trim_end());
         }
@@ -96,4 +100,24 @@ pub fn layout_table(schema: &ir::Schema) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn a_field_name_longer_than_a_format_width_does_not_panic() {
+        // 70,000 characters: more than the u16 limit of a `format!` width.
+        let name = "a".repeat(70_000);
+        let text = format!("sample S {{ {name}: f32, b: u8, }}\n");
+        let c = crate::compile::compile_source(Path::new("long.schema"), text)
+            .unwrap_or_else(|f| panic!("{}", f.render(false)));
+        let table = super::layout_table(&c.schema);
+        let row = table.lines().find(|l| l.contains(&name)).unwrap();
+        // The type column starts after the longest leaf path and two spaces.
+        assert!(row.starts_with(&format!("  {name}  f32")), "{}", &row[70_000..]);
+        let b_row = table.lines().find(|l| l.starts_with("  b ")).unwrap();
+        assert_eq!(b_row.find("u8"), Some(2 + 70_000 + 2));
+    }
 }

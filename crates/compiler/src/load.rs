@@ -2,7 +2,9 @@
 //!
 //! Imports resolve relative to the importing file. A missing file (`E0007`) or a cycle
 //! (`E0008`) is a diagnostic on the `import` line; a syntax error in any file is reported
-//! against that file. Every path read is kept in [`Sources`], which is what the build.rs
+//! against that file. An import of a directory, a device, a FIFO, a file over
+//! [`MAX_SCHEMA_FILE_BYTES`] or one that is not UTF-8 is `E0032`, found without reading
+//! more than the limit. Every path read is kept in [`Sources`], which is what the build.rs
 //! API turns into `cargo:rerun-if-changed` lines.
 
 use crate::ast;
@@ -32,8 +34,44 @@ impl Loaded {
 
 /// Reads `path` (an I/O error here is the caller's, exit code 2) and its imports.
 pub fn load(path: &Path) -> std::io::Result<Loaded> {
-    let text = std::fs::read_to_string(path)?;
+    let text = read_schema(path)?;
     Ok(load_source(path, text))
+}
+
+/// The largest schema file (root or import) schemac reads.
+pub const MAX_SCHEMA_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads a schema file: a regular file of at most [`MAX_SCHEMA_FILE_BYTES`], as UTF-8.
+/// Checked with `stat` before opening (opening a FIFO would block until a writer comes),
+/// and bounded again while reading (a file may grow after the check).
+pub fn read_schema(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
+        return Err(Error::new(ErrorKind::InvalidInput, what));
+    }
+    let too_large = || {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("larger than the limit of {MAX_SCHEMA_FILE_BYTES} bytes"),
+        )
+    };
+    if meta.len() > MAX_SCHEMA_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)?
+        .take(MAX_SCHEMA_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SCHEMA_FILE_BYTES {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "not valid UTF-8"))
 }
 
 /// Like [`load`], with the root's text already in hand (tests, `fmt` on stdin).
@@ -107,7 +145,7 @@ fn visit_imports(loaded: &mut Loaded, id: FileId, stack: &mut Vec<FileId>) {
             }
             continue;
         }
-        match std::fs::read_to_string(&target) {
+        match read_schema(&target) {
             Ok(text) => {
                 let shown = shown_dir.join(&import.path.value).display().to_string();
                 let child = add_file(loaded, shown, canonical_target, text);
@@ -115,6 +153,26 @@ fn visit_imports(loaded: &mut Loaded, id: FileId, stack: &mut Vec<FileId>) {
                 stack.push(child);
                 visit_imports(loaded, child, stack);
                 stack.pop();
+            }
+            Err(e) if matches!(
+                e.kind(),
+                std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+            ) =>
+            {
+                loaded.diagnostics.push(
+                    Diagnostic::error(
+                        codes::IMPORT_UNREADABLE,
+                        format!("cannot import `{}`: {e}", import.path.value),
+                        import.path.span,
+                    )
+                    .label(format!(
+                        "read as {}",
+                        shown_dir.join(&import.path.value).display()
+                    ))
+                    .help(format!(
+                        "import a UTF-8 schema file (a regular file of at most {MAX_SCHEMA_FILE_BYTES} bytes)"
+                    )),
+                );
             }
             Err(e) => {
                 let mut d = Diagnostic::error(

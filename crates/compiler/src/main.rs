@@ -367,7 +367,7 @@ fn decode(
 fn run_fmt(schemas: &[PathBuf], check: bool, color: bool) -> i32 {
     let mut worst = 0;
     for path in schemas {
-        let text = match std::fs::read_to_string(path) {
+        let text = match schemac::load::read_schema(path) {
             Ok(t) => t,
             Err(e) => {
                 eprint!("{}", Failure::Io(path.clone(), e).render(color));

@@ -101,6 +101,9 @@ impl<'a> Checker<'a> {
             }
         }
 
+        self.check_type_names();
+        self.check_module_name();
+
         let mut enums = Vec::new();
         let mut records: Vec<RecordInput> = Vec::new();
         let mut used_names: BTreeSet<String> = BTreeSet::new();
@@ -170,11 +173,105 @@ impl<'a> Checker<'a> {
         self.order.push(name.value.clone());
     }
 
+    /// E0033 for type names that collide with each other or with the names generated for
+    /// records (`<Name>Ref`, `<Name>Batch`, ...) once case and underscores are ignored
+    /// (the emitters change both); E0034 for names the generated code itself uses.
+    fn check_type_names(&mut self) {
+        let mut claimed: HashMap<String, (String, Span)> = HashMap::new();
+        for name in self.order.clone() {
+            let decl = self.decls[&name];
+            let span = decl.span();
+            if let Some(d) = reserved_type(&name, span) {
+                self.err(d);
+                continue;
+            }
+            let mut generated = vec![name.clone()];
+            if let Decl::Record(..) = decl {
+                generated.extend(GENERATED_SUFFIXES.iter().map(|s| format!("{name}{s}")));
+            }
+            for g in generated {
+                match claimed.get(&fold(&g)) {
+                    Some((other, first)) => {
+                        let what = if g == name {
+                            format!("the type `{name}`")
+                        } else {
+                            format!("`{g}` (generated for `{name}`)")
+                        };
+                        self.err(
+                            Diagnostic::error(
+                                codes::NAME_COLLISION,
+                                format!(
+                                    "{what} collides with {other} in generated code"
+                                ),
+                                span,
+                            )
+                            .label("names differing only in case or underscores collide")
+                            .secondary(*first, "the other name comes from here")
+                            .help(format!("rename `{name}`")),
+                        );
+                        break;
+                    }
+                    None => {
+                        let what = if g == name {
+                            format!("the type `{name}`")
+                        } else {
+                            format!("`{g}` (generated for `{name}`)")
+                        };
+                        claimed.insert(fold(&g), (what, span));
+                    }
+                }
+            }
+        }
+    }
+
+    /// E0034 when the generated module's name (package or file stem) is a keyword of a
+    /// target language: `import class` is not Python.
+    fn check_module_name(&mut self) {
+        let loaded = self.loaded;
+        let Some(root) = loaded.file(loaded.root) else {
+            return;
+        };
+        let package = root.package.as_ref();
+        let mut parts: Vec<String> = match package {
+            Some(p) => p.value.split('.').map(str::to_string).collect(),
+            None => Vec::new(),
+        };
+        parts.push(module_name(
+            package.map(|p| p.value.as_str()),
+            loaded.sources.name(loaded.root),
+        ));
+        let Some(bad) = parts.iter().find(|p| is_keyword(p)) else {
+            return;
+        };
+        let (span, what, help) = match package {
+            Some(p) => (
+                p.span,
+                format!("the package `{}`", p.value),
+                "rename the package, e.g. add a suffix (`class_`)".to_string(),
+            ),
+            None => (
+                Span::new(loaded.root, 0, 0),
+                format!("the file name `{}`", loaded.sources.name(loaded.root)),
+                "rename the file, or give it a `package` that is not a keyword".to_string(),
+            ),
+        };
+        self.err(
+            Diagnostic::error(
+                codes::RESERVED_NAME,
+                format!("{what} makes the generated module `{bad}`, a keyword"),
+                span,
+            )
+            .label("Python and Rust cannot import a module named after a keyword")
+            .help(help),
+        );
+    }
+
     fn check_enum(&mut self, e: &ast::EnumItem, imported: bool) -> ir::EnumDef {
         for attr in &e.attrs {
             self.misplaced_or_unknown(attr, "an enum", None);
         }
         let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut folded: HashMap<String, (String, Span)> = HashMap::new();
         let mut variants = Vec::new();
         for v in &e.variants {
             if let Some(first) = seen.get(v.name.value.as_str()) {
@@ -194,6 +291,17 @@ impl<'a> Checker<'a> {
                 continue;
             }
             seen.insert(&v.name.value, v.name.span);
+            if let Some((other, span)) = folded.get(&fold(&v.name.value)) {
+                self.err(collision(
+                    "variants",
+                    other,
+                    &v.name.value,
+                    v.name.span,
+                    *span,
+                ));
+                continue;
+            }
+            folded.insert(fold(&v.name.value), (v.name.value.clone(), v.name.span));
             variants.push(ir::Variant {
                 name: v.name.value.clone(),
                 docs: v.docs.clone(),
@@ -307,6 +415,7 @@ impl<'a> Checker<'a> {
 
         let mut fields = Vec::new();
         let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut folded: HashMap<String, (String, Span)> = HashMap::new();
         let mut ok = true;
         for f in &r.fields {
             if let Some(first) = seen.get(f.name.value.as_str()) {
@@ -327,6 +436,23 @@ impl<'a> Checker<'a> {
                 continue;
             }
             seen.insert(&f.name.value, f.name.span);
+            if let Some((other, span)) = folded.get(&fold(&f.name.value)) {
+                self.err(collision(
+                    "fields",
+                    other,
+                    &f.name.value,
+                    f.name.span,
+                    *span,
+                ));
+                ok = false;
+                continue;
+            }
+            folded.insert(fold(&f.name.value), (f.name.value.clone(), f.name.span));
+            if let Some(d) = reserved_field(f) {
+                self.err(d);
+                ok = false;
+                continue;
+            }
             match self.check_field(f, mode, in_root, used) {
                 Some(field) => fields.push(field),
                 None => ok = false,
@@ -1321,4 +1447,112 @@ fn module_name(package: Option<&str>, file: &str) -> String {
     } else {
         snake
     }
+}
+
+/// Suffixes the emitters append to a record's name for the types they generate beside it.
+const GENERATED_SUFFIXES: &[&str] = &[
+    "Ref",
+    "Batch",
+    "Row",
+    "Packed",
+    "PackedBatch",
+    "PackedFields",
+    "View",
+];
+
+/// Type names the generated code uses unqualified: the Rust prelude names it relies on
+/// (compared after UpperCamelCase, which the Rust emitter applies), and the Python names
+/// its module binds or its annotations use (compared as written).
+const RUST_TAKEN_TYPES: &[&str] = &[
+    "Option", "Some", "None", "Ok", "Err", "Vec", "String", "Default", "Clone", "Copy",
+    "Debug", "PartialEq", "Eq", "Hash", "Box", "Self", "Super", "Crate",
+];
+const PYTHON_TAKEN_TYPES: &[&str] = &[
+    "annotations", "enum", "Mapping", "dataclass", "field", "Any", "ClassVar", "np", "npt",
+    "SCHEMAC_VERSION", "int", "float", "bool", "list", "dict", "object", "type",
+];
+
+/// Python and Rust keywords (strict and reserved): a module cannot be named after one.
+fn is_keyword(s: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        // Python
+        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+        "continue", "def", "del", "elif", "else", "except", "finally", "for", "from",
+        "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass",
+        "raise", "return", "try", "while", "with", "yield",
+        // Rust
+        "const", "crate", "dyn", "enum", "extern", "false", "fn", "impl", "let", "loop",
+        "match", "mod", "move", "mut", "pub", "ref", "self", "static", "struct", "super",
+        "trait", "true", "type", "unsafe", "use", "where", "abstract", "become", "box", "do",
+        "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "gen",
+    ];
+    KEYWORDS.contains(&s)
+}
+
+/// The collision key of a name: lowercase, underscores dropped. Emitters change case
+/// (`foo_bar` → `FooBar`, `aB` → `AB_PER_ROW`) and append `_` to escape keywords, so two
+/// names with the same key can become one identifier in some target.
+fn fold(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn collision(what: &str, first: &str, second: &str, span: Span, first_span: Span) -> Diagnostic {
+    Diagnostic::error(
+        codes::NAME_COLLISION,
+        format!("{what} `{first}` and `{second}` collide in generated code"),
+        span,
+    )
+    .label("differs from the other only in case or underscores")
+    .secondary(first_span, format!("`{first}` is declared here"))
+    .help(format!("rename `{second}` so the names differ in more than case and `_`"))
+}
+
+fn reserved_type(name: &str, span: Span) -> Option<Diagnostic> {
+    use heck::ToUpperCamelCase;
+    let camel = name.to_upper_camel_case();
+    let why = if RUST_TAKEN_TYPES.contains(&camel.as_str()) {
+        format!("the Rust type would be `{camel}`, which generated code uses")
+    } else if PYTHON_TAKEN_TYPES.contains(&name) {
+        format!("the generated Python module uses `{name}` itself")
+    } else {
+        return None;
+    };
+    Some(
+        Diagnostic::error(
+            codes::RESERVED_NAME,
+            format!("the type name `{name}` is reserved in generated code"),
+            span,
+        )
+        .label(why)
+        .help(format!("rename it, e.g. `{camel}Data`")),
+    )
+}
+
+/// E0034 for a field name generated code cannot hold: a `__dunder__` name (Python's object
+/// protocol; `__class__` cannot be a dataclass field), or a field named exactly like its
+/// own type (in the Python class body the field shadows the class it is annotated with).
+fn reserved_field(f: &ast::FieldItem) -> Option<Diagnostic> {
+    let name = &f.name.value;
+    let why = if name.len() > 4 && name.starts_with("__") && name.ends_with("__") {
+        "`__dunder__` names belong to Python's object protocol"
+    } else if matches!(&f.ty.kind, TypeKind::Named(t) if t.value == *name) {
+        "a field named exactly like its type shadows the type in the generated class"
+    } else {
+        return None;
+    };
+    Some(
+        Diagnostic::error(
+            codes::RESERVED_NAME,
+            format!("the field name `{name}` cannot be used in generated code"),
+            f.name.span,
+        )
+        .label(why)
+        .help(format!(
+            "rename the field, e.g. `{}`",
+            heck::AsSnakeCase(name.trim_matches('_')).to_string() + "_value"
+        )),
+    )
 }

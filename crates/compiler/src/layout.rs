@@ -70,6 +70,8 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
         schema_leaves += count;
         schema_path_bytes += path_bytes;
         let mut leaves = Vec::new();
+        // The record's own field each leaf comes from (for E0033 on leaf paths).
+        let mut spans: Vec<Span> = Vec::new();
         let mut dims = Vec::new();
         for f in &r.fields {
             dims.extend(f.dims.iter().cloned());
@@ -81,17 +83,24 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
                     dims.extend(child.dims.iter().cloned());
                     for c in &child.leaves {
                         match nest(&f.field, shape, c) {
-                            Some(l) => leaves.push(l),
+                            Some(l) => {
+                                leaves.push(l);
+                                spans.push(f.name_span);
+                            }
                             None => diags.push(overflow(f.span)),
                         }
                     }
                 }
-                _ => leaves.push(LeafBuild {
-                    leaf: leaf_of_field(&f.field, enums),
-                    origin: f.span,
-                }),
+                _ => {
+                    leaves.push(LeafBuild {
+                        leaf: leaf_of_field(&f.field, enums),
+                        origin: f.span,
+                    });
+                    spans.push(f.name_span);
+                }
             }
         }
+        diags.extend(leaf_collisions(&leaves, &spans));
         diags.extend(named_dim_conflicts(&dims));
         let named_dims = named_dim_table(&dims);
         // A size pinned anywhere (`H = 224`) holds for every use of the name in the record.
@@ -230,6 +239,45 @@ fn leaf_limits(
             .label(label)
             .help("split the data into fewer, flatter records, or hold repeated parts in a component array (`Pose[8]`) or `list<...>`"),
     )
+}
+
+/// E0033 for two leaves of a record whose paths differ only in case, underscores and dots:
+/// batch columns and CUDA accessors join the segments with `__` (`a.b` and a field `a__b`
+/// are both `a__b`) and change case.
+fn leaf_collisions(leaves: &[LeafBuild], spans: &[Span]) -> Vec<Diagnostic> {
+    let mut seen: HashMap<String, (&str, Span)> = HashMap::new();
+    let mut out = Vec::new();
+    for (lb, span) in leaves.iter().zip(spans) {
+        let key: String = lb
+            .leaf
+            .path
+            .chars()
+            .filter(|c| *c != '_' && *c != '.')
+            .flat_map(char::to_lowercase)
+            .collect();
+        match seen.get(&key) {
+            Some((first, first_span)) => {
+                out.push(
+                    Diagnostic::error(
+                        codes::NAME_COLLISION,
+                        format!(
+                            "leaves `{first}` and `{}` collide in generated code",
+                            lb.leaf.path
+                        ),
+                        *span,
+                    )
+                    .label("batch columns join leaf paths with `__` and change case")
+                    .secondary(*first_span, format!("`{first}` comes from here"))
+                    .help("rename this field so the flattened paths differ in more than case, `_` and `.`"),
+                );
+                return out;
+            }
+            None => {
+                seen.insert(key, (&lb.leaf.path, *span));
+            }
+        }
+    }
+    out
 }
 
 fn overflow(span: Span) -> Diagnostic {

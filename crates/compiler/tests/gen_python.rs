@@ -158,11 +158,18 @@ fn defaults_are_rounded_to_their_dtype() {
 
 #[test]
 fn colliding_names_are_errors() {
-    let err =
-        generate_source("c.schema", "sample S { a: u8 }\nsample SBatch { b: u8 }\n").unwrap_err();
-    assert!(err.to_string().contains("`SBatch`"), "{err}");
-    let err = generate_source("c.schema", "sample np { a: u8 }\n").unwrap_err();
-    assert!(err.to_string().contains("`np`"), "{err}");
+    // `check` rejects these before any emitter runs (E0033/E0034, located).
+    let short = |text: &str| match schemac::compile::compile_source(
+        std::path::Path::new("c.schema"),
+        text.to_string(),
+    ) {
+        Ok(_) => panic!("compiled: {text}"),
+        Err(f) => f.short(),
+    };
+    let err = short("sample S { a: u8 }\nsample SBatch { b: u8 }\n");
+    assert!(err.contains("[E0033]") && err.contains("`SBatch`"), "{err}");
+    let err = short("sample np { a: u8 }\n");
+    assert!(err.contains("[E0034]") && err.contains("`np`"), "{err}");
 }
 
 #[test]

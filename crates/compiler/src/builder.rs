@@ -91,11 +91,13 @@ impl Builder {
         } else {
             self.targets.clone()
         };
-        let mut written = Vec::new();
+        // Render every target of every schema before writing anything: a failure in a
+        // later schema or target leaves the output directory as it was.
+        let mut rendered: Vec<(PathBuf, String)> = Vec::new();
         let mut failures = Vec::new();
         for schema_path in &self.schemas {
             match crate::compile::compile_file(schema_path) {
-                Ok(compiled) => {
+                Ok(mut compiled) => {
                     self.rerun(compiled.sources.paths());
                     if !compiled.warnings.is_empty() {
                         eprint!(
@@ -107,15 +109,15 @@ impl Builder {
                             )
                         );
                     }
+                    compiled.schema.source = header_source(schema_path, &out_dir);
                     for &t in &targets {
-                        let files = emit::emit(t, &compiled.schema)
-                            .map_err(|e| BuildError(format!("{}: {e}", schema_path.display())))?;
-                        for f in files {
-                            let path = out_dir.join(&f.path);
-                            write_if_changed(&path, &f.contents).map_err(|e| {
-                                BuildError(format!("cannot write {}: {e}", path.display()))
-                            })?;
-                            written.push(path);
+                        match emit::emit(t, &compiled.schema) {
+                            Ok(files) => rendered.extend(
+                                files
+                                    .into_iter()
+                                    .map(|f| (out_dir.join(&f.path), f.contents)),
+                            ),
+                            Err(e) => failures.push(format!("{}: {e}", schema_path.display())),
                         }
                     }
                 }
@@ -126,11 +128,12 @@ impl Builder {
                 }
             }
         }
-        if failures.is_empty() {
-            Ok(written)
-        } else {
-            Err(BuildError(failures.join("\n")))
+        if !failures.is_empty() {
+            return Err(BuildError(failures.join("\n")));
         }
+        write_all(&rendered)
+            .map(|w| w.into_iter().map(|(p, _)| p).collect())
+            .map_err(|(path, e)| BuildError(format!("cannot write {}: {e}", path.display())))
     }
 
     fn rerun(&self, paths: &[PathBuf]) {
@@ -140,6 +143,116 @@ impl Builder {
             }
         }
     }
+}
+
+/// How generated headers name the schema: its path relative to the output directory
+/// (both resolved), with `/` separators, so the output is the same whatever the current
+/// directory and however the schema path was spelled; the file name when no relative
+/// path exists.
+pub fn header_source(schema: &Path, out_dir: &Path) -> String {
+    let file_name = || {
+        schema.file_name().map_or_else(
+            || schema.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    let (Ok(schema_abs), Some(out_abs)) = (std::fs::canonicalize(schema), resolve(out_dir)) else {
+        return file_name();
+    };
+    let from: Vec<_> = out_abs.components().collect();
+    let to: Vec<_> = schema_abs.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return file_name();
+    }
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+/// `dir` made absolute and free of `.`/`..`/links, where it may not exist yet: the
+/// longest existing ancestor is canonicalized and the rest appended.
+fn resolve(dir: &Path) -> Option<PathBuf> {
+    let abs = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(dir)
+    };
+    let mut rest = Vec::new();
+    let mut cur = abs.as_path();
+    loop {
+        if let Ok(c) = std::fs::canonicalize(cur) {
+            let mut out = c;
+            for part in rest.iter().rev() {
+                if *part == std::ffi::OsStr::new("..") {
+                    out.pop();
+                } else if *part != std::ffi::OsStr::new(".") {
+                    out.push(part);
+                }
+            }
+            return Some(out);
+        }
+        rest.push(
+            cur.file_name()
+                .unwrap_or(std::ffi::OsStr::new(".."))
+                .to_os_string(),
+        );
+        cur = cur.parent()?;
+    }
+}
+
+/// Writes every file whose content changed, all or nothing as far as it can: each is first
+/// written to a temporary file beside its target, and only when all of them are staged are
+/// they renamed into place. Returns each path and whether it changed; on an error, the
+/// path that failed (and no target has been touched).
+pub fn write_all(
+    files: &[(PathBuf, String)],
+) -> Result<Vec<(PathBuf, bool)>, (PathBuf, std::io::Error)> {
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut result = Vec::new();
+    let stage = |path: &Path, contents: &str| -> std::io::Result<Option<PathBuf>> {
+        if std::fs::read(path).is_ok_and(|old| old == contents.as_bytes()) {
+            return Ok(None);
+        }
+        if path.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                "a directory is in the way",
+            ));
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut tmp = path.as_os_str().to_os_string();
+        tmp.push(".schemac-tmp");
+        let tmp = PathBuf::from(tmp);
+        std::fs::write(&tmp, contents)?;
+        Ok(Some(tmp))
+    };
+    for (path, contents) in files {
+        match stage(path, contents) {
+            Ok(tmp) => {
+                result.push((path.clone(), tmp.is_some()));
+                if let Some(tmp) = tmp {
+                    staged.push((tmp, path.clone()));
+                }
+            }
+            Err(e) => {
+                for (tmp, _) in &staged {
+                    let _ = std::fs::remove_file(tmp);
+                }
+                return Err((path.clone(), e));
+            }
+        }
+    }
+    for (tmp, path) in &staged {
+        std::fs::rename(tmp, path).map_err(|e| (path.clone(), e))?;
+    }
+    Ok(result)
 }
 
 /// Writes `contents` unless the file already holds exactly that (keeps mtimes stable).

@@ -200,9 +200,7 @@ impl<'a> Checker<'a> {
                         self.err(
                             Diagnostic::error(
                                 codes::NAME_COLLISION,
-                                format!(
-                                    "{what} collides with {other} in generated code"
-                                ),
+                                format!("{what} collides with {other} in generated code"),
                                 span,
                             )
                             .label("names differing only in case or underscores collide")
@@ -1201,7 +1199,12 @@ impl<'a> Checker<'a> {
             return None;
         }
         let mut slots: Vec<Option<RecordInput>> = records.into_iter().map(Some).collect();
-        Some(walk.order.into_iter().filter_map(|i| slots[i].take()).collect())
+        Some(
+            walk.order
+                .into_iter()
+                .filter_map(|i| slots[i].take())
+                .collect(),
+        )
     }
 
     /// Depth-first visit of record `i`; returns its nesting depth (0 without component
@@ -1318,9 +1321,7 @@ struct Walk {
 fn too_deep(record: &str, span: Span) -> Diagnostic {
     Diagnostic::error(
         codes::NESTING_TOO_DEEP,
-        format!(
-            "`{record}` nests components more than {MAX_COMPONENT_DEPTH} levels deep"
-        ),
+        format!("`{record}` nests components more than {MAX_COMPONENT_DEPTH} levels deep"),
         span,
     )
     .label(format!("this field goes past level {MAX_COMPONENT_DEPTH}"))
@@ -1464,12 +1465,43 @@ const GENERATED_SUFFIXES: &[&str] = &[
 /// (compared after UpperCamelCase, which the Rust emitter applies), and the Python names
 /// its module binds or its annotations use (compared as written).
 const RUST_TAKEN_TYPES: &[&str] = &[
-    "Option", "Some", "None", "Ok", "Err", "Vec", "String", "Default", "Clone", "Copy",
-    "Debug", "PartialEq", "Eq", "Hash", "Box", "Self", "Super", "Crate",
+    "Option",
+    "Some",
+    "None",
+    "Ok",
+    "Err",
+    "Vec",
+    "String",
+    "Default",
+    "Clone",
+    "Copy",
+    "Debug",
+    "PartialEq",
+    "Eq",
+    "Hash",
+    "Box",
+    "Self",
+    "Super",
+    "Crate",
 ];
 const PYTHON_TAKEN_TYPES: &[&str] = &[
-    "annotations", "enum", "Mapping", "dataclass", "field", "Any", "ClassVar", "np", "npt",
-    "SCHEMAC_VERSION", "int", "float", "bool", "list", "dict", "object", "type",
+    "annotations",
+    "enum",
+    "Mapping",
+    "dataclass",
+    "field",
+    "Any",
+    "ClassVar",
+    "np",
+    "npt",
+    "SCHEMAC_VERSION",
+    "int",
+    "float",
+    "bool",
+    "list",
+    "dict",
+    "object",
+    "type",
 ];
 
 /// Python and Rust keywords (strict and reserved): a module cannot be named after one.
@@ -1477,14 +1509,13 @@ fn is_keyword(s: &str) -> bool {
     const KEYWORDS: &[&str] = &[
         // Python
         "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-        "continue", "def", "del", "elif", "else", "except", "finally", "for", "from",
-        "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass",
-        "raise", "return", "try", "while", "with", "yield",
-        // Rust
-        "const", "crate", "dyn", "enum", "extern", "false", "fn", "impl", "let", "loop",
-        "match", "mod", "move", "mut", "pub", "ref", "self", "static", "struct", "super",
-        "trait", "true", "type", "unsafe", "use", "where", "abstract", "become", "box", "do",
-        "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "gen",
+        "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+        "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
+        "try", "while", "with", "yield", // Rust
+        "const", "crate", "dyn", "enum", "extern", "false", "fn", "impl", "let", "loop", "match",
+        "mod", "move", "mut", "pub", "ref", "self", "static", "struct", "super", "trait", "true",
+        "type", "unsafe", "use", "where", "abstract", "become", "box", "do", "final", "macro",
+        "override", "priv", "typeof", "unsized", "virtual", "gen",
     ];
     KEYWORDS.contains(&s)
 }
@@ -1507,7 +1538,9 @@ fn collision(what: &str, first: &str, second: &str, span: Span, first_span: Span
     )
     .label("differs from the other only in case or underscores")
     .secondary(first_span, format!("`{first}` is declared here"))
-    .help(format!("rename `{second}` so the names differ in more than case and `_`"))
+    .help(format!(
+        "rename `{second}` so the names differ in more than case and `_`"
+    ))
 }
 
 fn reserved_type(name: &str, span: Span) -> Option<Diagnostic> {

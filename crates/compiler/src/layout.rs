@@ -226,10 +226,11 @@ fn leaf_limits(
         )
     } else if schema_path_bytes > MAX_SCHEMA_PATH_BYTES {
         (
+            format!("the flattened leaf paths of the schema exceed {MAX_SCHEMA_PATH_BYTES} bytes"),
             format!(
-                "the flattened leaf paths of the schema exceed {MAX_SCHEMA_PATH_BYTES} bytes"
+                "the limit is passed at `{}` ({path_bytes} bytes of paths)",
+                r.name
             ),
-            format!("the limit is passed at `{}` ({path_bytes} bytes of paths)", r.name),
         )
     } else {
         return None;

@@ -154,10 +154,11 @@ fn visit_imports(loaded: &mut Loaded, id: FileId, stack: &mut Vec<FileId>) {
                 visit_imports(loaded, child, stack);
                 stack.pop();
             }
-            Err(e) if matches!(
-                e.kind(),
-                std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
-            ) =>
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+                ) =>
             {
                 loaded.diagnostics.push(
                     Diagnostic::error(

@@ -168,7 +168,7 @@ fn main() -> ExitCode {
             if targets.is_empty() {
                 targets = Target::ALL.to_vec();
             }
-            each(&schemas, color, |_, c| gen(&c.schema, &targets, &out))
+            gen(&schemas, &targets, &out, color)
         }
         Command::Encode {
             schema,
@@ -227,32 +227,47 @@ fn each(
     worst
 }
 
-fn gen(schema: &schemac::ir::Schema, targets: &[Target], out: &Path) -> i32 {
-    for &target in targets {
-        let files = match emit::emit(target, schema) {
-            Ok(files) => files,
-            Err(e) => {
-                eprintln!("error: {}: {e}", schema.source);
-                return 2;
-            }
-        };
-        for f in files {
-            let path = out.join(&f.path);
-            match schemac::builder::write_if_changed(&path, &f.contents) {
-                Ok(changed) => println!(
-                    "{} {} ({} bytes)",
-                    if changed { "wrote" } else { "unchanged" },
-                    path.display(),
-                    f.contents.len()
-                ),
+/// Compiles every schema and renders every target first; writes only when all of that
+/// succeeded (so a failure never leaves partial output), then all files at once.
+fn gen(schemas: &[PathBuf], targets: &[Target], out: &Path, color: bool) -> i32 {
+    let mut rendered: Vec<(PathBuf, String)> = Vec::new();
+    let worst = each(schemas, color, |path, c| {
+        let mut schema = c.schema.clone();
+        schema.source = schemac::builder::header_source(path, out);
+        for &target in targets {
+            match emit::emit(target, &schema) {
+                Ok(files) => {
+                    rendered.extend(files.into_iter().map(|f| (out.join(&f.path), f.contents)))
+                }
                 Err(e) => {
-                    eprintln!("error: cannot write {}: {e}", path.display());
+                    eprintln!("error: {}: {e}", path.display());
                     return 2;
                 }
             }
         }
+        0
+    });
+    if worst != 0 {
+        eprintln!("error: nothing was written to {}", out.display());
+        return worst;
     }
-    0
+    match schemac::builder::write_all(&rendered) {
+        Ok(written) => {
+            for ((path, changed), (_, contents)) in written.iter().zip(&rendered) {
+                println!(
+                    "{} {} ({} bytes)",
+                    if *changed { "wrote" } else { "unchanged" },
+                    path.display(),
+                    contents.len()
+                );
+            }
+            0
+        }
+        Err((path, e)) => {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            2
+        }
+    }
 }
 
 /// Compiles `schema`, finds `sample`, and runs `action` with its codec.

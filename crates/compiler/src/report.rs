@@ -116,7 +116,11 @@ mod tests {
         let table = super::layout_table(&c.schema);
         let row = table.lines().find(|l| l.contains(&name)).unwrap();
         // The type column starts after the longest leaf path and two spaces.
-        assert!(row.starts_with(&format!("  {name}  f32")), "{}", &row[70_000..]);
+        assert!(
+            row.starts_with(&format!("  {name}  f32")),
+            "{}",
+            &row[70_000..]
+        );
         let b_row = table.lines().find(|l| l.starts_with("  b ")).unwrap();
         assert_eq!(b_row.find("u8"), Some(2 + 70_000 + 2));
     }

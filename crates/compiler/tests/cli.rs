@@ -100,3 +100,114 @@ fn fmt_check_and_rewrite() {
         0
     );
 }
+
+/// Every file under `dir`, relative, with its bytes.
+fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn gen_writes_nothing_when_a_later_schema_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (code, _, stderr) = schemac(&[
+        "gen",
+        "examples/schemas/vision.schema",
+        "tests/invalid/E0002_unknown_type.schema",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(
+        tree(&out).is_empty(),
+        "partial output: {:?}",
+        tree(&out).keys()
+    );
+}
+
+#[test]
+fn gen_writes_nothing_when_a_later_target_cannot_be_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // CUDA is rendered last; a directory where its kernels file goes makes that write fail.
+    std::fs::create_dir_all(out.join("vision_v1_kernels.cu")).unwrap();
+    std::fs::write(out.join("vision_v1.rs"), "old").unwrap();
+    let (code, _, stderr) = schemac(&[
+        "gen",
+        "examples/schemas/vision.schema",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("vision_v1_kernels.cu"), "{stderr}");
+    let files = tree(&out);
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        vec![std::path::Path::new("vision_v1.rs")],
+        "staged or partial files left behind"
+    );
+    assert_eq!(files[std::path::Path::new("vision_v1.rs")], b"old");
+}
+
+#[test]
+fn gen_is_deterministic_across_working_directories_and_path_spellings() {
+    let bin = std::env::var_os("SCHEMAC_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_schemac").into());
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let x = root.join("x");
+    std::fs::create_dir_all(&x).unwrap();
+    for name in ["vision.schema", "common.schema"] {
+        std::fs::copy(repo().join("examples/schemas").join(name), x.join(name)).unwrap();
+    }
+    std::fs::create_dir_all(root.join("elsewhere/deeper")).unwrap();
+    let run = |cwd: &std::path::Path, schema: &str, out: &str| {
+        let o = Command::new(&bin)
+            .args(["gen", schema, "--out", out])
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    // Relative and dotted, from the temp root; absolute, from a directory far from it.
+    run(&root, "./x/../x/vision.schema", "out1");
+    let abs_out = root.join("out2");
+    run(
+        &root.join("elsewhere/deeper"),
+        x.join("vision.schema").to_str().unwrap(),
+        abs_out.to_str().unwrap(),
+    );
+    let (a, b) = (tree(&root.join("out1")), tree(&abs_out));
+    assert_eq!(a.len(), 4, "{:?}", a.keys());
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{} differs", name.display());
+    }
+    // The header names the schema relative to the output directory.
+    let rs = String::from_utf8(a[std::path::Path::new("vision_v1.rs")].clone()).unwrap();
+    assert!(
+        rs.lines()
+            .next()
+            .unwrap()
+            .ends_with("from ../x/vision.schema. Do not edit."),
+        "{}",
+        rs.lines().next().unwrap()
+    );
+    // Twice into the same directory: nothing changes.
+    run(&root, "x/vision.schema", "out1");
+    assert_eq!(tree(&root.join("out1")), a);
+}

@@ -28,7 +28,10 @@ fn a_directory_is_not_imported() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("sub.schema")).unwrap();
     let out = import_of(dir.path(), "sub.schema");
-    assert!(out.contains("error[E0032]: cannot import `sub.schema`: a directory"), "{out}");
+    assert!(
+        out.contains("error[E0032]: cannot import `sub.schema`: a directory"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -38,7 +41,10 @@ fn an_oversized_file_is_refused_before_it_is_read() {
     let f = std::fs::File::create(dir.path().join("big.schema")).unwrap();
     f.set_len(MAX_SCHEMA_FILE_BYTES + 1).unwrap();
     let out = import_of(dir.path(), "big.schema");
-    assert!(out.contains("[E0032]") && out.contains("larger than the limit"), "{out}");
+    assert!(
+        out.contains("[E0032]") && out.contains("larger than the limit"),
+        "{out}"
+    );
     // The same file as the root is an I/O error (exit code 2), not a read of 16 MiB.
     match compile_file(&dir.path().join("big.schema")) {
         Err(f @ Failure::Io(..)) => {
@@ -64,9 +70,16 @@ fn a_file_at_the_limit_is_read() {
 #[test]
 fn invalid_utf8_is_a_diagnostic() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bad.schema"), b"component C { x: u8 } \xff\n").unwrap();
+    std::fs::write(
+        dir.path().join("bad.schema"),
+        b"component C { x: u8 } \xff\n",
+    )
+    .unwrap();
     let out = import_of(dir.path(), "bad.schema");
-    assert!(out.contains("[E0032]") && out.contains("not valid UTF-8"), "{out}");
+    assert!(
+        out.contains("[E0032]") && out.contains("not valid UTF-8"),
+        "{out}"
+    );
 }
 
 #[cfg(unix)]
@@ -75,13 +88,22 @@ fn devices_and_fifos_are_not_read() {
     let dir = tempfile::tempdir().unwrap();
     // /dev/zero never ends; a FIFO with no writer blocks `open` forever.
     let out = import_of(dir.path(), "/dev/zero");
-    assert!(out.contains("[E0032]") && out.contains("not a regular file"), "{out}");
+    assert!(
+        out.contains("[E0032]") && out.contains("not a regular file"),
+        "{out}"
+    );
     let fifo = dir.path().join("pipe.schema");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
     if made.is_ok_and(|s| s.success()) {
         let out = import_of(dir.path(), "pipe.schema");
-        assert!(out.contains("[E0032]") && out.contains("not a regular file"), "{out}");
+        assert!(
+            out.contains("[E0032]") && out.contains("not a regular file"),
+            "{out}"
+        );
         assert!(matches!(compile_file(&fifo), Err(Failure::Io(..))));
     }
-    assert!(matches!(compile_file(Path::new("/dev/zero")), Err(Failure::Io(..))));
+    assert!(matches!(
+        compile_file(Path::new("/dev/zero")),
+        Err(Failure::Io(..))
+    ));
 }

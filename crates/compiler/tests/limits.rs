@@ -19,10 +19,7 @@ fn chains(copies: usize, depth: usize) -> String {
                 i - 1
             ));
         }
-        s.push_str(&format!(
-            "sample K{c}S {{ inner: K{c}L{}, }}\n",
-            depth - 1
-        ));
+        s.push_str(&format!("sample K{c}S {{ inner: K{c}L{}, }}\n", depth - 1));
     }
     s
 }
@@ -111,7 +108,10 @@ fn generated_size_grows_linearly_with_the_schema() {
     let two = chains(6, depth);
     let (a, b) = (generated_bytes(&one), generated_bytes(&two));
     let ratio = b as f64 / a as f64;
-    assert!((1.8..2.2).contains(&ratio), "{a} -> {b} bytes: ratio {ratio}");
+    assert!(
+        (1.8..2.2).contains(&ratio),
+        "{a} -> {b} bytes: ratio {ratio}"
+    );
     // And the output per schema byte stays bounded at the deepest allowed chain.
     let deepest = chains(1, MAX_COMPONENT_DEPTH);
     let per_byte = generated_bytes(&deepest) / deepest.len();

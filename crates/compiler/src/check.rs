@@ -87,6 +87,32 @@ impl<'a> Checker<'a> {
         self.diags.push(d);
     }
 
+    /// The source text of a span: messages show numbers as the user wrote them (`1e3`,
+    /// `1e-60`), not as they print after parsing (`1000.0`, sixty digits).
+    fn written(&self, span: Span) -> &'a str {
+        self.loaded
+            .sources
+            .text(span.file)
+            .get(span.start..span.end)
+            .unwrap_or("")
+    }
+
+    fn describe_lit(&self, lit: &ast::Lit) -> String {
+        match &lit.kind {
+            LitKind::Bool(b) => format!("`{b}`"),
+            LitKind::Int(n) => match self.written(lit.span) {
+                "" => format!("`{n}`"),
+                w => format!("`{w}`"),
+            },
+            LitKind::Float(x) => match self.written(lit.span) {
+                "" => format!("`{x:?}`"),
+                w => format!("`{w}`"),
+            },
+            LitKind::Str(s) => format!("{s:?}"),
+            LitKind::Ident(s) => format!("`{s}`"),
+        }
+    }
+
     fn run(&mut self) -> Option<ir::Schema> {
         let loaded = self.loaded;
         let root = loaded.root;
@@ -554,6 +580,24 @@ impl<'a> Checker<'a> {
             }
         }
         let fixed = fixed_elements(&ty);
+        if let (Some(n), Some(d)) = (fixed, elem) {
+            if n.checked_mul(d.size()).is_none() {
+                self.err(
+                    Diagnostic::error(
+                        codes::SHAPE_OVERFLOW,
+                        format!(
+                            "`{}` is {n} elements of {} bytes: more bytes than fit in a u64",
+                            f.name.value,
+                            d.size()
+                        ),
+                        f.ty.span,
+                    )
+                    .label("byte count overflows")
+                    .help("use smaller dimensions"),
+                );
+                return None;
+            }
+        }
         let mut packed_field = false;
         if let Some(pspan) = packed {
             if bits.is_none() && !seen_attrs.contains_key("bits") {
@@ -909,9 +953,14 @@ impl<'a> Checker<'a> {
                 return None;
             }
         };
-        if n == 0 {
+        if n <= 0 {
+            let message = if n == 0 {
+                "`@bits(0)` stores nothing".to_string()
+            } else {
+                format!("`@bits({})` is negative", self.written(attr.args[0].span))
+            };
             self.err(
-                Diagnostic::error(codes::BITS_ZERO, "`@bits(0)` stores nothing", attr.span)
+                Diagnostic::error(codes::BITS_ZERO, message, attr.span)
                     .label("a value needs at least one bit")
                     .help("use `@bits(1)` or more"),
             );
@@ -921,7 +970,10 @@ impl<'a> Checker<'a> {
             self.err(
                 Diagnostic::error(
                     codes::BITS_ABOVE_32,
-                    format!("`@bits({n})` is above the maximum of 32"),
+                    format!(
+                        "`@bits({})` is above the maximum of 32",
+                        self.written(attr.args[0].span)
+                    ),
                     attr.span,
                 )
                 .label("packed values are at most 32 bits")
@@ -981,14 +1033,18 @@ impl<'a> Checker<'a> {
             return None;
         };
         if lo > hi {
+            let (lo_text, hi_text) = (
+                self.written(attr.args[0].span),
+                self.written(attr.args[1].span),
+            );
             self.err(
                 Diagnostic::error(
                     codes::RANGE_EMPTY,
-                    format!("`@range({lo}, {hi})` is empty: lo is greater than hi"),
+                    format!("`@range({lo_text}, {hi_text})` is empty: lo is greater than hi"),
                     attr.span,
                 )
                 .label("no value can satisfy this")
-                .help(format!("did you mean `@range({hi}, {lo})`?")),
+                .help(format!("did you mean `@range({hi_text}, {lo_text})`?")),
             );
             return None;
         }
@@ -1009,7 +1065,7 @@ impl<'a> Checker<'a> {
                     codes::DEFAULT_TYPE,
                     format!(
                         "default {} does not fit type `{}`",
-                        describe_lit(lit),
+                        this.describe_lit(lit),
                         ty_name(ty)
                     ),
                     lit.span,
@@ -1031,8 +1087,19 @@ impl<'a> Checker<'a> {
                         }
                         int_literal(*n)
                     }
-                    (LitKind::Int(n), _) => Literal::Float(*n as f64),
-                    (LitKind::Float(x), d) if d.is_float() => Literal::Float(*x),
+                    (LitKind::Int(n), d) => {
+                        let x = *n as f64;
+                        if overflows(x, d) {
+                            return wrong(self, finite_in(d));
+                        }
+                        Literal::Float(x)
+                    }
+                    (LitKind::Float(x), d) if d.is_float() => {
+                        if overflows(*x, d) {
+                            return wrong(self, finite_in(d));
+                        }
+                        Literal::Float(*x)
+                    }
                     (_, d) if d.is_int() => return wrong(self, "an integer".into()),
                     _ => return wrong(self, "a number".into()),
                 }
@@ -1092,10 +1159,12 @@ impl<'a> Checker<'a> {
                 let mut d = Diagnostic::error(
                     codes::DEFAULT_OUT_OF_RANGE,
                     format!(
-                        "default {} is outside `@range({}, {})`",
-                        describe_lit(lit),
-                        r.lo,
-                        r.hi
+                        "default {} is outside `{}`",
+                        self.describe_lit(lit),
+                        range_span.map_or_else(
+                            || format!("@range({}, {})", r.lo, r.hi),
+                            |rs| self.written(rs).to_string()
+                        )
                     ),
                     lit.span,
                 )
@@ -1122,7 +1191,10 @@ impl<'a> Checker<'a> {
                 self.err(
                     Diagnostic::error(
                         codes::DEFAULT_OUT_OF_RANGE,
-                        format!("default {} does not fit in `@bits({b})`", describe_lit(lit)),
+                        format!(
+                            "default {} does not fit in `@bits({b})`",
+                            self.describe_lit(lit)
+                        ),
                         lit.span,
                     )
                     .label("too wide for the packed width")
@@ -1399,16 +1471,6 @@ fn int_literal(n: i128) -> Literal {
     }
 }
 
-fn describe_lit(lit: &ast::Lit) -> String {
-    match &lit.kind {
-        LitKind::Bool(b) => format!("`{b}`"),
-        LitKind::Int(n) => format!("`{n}`"),
-        LitKind::Float(x) => format!("`{x:?}`"),
-        LitKind::Str(s) => format!("{s:?}"),
-        LitKind::Ident(s) => format!("`{s}`"),
-    }
-}
-
 /// How a type is written in the schema language (for messages).
 pub fn ty_name(ty: &Ty) -> String {
     fn dims(shape: &[Dim]) -> String {
@@ -1587,5 +1649,31 @@ fn reserved_field(f: &ast::FieldItem) -> Option<Diagnostic> {
             "rename the field, e.g. `{}`",
             heck::AsSnakeCase(name.trim_matches('_')).to_string() + "_value"
         )),
+    )
+}
+
+/// A float literal that becomes infinity in `dtype` (after rounding to it), or that is
+/// already infinite (`1e999`).
+fn overflows(x: f64, dtype: Dtype) -> bool {
+    !x.is_finite()
+        || match dtype {
+            Dtype::F16 => half::f16::from_f64(x).is_infinite(),
+            Dtype::Bf16 => half::bf16::from_f64(x).is_infinite(),
+            Dtype::F32 => (x as f32).is_infinite(),
+            _ => false,
+        }
+}
+
+fn finite_in(dtype: Dtype) -> String {
+    // Printed in the dtype's own precision (`6.5504e4`, `3.4028235e38`).
+    let max = match dtype {
+        Dtype::F16 => format!("{:e}", f32::from(half::f16::MAX)),
+        Dtype::Bf16 => format!("{:e}", f32::from(half::bf16::MAX)),
+        Dtype::F32 => format!("{:e}", f32::MAX),
+        _ => format!("{:e}", f64::MAX),
+    };
+    format!(
+        "a number that is finite in `{}` (magnitude at most {max})",
+        dtype.name()
     )
 }

@@ -85,7 +85,7 @@ pub mod codes {
             BITS_ON_NON_INTEGER,
             "`@bits` on a type that is not an integer or bool",
         ),
-        (BITS_ZERO, "`@bits(0)`"),
+        (BITS_ZERO, "`@bits(0)` or a negative `@bits`"),
         (BITS_ABOVE_WIDTH, "`@bits` wider than the dtype"),
         (BITS_ABOVE_32, "`@bits` above 32"),
         (PACKED_WITHOUT_BITS, "`@packed` without `@bits`"),

@@ -128,16 +128,32 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
 
         let msgpack_max = msgpack_max_record(&r.fields, &built, enums);
         let leaves_ir: Vec<Leaf> = leaves.iter().map(|l| l.leaf.clone()).collect();
+        let mut overflowed = false;
+        let soa_row = byte_sum(leaves_ir.iter().map(|l| l.soa.row_bytes), &mut overflowed);
+        let field_packed = byte_sum(
+            leaves_ir.iter().map(|l| {
+                let raw = l.elements?.checked_mul(l.kind.dtype()?.size());
+                // An overflowing raw size shows up as u64::MAX, which the sum rejects.
+                Some(l.packed_bytes.unwrap_or(raw.unwrap_or(u64::MAX)))
+            }),
+            &mut overflowed,
+        );
+        if overflowed {
+            diags.push(
+                Diagnostic::error(
+                    codes::SHAPE_OVERFLOW,
+                    format!("the bytes per sample of `{}` overflow u64", r.name),
+                    r.name_span,
+                )
+                .label("its leaves together are larger than 2^64 bytes")
+                .help("use smaller dimensions"),
+            );
+        }
         let sizes = ir::Sizes {
             msgpack_max,
-            soa_row: leaves_ir
-                .iter()
-                .try_fold(0u64, |acc, l| Some(acc + l.soa.row_bytes?)),
+            soa_row,
             aggregate: aggregate.map(|a| a.compact_bytes),
-            field_packed: leaves_ir.iter().try_fold(0u64, |acc, l| {
-                let raw = l.elements? * l.kind.dtype()?.size();
-                Some(acc + l.packed_bytes.unwrap_or(raw))
-            }),
+            field_packed,
         };
         let fingerprint = fingerprint(&r.name, r.kind, &leaves_ir, enums);
         out.push(ir::Record {
@@ -281,10 +297,30 @@ fn leaf_collisions(leaves: &[LeafBuild], spans: &[Span]) -> Vec<Diagnostic> {
     out
 }
 
+/// The sum of per-leaf byte counts: `None` when any is unknown (data-dependent), or when
+/// the sum overflows, which also sets `overflowed`.
+fn byte_sum(items: impl Iterator<Item = Option<u64>>, overflowed: &mut bool) -> Option<u64> {
+    let mut total = 0u64;
+    let mut known = true;
+    for item in items {
+        match item {
+            Some(b) => match total.checked_add(b) {
+                Some(t) => total = t,
+                None => {
+                    *overflowed = true;
+                    return None;
+                }
+            },
+            None => known = false,
+        }
+    }
+    known.then_some(total)
+}
+
 fn overflow(span: Span) -> Diagnostic {
     Diagnostic::error(
         codes::SHAPE_OVERFLOW,
-        "this field has more elements than fit in a u64",
+        "this field has more elements or bytes than fit in a u64",
         span,
     )
     .label("element count overflows")
@@ -401,7 +437,10 @@ fn nest(field: &ir::Field, shape: &[Dim], child: &LeafBuild) -> Option<LeafBuild
     leaf.bit_offset = None;
     // A shape whose fixed dims overflow is reported by the caller.
     if shape.iter().all(|d| d.fixed().is_some()) && leaf.shape.iter().all(|d| d.fixed().is_some()) {
-        elements(&leaf.shape)?;
+        let n = elements(&leaf.shape)?;
+        if let Some(d) = leaf.kind.dtype() {
+            n.checked_mul(d.size())?;
+        }
     }
     finish_leaf(&mut leaf);
     Some(LeafBuild {

@@ -124,4 +124,22 @@ mod tests {
         let b_row = table.lines().find(|l| l.starts_with("  b ")).unwrap();
         assert_eq!(b_row.find("u8"), Some(2 + 70_000 + 2));
     }
+
+    #[test]
+    fn sizes_near_u64_max_are_exact() {
+        // Two fields of 2^63 - 1 bytes: 2^64 - 2 bytes per row, just below the limit
+        // (the sum used to be an unchecked add).
+        let text = "sample S { a: u8[9223372036854775807], b: u8[9223372036854775807] }\n";
+        let c = crate::compile::compile_source(Path::new("big.schema"), text.to_string())
+            .unwrap_or_else(|f| panic!("{}", f.render(false)));
+        let table = super::layout_table(&c.schema);
+        assert!(
+            table.contains("soa row            18446744073709551614 B"),
+            "{table}"
+        );
+        assert!(
+            table.contains("per-field packed   18446744073709551614 B"),
+            "{table}"
+        );
+    }
 }

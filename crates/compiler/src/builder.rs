@@ -109,7 +109,7 @@ impl Builder {
                             )
                         );
                     }
-                    compiled.schema.source = header_source(schema_path, &out_dir);
+                    compiled.schema.source = header_source(schema_path);
                     for &t in &targets {
                         match emit::emit(t, &compiled.schema) {
                             Ok(files) => rendered.extend(
@@ -145,25 +145,24 @@ impl Builder {
     }
 }
 
-/// How generated headers name the schema: its path relative to the output directory
-/// (both resolved), with `/` separators, so the output is the same whatever the current
-/// directory and however the schema path was spelled; the file name when no relative
-/// path exists.
-pub fn header_source(schema: &Path, out_dir: &Path) -> String {
-    let file_name = || {
-        schema.file_name().map_or_else(
-            || schema.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        )
+/// How generated headers name the schema: its path relative to the working directory
+/// (both resolved, so `./a/../x.schema` and an absolute spelling of the same file give the
+/// same text), with `/` separators. Falls back to the path as given when it cannot be
+/// resolved. For build.rs, cargo runs the script in the package root, so headers read like
+/// `schemas/vision.schema`.
+pub fn header_source(schema: &Path) -> String {
+    let as_given = || schema.display().to_string();
+    let (Ok(schema_abs), Some(base)) = (
+        std::fs::canonicalize(schema),
+        std::env::current_dir().ok().and_then(|d| resolve(&d)),
+    ) else {
+        return as_given();
     };
-    let (Ok(schema_abs), Some(out_abs)) = (std::fs::canonicalize(schema), resolve(out_dir)) else {
-        return file_name();
-    };
-    let from: Vec<_> = out_abs.components().collect();
+    let from: Vec<_> = base.components().collect();
     let to: Vec<_> = schema_abs.components().collect();
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
     if common == 0 {
-        return file_name();
+        return as_given();
     }
     let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
     parts.extend(

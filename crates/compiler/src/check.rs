@@ -1564,6 +1564,12 @@ const PYTHON_TAKEN_TYPES: &[&str] = &[
     "dict",
     "object",
     "type",
+    // The runtime modules' aliases.
+    "_b",
+    "_g",
+    "_j",
+    "_w",
+    "_wds",
 ];
 
 /// Python and Rust keywords (strict and reserved): a module cannot be named after one.
@@ -1627,14 +1633,13 @@ fn reserved_type(name: &str, span: Span) -> Option<Diagnostic> {
 }
 
 /// E0034 for a field name generated code cannot hold: a `__dunder__` name (Python's object
-/// protocol; `__class__` cannot be a dataclass field), or a field named exactly like its
-/// own type (in the Python class body the field shadows the class it is annotated with).
+/// protocol; `__class__` cannot be a dataclass field).
 fn reserved_field(f: &ast::FieldItem) -> Option<Diagnostic> {
     let name = &f.name.value;
+    // A field named like its type (`Inner: Inner`) needs no rule: the Python emitter
+    // escapes it (python/tests/test_generated_lint.py compiles and lints that case).
     let why = if name.len() > 4 && name.starts_with("__") && name.ends_with("__") {
         "`__dunder__` names belong to Python's object protocol"
-    } else if matches!(&f.ty.kind, TypeKind::Named(t) if t.value == *name) {
-        "a field named exactly like its type shadows the type in the generated class"
     } else {
         return None;
     };

@@ -233,7 +233,7 @@ fn gen(schemas: &[PathBuf], targets: &[Target], out: &Path, color: bool) -> i32 
     let mut rendered: Vec<(PathBuf, String)> = Vec::new();
     let worst = each(schemas, color, |path, c| {
         let mut schema = c.schema.clone();
-        schema.source = schemac::builder::header_source(path, out);
+        schema.source = schemac::builder::header_source(path);
         for &target in targets {
             match emit::emit(target, &schema) {
                 Ok(files) => {

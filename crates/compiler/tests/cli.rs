@@ -174,7 +174,8 @@ fn gen_is_deterministic_across_working_directories_and_path_spellings() {
     for name in ["vision.schema", "common.schema"] {
         std::fs::copy(repo().join("examples/schemas").join(name), x.join(name)).unwrap();
     }
-    std::fs::create_dir_all(root.join("elsewhere/deeper")).unwrap();
+    std::fs::create_dir_all(root.join("a")).unwrap();
+    std::fs::create_dir_all(root.join("b")).unwrap();
     let run = |cwd: &std::path::Path, schema: &str, out: &str| {
         let o = Command::new(&bin)
             .args(["gen", schema, "--out", out])
@@ -183,11 +184,11 @@ fn gen_is_deterministic_across_working_directories_and_path_spellings() {
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     };
-    // Relative and dotted, from the temp root; absolute, from a directory far from it.
-    run(&root, "./x/../x/vision.schema", "out1");
-    let abs_out = root.join("out2");
+    // Relative and dotted, from one directory; absolute, from another, writing elsewhere.
+    run(&root.join("a"), "./../x/../x/vision.schema", "../out1");
+    let abs_out = root.join("b/deeper/out2");
     run(
-        &root.join("elsewhere/deeper"),
+        &root.join("b"),
         x.join("vision.schema").to_str().unwrap(),
         abs_out.to_str().unwrap(),
     );
@@ -197,7 +198,7 @@ fn gen_is_deterministic_across_working_directories_and_path_spellings() {
     for (name, bytes) in &a {
         assert!(bytes == &b[name], "{} differs", name.display());
     }
-    // The header names the schema relative to the output directory.
+    // The header names the schema relative to the working directory, resolved.
     let rs = String::from_utf8(a[std::path::Path::new("vision_v1.rs")].clone()).unwrap();
     assert!(
         rs.lines()
@@ -208,6 +209,6 @@ fn gen_is_deterministic_across_working_directories_and_path_spellings() {
         rs.lines().next().unwrap()
     );
     // Twice into the same directory: nothing changes.
-    run(&root, "x/vision.schema", "out1");
+    run(&root.join("b"), "../x/vision.schema", "../out1");
     assert_eq!(tree(&root.join("out1")), a);
 }

@@ -265,6 +265,12 @@ const MODULE_NAMES: &[&str] = &[
     "np",
     "npt",
     "SCHEMAC_VERSION",
+    // The runtime modules' aliases (see the imports block).
+    "_b",
+    "_g",
+    "_j",
+    "_w",
+    "_wds",
 ];
 
 /// Attribute names a generated dataclass uses itself, and names its annotations refer to.

@@ -1373,7 +1373,7 @@ impl<'a> Checker<'a> {
 /// Components may nest at most this many levels (a record holding a component holding a
 /// component ... counts one level per step). Generated code grows with the depth times the
 /// number of leaves, so the limit keeps output proportional to the schema.
-pub const MAX_COMPONENT_DEPTH: usize = 32;
+pub const MAX_COMPONENT_DEPTH: usize = 16;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Visit {

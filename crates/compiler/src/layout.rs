@@ -190,7 +190,7 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
 pub const MAX_RECORD_LEAVES: usize = 1024;
 /// All records of a compiled schema (imports included) together flatten to at most this
 /// many leaves.
-pub const MAX_SCHEMA_LEAVES: usize = 4096;
+pub const MAX_SCHEMA_LEAVES: usize = 2048;
 /// The dotted leaf paths of all records together are at most this many bytes.
 pub const MAX_SCHEMA_PATH_BYTES: usize = 1 << 20;
 

@@ -140,3 +140,21 @@ fn mutated_examples_never_panic() {
         }
     });
 }
+
+#[test]
+fn builder_writes_nothing_when_a_later_schema_fails() {
+    in_repo(|| {
+        let out = tempfile::tempdir().unwrap();
+        let err = schemac::Builder::new()
+            .schema("examples/schemas/vision.schema")
+            .schema("tests/invalid/E0002_unknown_type.schema")
+            .target(schemac::emit::Target::Cuda)
+            .out_dir(out.path())
+            .emit_rerun_if_changed(false)
+            .compile()
+            .unwrap_err();
+        assert!(err.to_string().contains("E0002"), "{err}");
+        let left: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+        assert!(left.is_empty(), "partial output: {left:?}");
+    });
+}

@@ -256,17 +256,14 @@ impl<'a> Checker<'a> {
             return;
         };
         let package = root.package.as_ref();
-        let mut parts: Vec<String> = match package {
-            Some(p) => p.value.split('.').map(str::to_string).collect(),
-            None => Vec::new(),
-        };
-        parts.push(module_name(
+        // Only the module name reaches generated code (`my.type` gives `my_type`, fine).
+        let bad = module_name(
             package.map(|p| p.value.as_str()),
             loaded.sources.name(loaded.root),
-        ));
-        let Some(bad) = parts.iter().find(|p| is_keyword(p)) else {
+        );
+        if !is_keyword(&bad) {
             return;
-        };
+        }
         let (span, what, help) = match package {
             Some(p) => (
                 p.span,

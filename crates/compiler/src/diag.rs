@@ -101,7 +101,7 @@ pub mod codes {
         (RANGE_EMPTY, "`@range` with lo > hi"),
         (UNKNOWN_ATTRIBUTE, "unknown attribute"),
         (MISPLACED_ATTRIBUTE, "attribute on the wrong kind of item"),
-        (SHAPE_OVERFLOW, "element count overflows u64"),
+        (SHAPE_OVERFLOW, "element or byte count overflows u64"),
         (ATTRIBUTE_ARGUMENTS, "wrong attribute arguments"),
         (DUPLICATE_ATTRIBUTE, "attribute given twice"),
         (MAP_KEY, "map key that is not `str`"),

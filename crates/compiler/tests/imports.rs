@@ -107,3 +107,21 @@ fn devices_and_fifos_are_not_read() {
         Err(Failure::Io(..))
     ));
 }
+
+#[test]
+fn a_file_named_after_a_keyword_needs_a_package() {
+    // Without a package the module is the file stem: `class.py` cannot be imported.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("class.schema");
+    std::fs::write(&path, "sample S { x: u8 }\n").unwrap();
+    let out = compile_file(&path).err().expect("compiled").render(false);
+    assert!(
+        out.contains("error[E0034]") && out.contains("`class`, a keyword"),
+        "{out}"
+    );
+    std::fs::write(&path, "package my.class;\nsample S { x: u8 }\n").unwrap();
+    assert!(
+        compile_file(&path).is_ok(),
+        "`my_class` is a fine module name"
+    );
+}

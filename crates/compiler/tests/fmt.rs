@@ -145,7 +145,13 @@ fn token_boundaries(text: &str) -> Vec<usize> {
 fn line_ends(text: &str) -> Vec<usize> {
     let mut v: Vec<usize> = text
         .match_indices('\n')
-        .map(|(i, _)| if i > 0 && text.as_bytes()[i - 1] == b'\r' { i - 1 } else { i })
+        .map(|(i, _)| {
+            if i > 0 && text.as_bytes()[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            }
+        })
         .collect();
     v.push(text.len());
     v
@@ -205,7 +211,11 @@ fn pick<'a, T>(v: &'a [T], rng: &mut Rng) -> &'a T {
 fn corpus() -> Vec<PathBuf> {
     let root = repo();
     let mut files = Vec::new();
-    for dir in ["examples/schemas", "tests/invalid", "crates/gen-tests/schemas"] {
+    for dir in [
+        "examples/schemas",
+        "tests/invalid",
+        "crates/gen-tests/schemas",
+    ] {
         files.extend(schemas_in(&root.join(dir)));
     }
     files
@@ -245,13 +255,17 @@ fn fmt_keeps_comments_and_is_idempotent_on_mutated_corpora() {
             started.elapsed()
         );
         // The mutations must reach the formatter, not just the parser's error path.
-        assert!(variants >= 3000 && parsed * 2 >= variants, "{parsed}/{variants}");
+        assert!(
+            variants >= 3000 && parsed * 2 >= variants,
+            "{parsed}/{variants}"
+        );
     });
 }
 
 #[test]
 fn dangling_doc_comments_are_kept() {
-    let src = "sample S {\n    x: u8,\n    /// documents nothing\n}\n\nenum E { a, /// nor this\n}\n";
+    let src =
+        "sample S {\n    x: u8,\n    /// documents nothing\n}\n\nenum E { a, /// nor this\n}\n";
     let want = "sample S {\n    x: u8,\n    /// documents nothing\n}\n\nenum E {\n    a,\n    /// nor this\n}\n";
     assert_eq!(fmt(src), want);
     assert_eq!(fmt(want), want);
@@ -259,7 +273,8 @@ fn dangling_doc_comments_are_kept() {
 
 #[test]
 fn comment_between_doc_and_field_stays_there() {
-    let src = "sample S {\n    /// The doc.\n    // A note for maintainers.\n    x: u8,\n    y: u8,\n}\n";
+    let src =
+        "sample S {\n    /// The doc.\n    // A note for maintainers.\n    x: u8,\n    y: u8,\n}\n";
     assert_eq!(fmt(src), src);
 }
 
@@ -277,14 +292,16 @@ fn comments_inside_a_header_stay_above_it() {
     // A comment between the attributes and `sample`, and one between `enum` and its name:
     // both go above the line they were in, and a second pass keeps them there.
     let src = "@bitpack(aggregate) // why\nsample S { x: u8 @bits(3) }\n\nenum // odd\nE { a }\n";
-    let want = "@bitpack(aggregate) // why\nsample S {\n    x: u8 @bits(3),\n}\n\n// odd\nenum E { a }\n";
+    let want =
+        "@bitpack(aggregate) // why\nsample S {\n    x: u8 @bits(3),\n}\n\n// odd\nenum E { a }\n";
     assert_eq!(fmt(src), want);
     assert_eq!(fmt(want), want);
 }
 
 #[test]
 fn module_docs_bom_and_crlf_round_trip() {
-    let src = "\u{FEFF}// Header.\r\n/// The module.\r\npackage a; // why\r\nsample S { x: u8 }\r\n";
+    let src =
+        "\u{FEFF}// Header.\r\n/// The module.\r\npackage a; // why\r\nsample S { x: u8 }\r\n";
     let want = "// Header.\n/// The module.\npackage a; // why\n\nsample S {\n    x: u8,\n}\n";
     assert_eq!(fmt(src), want);
     assert_eq!(fmt(want), want);

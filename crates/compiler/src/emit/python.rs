@@ -951,9 +951,9 @@ impl Model {
 
     fn module_doc(&self) -> String {
         // The schema's own module docs come first: they are what the module is about.
-        let mut paras = doc_paras(&self.docs);
-        if !paras.is_empty() {
-            paras.push(String::new());
+        let mut paras = Vec::new();
+        for p in doc_paras(&self.docs) {
+            paras.extend([p, String::new()]);
         }
         let mut first = format!("Python module generated from ``{}``", self.source);
         if let Some(p) = &self.package {

@@ -817,6 +817,20 @@ mod tests {
     }
 
     #[test]
+    fn spans_stop_before_trailing_comments_but_not_inside_strings() {
+        let src = "sample S {\n  x: str = \"a // b\" // why\n  , y: u8[2] // c\n}";
+        let f = parse(0, src).unwrap();
+        let Item::Record(r) = &f.items[0] else {
+            panic!()
+        };
+        let text = |s: Span| &src[s.start..s.end];
+        assert_eq!(text(r.fields[0].span), "x: str = \"a // b\"");
+        assert_eq!(text(r.fields[1].span), "y: u8[2]");
+        let comments: Vec<&str> = f.comments.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(comments, ["// why", "// c"]);
+    }
+
+    #[test]
     fn syntax_error_lists_expected_tokens() {
         let d = parse(0, "sample S { x f32 }").unwrap_err();
         assert_eq!(d.code, codes::SYNTAX);

@@ -1,5 +1,11 @@
 // {{ m.generated }}
 //
+{%- for d in m.docs %}
+//{% if !d.is_empty() %} {{ d }}{% endif %}
+{%- endfor %}
+{%- if !m.docs.is_empty() %}
+//
+{%- endif %}
 // CUDA / C++ header for the `{{ m.module }}` schema{% if !m.package.is_empty() %} (package {{ m.package }}){% endif %}.
 //
 // - POD structs for fixed-shape records: their leaves as C arrays, in IR order, C layout

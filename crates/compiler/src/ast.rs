@@ -2,11 +2,18 @@
 //!
 //! Produced by `parse`, read by `check` (which turns it into the IR) and by `fmt` (which
 //! prints it back canonically). Nothing here is validated beyond the grammar.
+//!
+//! Every `docs` list (the text of each `///` line, without the slashes and one space) has a
+//! `doc_spans` list beside it with the span of each line, so `fmt` can put ordinary comments
+//! back between doc lines where the user wrote them.
 
 use crate::diag::Span;
 
 #[derive(Clone, Debug)]
 pub struct File {
+    /// `///` lines before `package`: the module's documentation.
+    pub docs: Vec<String>,
+    pub doc_spans: Vec<Span>,
     pub package: Option<Spanned<String>>,
     pub imports: Vec<Import>,
     pub items: Vec<Item>,
@@ -60,15 +67,19 @@ impl Item {
 #[derive(Clone, Debug)]
 pub struct EnumItem {
     pub docs: Vec<String>,
+    pub doc_spans: Vec<Span>,
     pub attrs: Vec<Attr>,
     pub name: Ident,
     pub variants: Vec<VariantItem>,
+    /// `///` lines after the last variant, documenting nothing (kept for `fmt`).
+    pub end_docs: Vec<Spanned<String>>,
     pub span: Span,
 }
 
 #[derive(Clone, Debug)]
 pub struct VariantItem {
     pub docs: Vec<String>,
+    pub doc_spans: Vec<Span>,
     pub name: Ident,
 }
 
@@ -81,16 +92,20 @@ pub enum RecordKind {
 #[derive(Clone, Debug)]
 pub struct RecordItem {
     pub docs: Vec<String>,
+    pub doc_spans: Vec<Span>,
     pub attrs: Vec<Attr>,
     pub kind: Spanned<RecordKind>,
     pub name: Ident,
     pub fields: Vec<FieldItem>,
+    /// `///` lines after the last field, documenting nothing (kept for `fmt`).
+    pub end_docs: Vec<Spanned<String>>,
     pub span: Span,
 }
 
 #[derive(Clone, Debug)]
 pub struct FieldItem {
     pub docs: Vec<String>,
+    pub doc_spans: Vec<Span>,
     pub name: Ident,
     pub ty: TypeExpr,
     pub optional: Option<Span>,

@@ -157,6 +157,7 @@ impl<'a> Checker<'a> {
         Some(ir::Schema {
             source: loaded.sources.name(root).to_string(),
             package,
+            docs: root_file.docs.clone(),
             module,
             enums,
             records: ir_records,

@@ -190,7 +190,13 @@ impl Sources {
     }
 
     /// Adds a file; `name` is how diagnostics show it (the path as the user wrote it).
+    /// A leading UTF-8 byte-order mark is dropped here, so that spans and the columns
+    /// diagnostics print count from the first character an editor shows.
     pub fn add(&mut self, name: String, path: PathBuf, text: String) -> FileId {
+        let text = match text.strip_prefix('\u{FEFF}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        };
         self.paths.push(path);
         self.files.add(name, text)
     }

@@ -1,11 +1,21 @@
 //! `schemac fmt`: prints a parsed file in the canonical style, keeping every comment.
 //!
-//! Style: `package`, then imports, then items, separated by blank lines; attributes on
-//! their own line above an item; four-space indents; one field per line with a trailing
-//! comma; `name: type? = default @attrs`. Short enums without docs stay on one line.
-//! Ordinary `//` comments are re-attached by position: a comment on its own line is
-//! printed before the node that follows it, a comment after code stays at the end of
-//! that line. Formatting is idempotent (tested on every example).
+//! Style: module docs, `package`, then imports, then items, separated by blank lines;
+//! attributes on their own line above an item; four-space indents; one field per line with
+//! a trailing comma; `name: type? = default @attrs`. Short enums without docs stay on one
+//! line. A UTF-8 byte-order mark is not written back.
+//!
+//! Every output line stands for a stretch of the source (a doc line, an attribute, a record
+//! header up to its `{`, a field up to its comma, a closing `}`). Ordinary `//` comments are
+//! re-attached by position against those stretches, which is what makes formatting keep
+//! every comment and be idempotent:
+//! - a comment that starts before the end of a line's stretch (before it, or inside it, as
+//!   in `x: // why` + newline + `u8`) is printed on its own line just above that line;
+//! - a comment separated from the end of a line's stretch by spaces only stays at the end
+//!   of that line;
+//! - one blank line after a comment is kept where the source had one.
+//!
+//! Doc comments after the last field or variant, which document nothing, are kept in place.
 
 use crate::ast::*;
 use crate::diag::Span;
@@ -32,21 +42,23 @@ struct Printer<'a> {
 const INDENT: &str = "    ";
 
 impl Printer<'_> {
-    /// Prints every comment that starts before `pos`, each on its own line.
-    fn leading(&mut self, pos: usize, indent: &str) {
+    /// Before an output line standing for source `start..end`: prints every pending comment
+    /// that starts before `end`, each on its own line.
+    fn comments_before(&mut self, start: usize, end: usize, indent: &str) {
         while let Some(c) = self.comments.get(self.next) {
-            if c.span.start >= pos {
+            if c.span.start >= end {
                 break;
             }
             self.out.push_str(indent);
             self.out.push_str(&c.text);
             self.out.push('\n');
             self.next += 1;
-            // Keep one blank line after a comment block that had one (file headers).
+            // Keep one blank line after a comment that had one (file headers, sections),
+            // but not at the end of the file.
             let upto = self
                 .comments
                 .get(self.next)
-                .map_or(pos, |n| n.span.start.min(pos))
+                .map_or(start, |n| n.span.start.min(start))
                 .min(self.text.len());
             let gap = self.text.get(c.span.end..upto).unwrap_or("");
             if gap.matches('\n').count() >= 2 && upto < self.text.len() {
@@ -55,47 +67,56 @@ impl Printer<'_> {
         }
     }
 
-    /// After a node ending at `end`, appends a comment that sits on the same source line
-    /// (and before `limit`, where the next node starts).
-    fn trailing_before(&mut self, end: usize, limit: usize) {
+    /// After an output line whose source stretch ends at `end`: appends the next comment if
+    /// only spaces separate it from `end`, and ends the line.
+    fn line_end(&mut self, end: usize) {
         if let Some(c) = self.comments.get(self.next) {
             let between = self.text.get(end..c.span.start).unwrap_or("\n");
-            if c.span.start >= end && c.span.start < limit && !between.contains('\n') {
+            if c.span.start >= end && between.bytes().all(|b| b == b' ' || b == b'\t') {
                 self.out.push(' ');
                 self.out.push_str(&c.text);
                 self.next += 1;
             }
         }
-    }
-
-    fn trailing(&mut self, end: usize) {
-        self.trailing_before(end, usize::MAX);
-    }
-
-    fn line_end(&mut self, end: usize) {
-        self.trailing(end);
         self.out.push('\n');
     }
 
-    fn docs(&mut self, docs: &[String], indent: &str) {
-        for d in docs {
-            self.out.push_str(indent);
-            if d.is_empty() {
-                self.out.push_str("///\n");
-            } else {
-                self.out.push_str("/// ");
-                self.out.push_str(d);
+    /// One whole output line for source `start..end`.
+    fn line(&mut self, start: usize, end: usize, indent: &str, content: &str) {
+        self.comments_before(start, end, indent);
+        self.out.push_str(indent);
+        self.out.push_str(content);
+        self.line_end(end);
+    }
+
+    fn doc_line(&mut self, text: &str, span: Option<Span>, indent: &str) {
+        let content = if text.is_empty() {
+            "///".to_string()
+        } else {
+            format!("/// {text}")
+        };
+        match span {
+            Some(s) => self.line(s.start, s.end, indent, &content),
+            None => {
+                self.out.push_str(indent);
+                self.out.push_str(&content);
                 self.out.push('\n');
             }
         }
     }
 
+    fn docs(&mut self, docs: &[String], spans: &[Span], indent: &str) {
+        for (i, d) in docs.iter().enumerate() {
+            self.doc_line(d, spans.get(i).copied(), indent);
+        }
+    }
+
     fn file(&mut self, file: &File) {
         let mut first_section = true;
+        self.docs(&file.docs, &file.doc_spans, "");
         if let Some(pkg) = &file.package {
-            self.leading(pkg.span.start, "");
-            self.out.push_str(&format!("package {};", pkg.value));
-            self.line_end(self.statement_end(pkg.span.end));
+            let end = self.past(b';', pkg.span.end);
+            self.line(pkg.span.start, end, "", &format!("package {};", pkg.value));
             first_section = false;
         }
         if !file.imports.is_empty() {
@@ -103,10 +124,8 @@ impl Printer<'_> {
                 self.out.push('\n');
             }
             for imp in &file.imports {
-                self.leading(imp.span.start, "");
-                self.out
-                    .push_str(&format!("import {};", quote(&imp.path.value)));
-                self.line_end(imp.span.end);
+                let content = format!("import {};", quote(&imp.path.value));
+                self.line(imp.span.start, imp.span.end, "", &content);
             }
             first_section = false;
         }
@@ -115,77 +134,76 @@ impl Printer<'_> {
                 self.out.push('\n');
             }
             first_section = false;
-            self.item(item);
+            match item {
+                Item::Enum(e) => self.enum_item(e),
+                Item::Record(r) => self.record_item(r),
+            }
         }
         if self.next < self.comments.len() {
             if !self.out.is_empty() {
                 self.out.push('\n');
             }
-            self.leading(usize::MAX, "");
+            self.comments_before(self.text.len(), usize::MAX, "");
         }
     }
 
-    /// The end of a statement, past its `;`, so a trailing comment after it is found.
-    fn statement_end(&self, from: usize) -> usize {
-        self.text[from..].find(';').map_or(from, |i| from + i + 1)
-    }
-
-    fn item(&mut self, item: &Item) {
-        // Comments before the item's docs come first.
-        self.leading(item.span().start, "");
-        match item {
-            Item::Enum(e) => self.enum_item(e),
-            Item::Record(r) => self.record_item(r),
-        }
+    /// Just past the first `byte` at or after `from` that is code (not in a comment or a
+    /// string); `from` if there is none.
+    fn past(&self, byte: u8, from: usize) -> usize {
+        crate::parse::find_code(self.text, from, byte).map_or(from, |i| i + 1)
     }
 
     fn attrs_block(&mut self, attrs: &[Attr]) {
         for a in attrs {
-            self.out.push_str(&attr(a, self.text));
-            self.out.push('\n');
+            let content = attr(a, self.text);
+            self.line(a.span.start, a.span.end, "", &content);
         }
     }
 
     fn enum_item(&mut self, e: &EnumItem) {
-        self.docs(&e.docs, "");
+        self.docs(&e.docs, &e.doc_spans, "");
         self.attrs_block(&e.attrs);
+        let open = self.past(b'{', e.name.span.end);
+        // Comments up to the `{` go above the enum in either form; any left inside make it
+        // multi-line.
+        self.comments_before(e.name.span.start, open, "");
         let inner_comments = self
             .comments
-            .iter()
-            .skip(self.next)
-            .any(|c| c.span.start < e.span.end);
+            .get(self.next)
+            .is_some_and(|c| c.span.start < e.span.end);
         let one_line = !inner_comments
+            && e.end_docs.is_empty()
             && e.variants.iter().all(|v| v.docs.is_empty())
             && e.variants.len() <= 8;
         if one_line {
             let names: Vec<&str> = e.variants.iter().map(|v| v.name.value.as_str()).collect();
-            if names.is_empty() {
-                self.out.push_str(&format!("enum {} {{}}", e.name.value));
+            let content = if names.is_empty() {
+                format!("enum {} {{}}", e.name.value)
             } else {
-                self.out
-                    .push_str(&format!("enum {} {{ {} }}", e.name.value, names.join(", ")));
-            }
-            self.line_end(e.span.end);
+                format!("enum {} {{ {} }}", e.name.value, names.join(", "))
+            };
+            self.line(e.name.span.start, e.span.end, "", &content);
             return;
         }
-        self.out.push_str(&format!("enum {} {{", e.name.value));
-        self.out.push('\n');
+        let header = format!("enum {} {{", e.name.value);
+        self.line(e.name.span.start, open, "", &header);
         for v in &e.variants {
-            self.leading(v.name.span.start, INDENT);
-            self.docs(&v.docs, INDENT);
-            self.out.push_str(INDENT);
-            self.out.push_str(&v.name.value);
-            self.out.push(',');
-            self.line_end(self.after_comma(v.name.span.end));
+            self.docs(&v.docs, &v.doc_spans, INDENT);
+            let end = self.after_comma(v.name.span.end);
+            let content = format!("{},", v.name.value);
+            self.line(v.name.span.start, end, INDENT, &content);
         }
-        self.close_block(e.span);
+        self.close_block(&e.end_docs, e.span);
     }
 
-    fn close_block(&mut self, span: Span) {
+    fn close_block(&mut self, end_docs: &[Spanned<String>], span: Span) {
+        for d in end_docs {
+            self.doc_line(&d.value, Some(d.span), INDENT);
+        }
         let close = span.end.saturating_sub(1);
-        self.leading(close, INDENT);
-        self.out.push('}');
-        self.line_end(span.end);
+        // Comments inside the block, before its `}`, stay inside it.
+        self.comments_before(close, close, INDENT);
+        self.line(close, span.end, "", "}");
     }
 
     /// Position just past the comma following a node, if there is one on its line.
@@ -200,60 +218,32 @@ impl Printer<'_> {
     }
 
     fn record_item(&mut self, r: &RecordItem) {
-        self.docs(&r.docs, "");
+        self.docs(&r.docs, &r.doc_spans, "");
         self.attrs_block(&r.attrs);
         let kw = match r.kind.value {
             RecordKind::Sample => "sample",
             RecordKind::Component => "component",
         };
-        let open = self.text[r.name.span.end..r.span.end]
-            .find('{')
-            .map_or(r.name.span.end, |i| r.name.span.end + i + 1);
-        if r.fields.is_empty() && !self.comment_before(r.span.end) {
-            self.out.push_str(&format!("{kw} {} {{}}", r.name.value));
-            self.line_end(r.span.end);
+        let open = self.past(b'{', r.name.span.end);
+        self.comments_before(r.kind.span.start, open, "");
+        let inner_comments = self
+            .comments
+            .get(self.next)
+            .is_some_and(|c| c.span.start < r.span.end);
+        if r.fields.is_empty() && r.end_docs.is_empty() && !inner_comments {
+            let content = format!("{kw} {} {{}}", r.name.value);
+            self.line(r.kind.span.start, r.span.end, "", &content);
             return;
         }
-        self.out.push_str(&format!("{kw} {} {{", r.name.value));
-        let first = r
-            .fields
-            .first()
-            .map_or(r.span.end, |f| f.docs_start(self.text));
-        self.trailing_before(open, first);
-        self.out.push('\n');
+        let header = format!("{kw} {} {{", r.name.value);
+        self.line(r.kind.span.start, open, "", &header);
         for f in &r.fields {
-            let start = f.docs_start(self.text);
-            self.leading(start, INDENT);
-            self.docs(&f.docs, INDENT);
-            self.out.push_str(INDENT);
-            self.out.push_str(&field(f, self.text));
-            self.out.push(',');
-            self.line_end(self.after_comma(f.span.end));
+            self.docs(&f.docs, &f.doc_spans, INDENT);
+            let end = self.after_comma(f.span.end);
+            let content = format!("{},", field(f, self.text));
+            self.line(f.span.start, end, INDENT, &content);
         }
-        self.close_block(r.span);
-    }
-
-    fn comment_before(&self, pos: usize) -> bool {
-        self.comments
-            .get(self.next)
-            .is_some_and(|c| c.span.start < pos)
-    }
-}
-
-impl FieldItem {
-    /// Where the field begins in the source, doc comments included.
-    fn docs_start(&self, text: &str) -> usize {
-        if self.docs.is_empty() {
-            return self.span.start;
-        }
-        // Walk back over the doc lines directly above the field's name.
-        let mut start = self.span.start;
-        for _ in 0..self.docs.len() {
-            let before = &text[..start];
-            let line_start = before.trim_end().rfind('\n').map_or(0, |i| i + 1);
-            start = line_start;
-        }
-        start
+        self.close_block(&r.end_docs, r.span);
     }
 }
 

@@ -16,6 +16,9 @@ pub struct Schema {
     pub source: String,
     /// `package a.b.c;` if present.
     pub package: Option<String>,
+    /// The module's documentation: the `///` lines before `package` in the root file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub docs: Vec<String>,
     /// Snake-case module name: the package with dots as underscores (`vision.v1` →
     /// `vision_v1`), else the file stem.
     pub module: String,

@@ -392,7 +392,9 @@ fn run_fmt(schemas: &[PathBuf], check: bool, color: bool) -> i32 {
         };
         let mut sources = schemac::diag::Sources::new();
         let id = sources.add(path.display().to_string(), path.clone(), text.clone());
-        let file = match schemac::parse::parse(id, &text) {
+        // The text as `Sources` keeps it (without a byte-order mark), so carets line up.
+        let source = sources.text(id);
+        let file = match schemac::parse::parse(id, source) {
             Ok(f) => f,
             Err(d) => {
                 eprint!("{}", compile::render_all(&sources, &[*d], color));
@@ -400,7 +402,7 @@ fn run_fmt(schemas: &[PathBuf], check: bool, color: bool) -> i32 {
                 continue;
             }
         };
-        let formatted = fmt::format(&file, &text);
+        let formatted = fmt::format(&file, source);
         if formatted == text {
             continue;
         }

@@ -56,6 +56,20 @@ fn file_name_header_and_version_check() {
             format!("// {}", emit::generated_header(&compiled.schema))
         );
         assert!(first.contains(&format!("from {}.", path.display())));
+        // The schema's module docs follow as plain comments (`//!` cannot be `include!`d).
+        let docs: Vec<&str> = lines.clone().take_while(|l| l.starts_with("//")).collect();
+        let want: Vec<String> = compiled
+            .schema
+            .docs
+            .iter()
+            .map(|d| format!("// {d}"))
+            .collect();
+        let want: Vec<&str> = std::iter::once("//")
+            .filter(|_| !want.is_empty())
+            .chain(want.iter().map(|s| s.trim_end()))
+            .collect();
+        assert_eq!(docs, want);
+        let mut lines = lines.skip(docs.len());
         assert_eq!(
             lines.next().unwrap(),
             format!(

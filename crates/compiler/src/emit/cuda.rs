@@ -96,6 +96,8 @@ struct Model {
     /// C++ namespace (the module name, escaped if it is a keyword).
     ns: String,
     package: String,
+    /// The schema's module docs (`///` before `package`).
+    docs: Vec<String>,
     guard: String,
     header_file: String,
     enums: Vec<EnumModel>,
@@ -296,6 +298,7 @@ impl Model {
             header_file: format!("{module}.cuh"),
             ns,
             package: schema.package.clone().unwrap_or_default(),
+            docs: schema.docs.clone(),
             module,
             guard,
             enums,

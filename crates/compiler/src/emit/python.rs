@@ -154,6 +154,8 @@ struct Model {
     noqa: String,
     source: String,
     package: Option<String>,
+    /// The schema's module docs (`///` before `package`).
+    docs: Vec<String>,
     version: &'static str,
     samples: Vec<String>,
     enums: Vec<EnumView>,
@@ -945,6 +947,7 @@ impl Model {
             noqa: noqa.into_iter().collect::<Vec<_>>().join(", "),
             source: schema.source.clone(),
             package: schema.package.clone(),
+            docs: schema.docs.clone(),
             version: crate::VERSION,
             samples,
             enums,
@@ -953,12 +956,17 @@ impl Model {
     }
 
     fn module_doc(&self) -> String {
+        // The schema's own module docs come first: they are what the module is about.
+        let mut paras = Vec::new();
+        for p in doc_paras(&self.docs) {
+            paras.extend([p, String::new()]);
+        }
         let mut first = format!("Python module generated from ``{}``", self.source);
         if let Some(p) = &self.package {
             first.push_str(&format!(" (package ``{p}``)"));
         }
         first.push('.');
-        let mut paras = vec![first, String::new()];
+        paras.extend([first, String::new()]);
         if self.samples.is_empty() {
             paras.push("Components only; no samples.".into());
         } else {

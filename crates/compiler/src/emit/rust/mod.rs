@@ -62,8 +62,18 @@ pub fn render(schema: &ir::Schema) -> Result<String, EmitError> {
             schema.source
         ))
     })?;
+    // The schema's module docs go in the header as plain comments: users `include!` this
+    // file inside their own `mod`, where `//!` inner docs are a compile error (E0753).
+    let mut docs = String::new();
+    if !schema.docs.is_empty() {
+        docs.push_str("//\n");
+        for d in &schema.docs {
+            docs.push_str(format!("// {d}").trim_end());
+            docs.push('\n');
+        }
+    }
     Ok(format!(
-        "// {}\n\n{}",
+        "// {}\n{docs}\n{}",
         generated_header(schema),
         space_items(&prettyplease::unparse(&file))
     ))

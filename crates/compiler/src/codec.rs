@@ -458,7 +458,7 @@ fn integral_float(dtype: Dtype, s: Scalar) -> Scalar {
         Scalar::Float(f)
             if dtype.is_int()
                 && f.fract() == 0.0
-                && (-9.223_372_036_854_775_808e18..1.844_674_407_370_955_2e19).contains(&f) =>
+                && ((i64::MIN as f64)..(u64::MAX as f64)).contains(&f) =>
         {
             if f < 0.0 {
                 Scalar::Int(f as i64)

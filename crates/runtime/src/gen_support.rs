@@ -754,15 +754,13 @@ impl<'de> serde::Deserialize<'de> for JsonInt {
                 if v.fract() != 0.0 || !v.is_finite() {
                     return Err(E::invalid_type(serde::de::Unexpected::Float(v), &self));
                 }
-                Ok(JsonInt(
-                    if (-9.223_372_036_854_775_808e18..0.0).contains(&v) {
-                        Scalar::Int(v as i64)
-                    } else if (0.0..1.844_674_407_370_955_2e19).contains(&v) {
-                        Scalar::UInt(v as u64)
-                    } else {
-                        Scalar::Float(v) // out of range for every integer dtype
-                    },
-                ))
+                Ok(JsonInt(if ((i64::MIN as f64)..0.0).contains(&v) {
+                    Scalar::Int(v as i64)
+                } else if (0.0..(u64::MAX as f64)).contains(&v) {
+                    Scalar::UInt(v as u64)
+                } else {
+                    Scalar::Float(v) // out of range for every integer dtype
+                }))
             }
         }
         d.deserialize_any(V)
@@ -798,7 +796,7 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for UniqueMap<T> {
             ) -> std::result::Result<UniqueMap<T>, A::Error> {
                 let mut out = BTreeMap::new();
                 while let Some(k) = map.next_key::<String>()? {
-                    let v = map.next_value::<T>()?;
+                    let v = map.next_value::<T>().map_err(|e| de_at_key(e, &k))?;
                     if out.contains_key(&k) {
                         let e = Error::new(ErrorKind::DuplicateKey(k.clone())).at_key(&k);
                         return Err(de_error(e));
@@ -886,6 +884,35 @@ impl<'de> serde::Deserialize<'de> for FieldKey<'de> {
 #[cold]
 pub fn de_error<E: serde::de::Error>(e: Error) -> E {
     crate::error::to_serde(e)
+}
+
+/// Prefixes a serde error from a field's value with the field: a typed error (from
+/// [`de_error`]) keeps its kind; serde's own type errors (`invalid type`, `invalid value`,
+/// `invalid length`) become `WrongValue`. Anything else (JSON syntax, early end) passes
+/// through untouched, so `from_json` still classifies it.
+#[cold]
+pub fn de_at<E: serde::de::Error>(e: E, field: &str) -> E {
+    de_prefix(e, |t| t.at(field))
+}
+
+/// [`de_at`] for a `map<str, T>` value: the path gets `["key"]`.
+#[cold]
+pub fn de_at_key<E: serde::de::Error>(e: E, key: &str) -> E {
+    de_prefix(e, |t| t.at_key(key))
+}
+
+fn de_prefix<E: serde::de::Error>(e: E, at: impl FnOnce(Error) -> Error) -> E {
+    let msg = e.to_string();
+    if let Some(typed) = crate::error::take_serde_error(&msg) {
+        return crate::error::to_serde(at(typed));
+    }
+    if ["invalid type", "invalid value", "invalid length"]
+        .iter()
+        .any(|p| msg.starts_with(p))
+    {
+        return crate::error::to_serde(at(Error::new(ErrorKind::WrongValue(msg))));
+    }
+    e
 }
 
 /// Converts every item (errors get the index).

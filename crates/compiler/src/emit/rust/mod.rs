@@ -1386,13 +1386,16 @@ impl<'s> Gen<'s> {
             (t, conv)
         };
         let local = local_name(&f.name);
+        // `de_at` gives serde's own type errors in the value a kind and the field's path.
+        let name = lit(&f.name);
         match conv {
-            None => format!("{local} = Some(map.next_value::<{t}>()?);"),
+            None => format!(
+                "{local} = Some(map.next_value::<{t}>().map_err(|e| {GS}::de_at(e, {name}))?);"
+            ),
             Some(c) => format!(
-                "{local} = Some({{ let v: {t} = map.next_value()?; \
+                "{local} = Some({{ let v: {t} = map.next_value().map_err(|e| {GS}::de_at(e, {name}))?; \
                  let c: ::core::result::Result<{ty}, {RT}::error::Error> = {c}; \
-                 c.map_err(|e| {GS}::de_error::<A::Error>(e.at({})))? }});",
-                lit(&f.name)
+                 c.map_err(|e| {GS}::de_error::<A::Error>(e.at({name})))? }});"
             ),
         }
     }

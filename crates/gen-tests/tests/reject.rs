@@ -651,10 +651,12 @@ fn everything_err(j: &serde_json::Value) -> Error {
 
 #[test]
 fn json_non_finite_floats_are_strings() {
-    let mut s = Everything::default();
-    s.f = f32::NAN;
-    s.d = f64::INFINITY; // outside @range(0, 10) on purpose: written, then refused on read
-    s.h = schemac_runtime::half::f16::NEG_INFINITY;
+    let mut s = Everything {
+        f: f32::NAN,
+        d: f64::INFINITY, // outside @range(0, 10) on purpose: written, then refused on read
+        h: schemac_runtime::half::f16::NEG_INFINITY,
+        ..Default::default()
+    };
     s.scores.insert("k".into(), f64::NAN);
     let j: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
     // serde_json alone writes null, which no reader accepts back.

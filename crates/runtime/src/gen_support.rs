@@ -720,12 +720,18 @@ impl<'de> serde::Deserialize<'de> for JsonF64 {
     }
 }
 
-/// A JSON float scalar narrowed to `T`; a finite value beyond `T` (`1e10` for f16) is
-/// `OutOfRange`, never infinity.
-pub fn float_from_json<T: Element>(v: JsonF64) -> Result<T> {
-    T::from_scalar(Scalar::Float(v.0)).ok_or_else(|| {
+impl JsonF64 {
+    /// The value narrowed to `T`; a finite value beyond `T` (`1e10` for f16) is
+    /// `OutOfRange`, never infinity.
+    pub fn narrow<T: Element>(self) -> Result<T> {
+        narrow_scalar(Scalar::Float(self.0))
+    }
+}
+
+fn narrow_scalar<T: Element>(s: Scalar) -> Result<T> {
+    T::from_scalar(s).ok_or_else(|| {
         Error::new(ErrorKind::OutOfRange {
-            value: Scalar::Float(v.0).to_string(),
+            value: s.to_string(),
             expected: T::DTYPE.name().to_owned(),
         })
     })
@@ -767,14 +773,11 @@ impl<'de> serde::Deserialize<'de> for JsonInt {
     }
 }
 
-/// A JSON integer scalar as `T`, or `OutOfRange` showing the number as read.
-pub fn int_from_json<T: Element>(v: JsonInt) -> Result<T> {
-    T::from_scalar(v.0).ok_or_else(|| {
-        Error::new(ErrorKind::OutOfRange {
-            value: v.0.to_string(),
-            expected: T::DTYPE.name().to_owned(),
-        })
-    })
+impl JsonInt {
+    /// The value as `T`, or `OutOfRange` showing the number as read.
+    pub fn narrow<T: Element>(self) -> Result<T> {
+        narrow_scalar(self.0)
+    }
 }
 
 /// A JSON object as a map with str keys; a key given twice is `DuplicateKey` (serde's

@@ -1317,11 +1317,11 @@ impl<'s> Gen<'s> {
             // floats accepted, and OutOfRange shows the number as read.
             Ty::Scalar { dtype } if dtype.is_float() => (
                 format!("{GS}::JsonF64"),
-                Some(format!("{GS}::float_from_json::<{}>(v)", prim(*dtype))),
+                Some(format!("v.narrow::<{}>()", prim(*dtype))),
             ),
             Ty::Scalar { dtype } if dtype.is_int() => (
                 format!("{GS}::JsonInt"),
-                Some(format!("{GS}::int_from_json::<{}>(v)", prim(*dtype))),
+                Some(format!("v.narrow::<{}>()", prim(*dtype))),
             ),
             Ty::Bytes => (format!("{GS}::B64Buf"), Some("Ok(v.0)".into())),
             Ty::Record { name, shape } if shape.len() >= 2 => {

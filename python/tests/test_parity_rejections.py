@@ -205,3 +205,50 @@ def test_bare_array_payload_shapes_bounded() -> None:
             wire.read_array("a", payload, "f32")
         assert ei.value.kind in {"payload_length", "too_large"}, str(ei.value)
     assert np.zeros(0).size == 0
+
+
+def _bad_pose(quat: object) -> dict[str, object]:
+    xyz = {"nd": True, "type": "<f4", "kind": "", "shape": [2], "data": b"\0" * 8}
+    return {"xyz": xyz, "quat": quat}
+
+
+@pytest.mark.parametrize("case", ["trail", "poses", "boards", "words", "nested"])
+def test_error_paths_match_the_rust_codec(gen: Generated, case: str) -> None:
+    """The same bad bytes give the same kind-bearing path in Python and in `schemac
+    decode` (Rust): component arrays, map keys (quoted the Rust way), lists."""
+    import subprocess
+
+    from conftest import EXAMPLES, schemac_bin
+
+    ev = gen["everything"].Everything
+    b = msgpack.unpackb(ev.default().packed, raw=False)
+    quat = b["pose"]["quat"]
+    if case == "trail":
+        b["trail"][2] = _bad_pose(quat)
+    elif case == "poses":
+        b["poses"] = {'k"q': _bad_pose(quat)}
+    elif case == "boards":
+        cells = [[{"kind": 99, "alive": False}] * 3] * 3
+        b["boards"] = [b["board"], {**b["board"], "cells": cells}]
+    elif case == "words":
+        b["words"] = ["a", 3]
+    else:
+        b["nested_lists"] = [[1], [2, "x"]]
+    data = msgpack.packb(b, use_bin_type=True)
+    e = err(ev.from_bytes, data)
+    res = subprocess.run(
+        [
+            schemac_bin(),
+            "decode",
+            "--schema",
+            str(EXAMPLES / "everything.schema"),
+            "--sample",
+            "Everything",
+        ],
+        input=data,
+        capture_output=True,
+        check=False,
+    )
+    assert res.returncode == 1
+    rust_path = res.stderr.decode().removeprefix("error: ").split(": ", 1)[0]
+    assert e.path == rust_path, (str(e), res.stderr)

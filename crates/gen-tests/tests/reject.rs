@@ -760,4 +760,14 @@ fn json_component_error_paths() {
     j["poses"] = serde_json::json!({"k": {"xyz": [1.0, 2.0], "quat": [0.0, 0.0, 0.0, 1.0]}});
     let e = everything_err(&j);
     assert_eq!(e.path(), "Everything.poses[\"k\"].xyz", "{e}");
+    // List elements and 1-d component arrays name their index.
+    let mut j = everything_json();
+    j["words"] = serde_json::json!(["a", 3]);
+    assert_eq!(everything_err(&j).path(), "Everything.words[1]");
+    let mut j = everything_json();
+    j["nested_lists"] = serde_json::json!([[1], [2, "x"]]);
+    assert_eq!(everything_err(&j).path(), "Everything.nested_lists[1][1]");
+    let mut j = everything_json();
+    j["trail"][2]["xyz"] = serde_json::json!([1.0, 2.0]);
+    assert_eq!(everything_err(&j).path(), "Everything.trail[2].xyz");
 }

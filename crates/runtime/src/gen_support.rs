@@ -813,6 +813,43 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for UniqueMap<T> {
     }
 }
 
+/// A JSON array whose element errors name their index (`items[3].x`), as the msgpack
+/// readers do; serde's `Vec` loses it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IdxVec<T>(pub Vec<T>);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for IdxVec<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = IdxVec<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<IdxVec<T>, A::Error> {
+                let mut out = Vec::new();
+                loop {
+                    let i = out.len();
+                    match seq.next_element::<T>().map_err(|e| de_at_index(e, i))? {
+                        Some(x) => out.push(x),
+                        None => return Ok(IdxVec(out)),
+                    }
+                }
+            }
+        }
+        d.deserialize_seq(V(std::marker::PhantomData))
+    }
+}
+
+/// [`de_at`] for a list element: the path gets `[i]`.
+#[cold]
+pub fn de_at_index<E: serde::de::Error>(e: E, index: usize) -> E {
+    de_prefix(e, |t| t.at_index(index))
+}
+
 /// Serializes an iterator's items as a sequence.
 #[derive(Clone, Debug)]
 pub struct SerSeq<I>(pub I);

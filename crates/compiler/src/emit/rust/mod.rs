@@ -1331,13 +1331,18 @@ impl<'s> Gen<'s> {
                 }
                 (t, Some(flatten_conv(shape)))
             }
+            // IdxVec: element errors name their index, as in the msgpack readers.
             Ty::List { item } => match self.de_ty(item) {
                 (t, Some(c)) => (
-                    format!("Vec<{t}>"),
-                    Some(format!("{GS}::conv_list(v, |v| {c})")),
+                    format!("{GS}::IdxVec<{t}>"),
+                    Some(format!("{GS}::conv_list(v.0, |v| {c})")),
                 ),
-                (t, None) => (format!("Vec<{t}>"), None),
+                (t, None) => (format!("{GS}::IdxVec<{t}>"), Some("Ok(v.0)".into())),
             },
+            Ty::Record { name, shape } if shape.len() == 1 => (
+                format!("{GS}::IdxVec<{}>", self.ident(name)),
+                Some("Ok(v.0)".into()),
+            ),
             // UniqueMap: a key given twice is DuplicateKey, as in every other reader.
             Ty::Map { value } => match self.de_ty(value) {
                 (t, Some(c)) => (

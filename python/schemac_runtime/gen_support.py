@@ -40,7 +40,7 @@ from . import jsonform as _j
 from . import wire as _w
 from .checks import Dims, ShapeSpec, check_array, check_int, check_range, type_name
 from .dtypes import DTypeInfo, bf16_to_f32, dtype_info, f32_to_bf16
-from .errors import SchemaError, join_path
+from .errors import SchemaError, join_path, key_path
 
 __all__ = [
     "Array",
@@ -102,12 +102,41 @@ def round_float(dtype: DTypeInfo, x: float) -> float:
     if dtype.name == "f64":
         return float(x)
     if dtype.name == "f32":
-        return float(np.float32(x))
+        with np.errstate(over="ignore"):
+            return float(np.float32(x))
     if dtype.name == "f16":
         with np.errstate(over="ignore"):
             return float(np.float16(x))
     with np.errstate(over="ignore"):
         return float(bf16_to_f32(f32_to_bf16(np.float32(x)))[()])
+
+
+#: JSON spellings of non-finite float scalars (docs/language.md): written as the first
+#: three, read from any of these.
+_NONFINITE_OUT = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+_NONFINITE_IN = {
+    "NaN": math.nan,
+    "Infinity": math.inf,
+    "-Infinity": -math.inf,
+    "nan": math.nan,
+    "inf": math.inf,
+    "-inf": -math.inf,
+}
+
+
+def narrow_float(path: str, dtype: DTypeInfo, v: float | int | np.floating | np.integer) -> float:
+    """``v`` rounded to a float dtype; a finite value that overflows it is ``out_of_range``
+    (never silently infinity), as in the Rust runtime."""
+    try:
+        x = float(v)
+    except OverflowError:  # an int beyond f64
+        raise SchemaError(
+            path, f"{v} is out of range for {dtype.name}", kind="out_of_range"
+        ) from None
+    y = round_float(dtype, x)
+    if math.isinf(y) and not math.isinf(x):
+        raise SchemaError(path, f"{v!r} is out of range for {dtype.name}", kind="out_of_range")
+    return y
 
 
 def _zero_shape(spec: ShapeSpec) -> tuple[int, ...]:
@@ -390,14 +419,32 @@ class Int(Codec):
         return check_int(path, v, self.info)
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
-        return _w.read_int(path, w, self.info)
+        x = _w.read_int(path, w, self.info)
+        self._check(path, x)
+        return x
+
+    def from_json(self, path: str, j: Any, dims: Dims) -> Any:
+        # JSON has one number type: an integral float (`3.0`) is the integer 3, as in Rust.
+        if isinstance(j, float) and math.isfinite(j) and j.is_integer():
+            j = int(j)
+        elif isinstance(j, float):
+            raise SchemaError(
+                path, f"expected {self.info.name}, found the non-integral number {j!r}"
+            )
+        return self.read(path, j, dims)
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
-        x = check_int(path, v, self.info)
+        self._check(path, check_int(path, v, self.info))
+
+    def _check(self, path: str, x: int) -> None:
         if self.bits is not None:
             lo, hi = _int_bounds(self.info, self.bits, None)
             if not lo <= x <= hi:
-                raise SchemaError(path, f"value {x} does not fit in {self.bits} bits ({lo}..={hi})")
+                raise SchemaError(
+                    path,
+                    f"value {x} does not fit in {self.bits} bits ({lo}..={hi})",
+                    kind="bits_overflow",
+                )
         if self.range is not None:
             check_range(path, x, self.range[0], self.range[1])
 
@@ -429,13 +476,29 @@ class Float(Codec):
             v, float | int | np.floating | np.integer
         ):
             raise SchemaError(path, f"expected float, found {type_name(v)}")
-        return round_float(self.info, float(v))
+        return narrow_float(path, self.info, v)
 
     def write(self, path: str, v: Any, dims: Dims) -> Any:
         return self._value(path, v)
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
-        return round_float(self.info, _w.read_float(path, w))
+        x = narrow_float(path, self.info, _w.read_float(path, w))
+        if self.range is not None:
+            check_range(path, x, self.range[0], self.range[1])
+        return x
+
+    def to_json(self, path: str, v: Any) -> Any:
+        x = self._value(path, v)
+        return x if math.isfinite(x) else _NONFINITE_OUT[repr(x)]
+
+    def from_json(self, path: str, j: Any, dims: Dims) -> Any:
+        if isinstance(j, str):
+            if j not in _NONFINITE_IN:
+                raise SchemaError(
+                    path, f'expected float (or "NaN", "Infinity", "-Infinity"), found {j!r}'
+                )
+            j = _NONFINITE_IN[j]
+        return self.read(path, j, dims)
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
         x = self._value(path, v)
@@ -493,7 +556,7 @@ class Str(Codec):
         try:
             return bytes(c).decode("utf-8")
         except UnicodeDecodeError:
-            raise SchemaError(path, "invalid UTF-8 in a str column") from None
+            raise SchemaError(path, "invalid UTF-8 in a str column", kind="invalid_utf8") from None
 
 
 class Bytes(Codec):
@@ -552,16 +615,22 @@ class Array(Codec):
         return RawArray.of(self.check(path, v, dims), self.info)
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
-        return _w.read_array(path, w, self.info, self.shape, dims)
+        a = _w.read_array(path, w, self.info, self.shape, dims)
+        self._check_values(path, a)
+        return a
 
     def to_json(self, path: str, v: Any) -> Any:
         return _j.array_to_json(self.check(path, v, Dims()), self.info, path=path)
 
     def from_json(self, path: str, j: Any, dims: Dims) -> Any:
-        return _j.read_json_array(path, j, self.info, self.shape, dims)
+        a = _j.read_json_array(path, j, self.info, self.shape, dims)
+        self._check_values(path, a)
+        return a
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
-        a = self.check(path, v, dims)
+        self._check_values(path, self.check(path, v, dims))
+
+    def _check_values(self, path: str, a: NDArray) -> None:
         if self.bits is not None and self.info.kind != "bool":
             _check_bits(path, a, self.bits)
         if self.range is not None:
@@ -616,7 +685,9 @@ class Packed(Codec):
         data = _w.read_bytes(path, v)
         if len(data) != self.n_bytes:
             raise SchemaError(
-                path, f"packed field holds {len(data)} bytes, expected {self.n_bytes}"
+                path,
+                f"packed field holds {len(data)} bytes, expected {self.n_bytes}",
+                kind="bad_padding",
             )
         vals = _bits.unpack_bytes(data, self.bits, self.count, self.info.numpy, path=path)
         return vals.reshape(self.shape)
@@ -729,7 +800,11 @@ class Enum(Codec):
     def from_cell(self, path: str, c: Any) -> Any:
         i = int(c)
         if not 0 <= i < len(self.members):
-            raise SchemaError(path, f"variant index {i} out of range for {self.cls.__name__}")
+            raise SchemaError(
+                path,
+                f"variant index {i} out of range for {self.cls.__name__}",
+                kind="unknown_variant",
+            )
         return self.members[i]
 
 
@@ -795,7 +870,7 @@ def _flatten(
     want = spec[0]
     n = len(w)
     if isinstance(want, int) and n != want:
-        raise SchemaError(path, f"expected {want} elements, found {n}")
+        raise SchemaError(path, f"expected {want} elements, found {n}", kind="shape_mismatch")
     if isinstance(want, str):
         prev = dims.get(want)
         if prev is None:
@@ -803,7 +878,9 @@ def _flatten(
             dims.sources[want] = path
         elif prev != n:
             raise SchemaError(
-                path, f"named dim {want} is {n} here but {prev} elsewhere in the sample"
+                path,
+                f"named dim {want} is {n} here but {prev} elsewhere in the sample",
+                kind="dim_mismatch",
             )
     if len(spec) == 1:
         return list(w)
@@ -834,11 +911,14 @@ class RecordArray(Codec):
                     path,
                     f"expected {math.prod(d for d in self.shape if isinstance(d, int))} "
                     f"{self.cls.__name__} elements (shape {list(self.shape)}), found {count}",
+                    kind="shape_mismatch",
                 )
             return tuple(d for d in self.shape if isinstance(d, int))
         if self.inner == 0:
             if count:
-                raise SchemaError(path, f"expected no elements, found {count}")
+                raise SchemaError(
+                    path, f"expected no elements, found {count}", kind="shape_mismatch"
+                )
             outer = 0
         else:
             if count % self.inner:
@@ -846,6 +926,7 @@ class RecordArray(Codec):
                     path,
                     f"{count} elements is not a multiple of {self.inner} "
                     f"(shape {list(self.shape)})",
+                    kind="shape_mismatch",
                 )
             outer = count // self.inner
         if isinstance(first, str) and dims is not None:
@@ -855,7 +936,9 @@ class RecordArray(Codec):
                 dims.sources[first] = path
             elif prev != outer:
                 raise SchemaError(
-                    path, f"named dim {first} is {outer} here but {prev} elsewhere in the sample"
+                    path,
+                    f"named dim {first} is {outer} here but {prev} elsewhere in the sample",
+                    kind="dim_mismatch",
                 )
         return (outer, *(int(d) for d in self.shape[1:] if isinstance(d, int)))
 
@@ -988,7 +1071,7 @@ class Map(Codec):
 
     @staticmethod
     def _key_path(path: str, k: str) -> str:
-        return f"{path}[{k!r}]"
+        return key_path(path, k)
 
     def write(self, path: str, v: Any, dims: Dims) -> Any:
         d = self._dict(path, v)

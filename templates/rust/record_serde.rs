@@ -33,7 +33,12 @@ impl<'de> ::schemac_runtime::gen_support::serde::Deserialize<'de> for {{ r.ident
 {% else %}
                     match key.as_str() {
 {% for f in r.fields %}
-                        {{ f.wire }} => { {{ f.de }} }
+                        {{ f.wire }} => {
+                            if {{ f.local }}.is_some() {
+                                return Err(::schemac_runtime::gen_support::de_error::<A::Error>(::schemac_runtime::gen_support::duplicate_key({{ f.wire }})));
+                            }
+                            {{ f.de }}
+                        }
 {% endfor %}
                         _ => {
                             map.next_value::<::schemac_runtime::gen_support::serde::de::IgnoredAny>()?;
@@ -46,8 +51,13 @@ impl<'de> ::schemac_runtime::gen_support::serde::Deserialize<'de> for {{ r.ident
                     {{ f.ident }}: {{ f.json_finish }},
 {% endfor %}
                 };
-                ::schemac_runtime::gen_support::Record::check_in(&v, &mut ::schemac_runtime::array::DimTable::new(), false)
+                ::schemac_runtime::gen_support::Record::check_in(&v, &mut ::schemac_runtime::array::DimTable::new(), true)
+{% if r.is_sample %}
                     .map_err(|e| ::schemac_runtime::gen_support::de_error::<A::Error>(e.at({{ r.name_lit }})))?;
+{% else %}
+                    // A component's path starts at the field holding it (`de_at` adds it).
+                    .map_err(::schemac_runtime::gen_support::de_error::<A::Error>)?;
+{% endif %}
                 Ok(v)
             }
         }

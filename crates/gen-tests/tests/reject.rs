@@ -3,7 +3,7 @@
 //! Inputs are built by hand with the runtime's `Writer` so each differs from a valid sample
 //! in exactly one way. Every error must carry its kind and the field path.
 
-use gen_tests::everything::Board;
+use gen_tests::everything::{Board, Everything};
 use gen_tests::puzzle::{AggState, PuzzleState, PuzzleStateRef};
 use gen_tests::robot::{RobotStep, RobotStepRef};
 use gen_tests::vision::{ImageSample, ImageSampleRef, Split};
@@ -583,8 +583,9 @@ fn json_rejects() {
     };
     assert_eq!(ImageSample::from_json(&json.to_string()).unwrap(), ok);
     let e = ImageSample::from_json(&without("label")).unwrap_err();
-    assert!(e.to_string().contains("missing field `label`"), "{e}");
-    assert_eq!(e.path(), "ImageSample");
+    // Kind and path as the msgpack reader gives them (serde's message is mapped back).
+    assert_eq!(e.code(), "missing_field", "{e}");
+    assert_eq!(e.path(), "ImageSample.label");
     // Optional and defaulted fields may be absent; null is None.
     let mut j = json.clone();
     for k in ["confidence", "split", "mask"] {
@@ -635,4 +636,138 @@ fn json_rejects() {
     assert_eq!(x, ok);
     // Not JSON at all.
     assert!(ImageSample::from_json("[1, 2]").is_err());
+}
+
+// ---- Rejections both runtimes agree on (docs/language.md) ------------------------------
+// The Python side: python/tests/test_parity_rejections.py.
+
+fn everything_json() -> serde_json::Value {
+    serde_json::from_str(&Everything::default().to_json()).unwrap()
+}
+
+fn everything_err(j: &serde_json::Value) -> Error {
+    Everything::from_json(&j.to_string()).unwrap_err()
+}
+
+#[test]
+fn json_non_finite_floats_are_strings() {
+    let mut s = Everything {
+        f: f32::NAN,
+        d: f64::INFINITY, // outside @range(0, 10) on purpose: written, then refused on read
+        h: schemac_runtime::half::f16::NEG_INFINITY,
+        ..Default::default()
+    };
+    s.scores.insert("k".into(), f64::NAN);
+    let j: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
+    // serde_json alone writes null, which no reader accepts back.
+    assert_eq!(j["f"], "NaN");
+    assert_eq!(j["d"], "Infinity");
+    assert_eq!(j["h"], "-Infinity");
+    assert_eq!(j["scores"]["k"], "NaN");
+    let e = everything_err(&j);
+    assert_eq!(
+        (e.code(), e.path()),
+        ("out_of_range", "Everything.d"),
+        "{e}"
+    );
+    let mut j = j;
+    j["d"] = serde_json::json!(1.0);
+    j["f"] = serde_json::json!("-inf");
+    let back = Everything::from_json(&j.to_string()).unwrap();
+    assert!(back.f.is_infinite() && back.f < 0.0 && back.scores["k"].is_nan());
+    j["f"] = serde_json::json!("nope");
+    assert_eq!(everything_err(&j).code(), "wrong_type");
+}
+
+#[test]
+fn json_integral_floats_and_overflow() {
+    let mut j = everything_json();
+    j["i_32"] = serde_json::json!(3.0);
+    assert_eq!(Everything::from_json(&j.to_string()).unwrap().i_32, 3);
+    j["i_32"] = serde_json::json!(3.5);
+    let e = everything_err(&j);
+    assert_eq!(
+        (e.code(), e.path()),
+        ("wrong_type", "Everything.i_32"),
+        "{e}"
+    );
+    // Numbers are shown as written: 2^64 is not u64::MAX.
+    let mut j = everything_json();
+    let text = j.to_string().replace(
+        "\"u_64\":18446744073709551615",
+        "\"u_64\":18446744073709551616",
+    );
+    assert!(text.contains("18446744073709551616"));
+    let e = Everything::from_json(&text).unwrap_err();
+    assert_eq!(
+        (e.code(), e.path()),
+        ("out_of_range", "Everything.u_64"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("18446744073709551616"), "{e}");
+    // A finite f16 / f32 beyond the dtype is out_of_range, not infinity.
+    j["h"] = serde_json::json!(1e10);
+    let e = everything_err(&j);
+    assert_eq!(
+        (e.code(), e.path()),
+        ("out_of_range", "Everything.h"),
+        "{e}"
+    );
+    let mut j = everything_json();
+    j["f"] = serde_json::json!(1e39);
+    let e = everything_err(&j);
+    assert_eq!(
+        (e.code(), e.path()),
+        ("out_of_range", "Everything.f"),
+        "{e}"
+    );
+    // @range is checked on the way in.
+    let mut j = everything_json();
+    j["d"] = serde_json::json!(11.0);
+    assert_eq!(everything_err(&j).code(), "out_of_range");
+}
+
+#[test]
+fn duplicate_keys_in_msgpack_and_json() {
+    // msgpack: a sample field given twice.
+    let mut fields = image_fields();
+    fields.push(("label", enc(|w| w.str("dog"))));
+    let e = ImageSample::from_msgpack(&map(&fields)).unwrap_err();
+    assert_eq!(e.code(), "duplicate_key", "{e}");
+    assert_eq!(e.path(), "ImageSample.label");
+    // JSON: a sample field, and a map<str, T> key.
+    let text = everything_json().to_string();
+    let dup_field = format!("{},\"i_32\":4}}", &text[..text.len() - 1]);
+    let e = Everything::from_json(&dup_field).unwrap_err();
+    assert_eq!(e.code(), "duplicate_key", "{e}");
+    let dup_map = text.replace("\"meta\":{}", "\"meta\":{\"a\":\"x\",\"a\":\"y\"}");
+    assert_ne!(dup_map, text);
+    let e = Everything::from_json(&dup_map).unwrap_err();
+    assert_eq!(e.code(), "duplicate_key", "{e}");
+    // A BOM before the text.
+    let e = Everything::from_json(&format!("\u{feff}{text}")).unwrap_err();
+    assert_eq!(e.code(), "malformed", "{e}");
+}
+
+/// JSON errors inside a component name the path from the sample, as msgpack errors do.
+#[test]
+fn json_component_error_paths() {
+    let mut j = everything_json();
+    j["pose"]["xyz"] = serde_json::json!([1.0, 2.0]);
+    let e = everything_err(&j);
+    assert_eq!(e.path(), "Everything.pose.xyz", "{e}");
+    let mut j = everything_json();
+    j["poses"] = serde_json::json!({"k": {"xyz": [1.0, 2.0], "quat": [0.0, 0.0, 0.0, 1.0]}});
+    let e = everything_err(&j);
+    assert_eq!(e.path(), "Everything.poses[\"k\"].xyz", "{e}");
+    // List elements and 1-d component arrays name their index.
+    let mut j = everything_json();
+    j["words"] = serde_json::json!(["a", 3]);
+    assert_eq!(everything_err(&j).path(), "Everything.words[1]");
+    let mut j = everything_json();
+    j["nested_lists"] = serde_json::json!([[1], [2, "x"]]);
+    assert_eq!(everything_err(&j).path(), "Everything.nested_lists[1][1]");
+    let mut j = everything_json();
+    j["trail"][2]["xyz"] = serde_json::json!([1.0, 2.0]);
+    assert_eq!(everything_err(&j).path(), "Everything.trail[2].xyz");
 }

@@ -43,7 +43,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::array::{
-    check_bits, check_shape, format_shape, ArrayView, DimSpec, DimTable, Element, NdArray,
+    check_bits, check_shape, format_shape, ArrayView, DimSpec, DimTable, Element, NdArray, Scalar,
 };
 use crate::bits::{self, BitElement, BitsError};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
@@ -144,7 +144,7 @@ pub fn read_list<'a, T>(
 }
 
 /// A MessagePack map with str keys, values read through `f` (errors get the key). A
-/// repeated key keeps the last value.
+/// repeated key is `DuplicateKey` (docs/language.md), never "the last one wins".
 pub fn read_map<'a, K: From<&'a str> + Ord, V>(
     r: &mut Reader<'a>,
     mut f: impl FnMut(&mut Reader<'a>) -> Result<V>,
@@ -154,9 +154,17 @@ pub fn read_map<'a, K: From<&'a str> + Ord, V>(
     for _ in 0..n {
         let k = r.str()?;
         let v = f(r).at_key(k)?;
-        out.insert(K::from(k), v);
+        if out.insert(K::from(k), v).is_some() {
+            return Err(Error::new(ErrorKind::DuplicateKey(k.to_owned())).at_key(k));
+        }
     }
     Ok(out)
+}
+
+/// `DuplicateKey` for a record field given twice (msgpack or JSON), at the field.
+#[cold]
+pub fn duplicate_key(field: &str) -> Error {
+    Error::new(ErrorKind::DuplicateKey(field.to_owned())).at(field)
 }
 
 /// An enum: a str naming a variant.
@@ -479,7 +487,7 @@ fn bits_error(e: BitsError) -> Error {
         BitsError::Overflow { index, value, bits } => {
             Error::new(ErrorKind::BitsOverflow { value, bits }).at_index(index)
         }
-        other => Error::custom(other),
+        other => Error::new(ErrorKind::Unsupported(other.to_string())),
     }
 }
 
@@ -489,7 +497,7 @@ pub fn pack<T: BitElement, const N: usize>(values: &[T], bits: u32) -> Result<[u
     let mut out = [0u8; N];
     if bits::bytes_for(values.len(), bits) != N {
         return Err(Error::new(ErrorKind::PayloadLength {
-            expected: N as u64,
+            expected: N as u128,
             found: bits::bytes_for(values.len(), bits) as u64,
         }));
     }
@@ -661,6 +669,187 @@ impl<'de> serde::Deserialize<'de> for B64Buf {
     }
 }
 
+/// A float scalar in JSON: a number, or for non-finite values the strings `"NaN"`,
+/// `"Infinity"`, `"-Infinity"` (also read: `"nan"`, `"inf"`, `"-inf"`), as the dynamic
+/// codec and the Python runtime write and read them. serde_json alone writes `null`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct JsonF64(pub f64);
+
+impl serde::Serialize for JsonF64 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let v = self.0;
+        if v.is_finite() {
+            s.serialize_f64(v)
+        } else if v.is_nan() {
+            s.serialize_str("NaN")
+        } else if v > 0.0 {
+            s.serialize_str("Infinity")
+        } else {
+            s.serialize_str("-Infinity")
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JsonF64 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = JsonF64;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number (or \"NaN\", \"Infinity\", \"-Infinity\")")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<JsonF64, E> {
+                Ok(JsonF64(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<JsonF64, E> {
+                Ok(JsonF64(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<JsonF64, E> {
+                Ok(JsonF64(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<JsonF64, E> {
+                match v {
+                    "NaN" | "nan" => Ok(JsonF64(f64::NAN)),
+                    "Infinity" | "inf" => Ok(JsonF64(f64::INFINITY)),
+                    "-Infinity" | "-inf" => Ok(JsonF64(f64::NEG_INFINITY)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonF64 {
+    /// The value narrowed to `T`; a finite value beyond `T` (`1e10` for f16) is
+    /// `OutOfRange`, never infinity.
+    pub fn narrow<T: Element>(self) -> Result<T> {
+        narrow_scalar(Scalar::Float(self.0))
+    }
+}
+
+fn narrow_scalar<T: Element>(s: Scalar) -> Result<T> {
+    T::from_scalar(s).ok_or_else(|| {
+        Error::new(ErrorKind::OutOfRange {
+            value: s.to_string(),
+            expected: T::DTYPE.name().to_owned(),
+        })
+    })
+}
+
+/// An integer scalar in JSON: an integer, or an integral float (`3.0`, JSON has one number
+/// type); `3.5` is a type error.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct JsonInt(pub Scalar);
+
+impl<'de> serde::Deserialize<'de> for JsonInt {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = JsonInt;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<JsonInt, E> {
+                Ok(JsonInt(Scalar::Int(v)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<JsonInt, E> {
+                Ok(JsonInt(Scalar::UInt(v)))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<JsonInt, E> {
+                if v.fract() != 0.0 || !v.is_finite() {
+                    return Err(E::invalid_type(serde::de::Unexpected::Float(v), &self));
+                }
+                Ok(JsonInt(if ((i64::MIN as f64)..0.0).contains(&v) {
+                    Scalar::Int(v as i64)
+                } else if (0.0..(u64::MAX as f64)).contains(&v) {
+                    Scalar::UInt(v as u64)
+                } else {
+                    Scalar::Float(v) // out of range for every integer dtype
+                }))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonInt {
+    /// The value as `T`, or `OutOfRange` showing the number as read.
+    pub fn narrow<T: Element>(self) -> Result<T> {
+        narrow_scalar(self.0)
+    }
+}
+
+/// A JSON object as a map with str keys; a key given twice is `DuplicateKey` (serde's
+/// `BTreeMap` would keep the last).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UniqueMap<T>(pub BTreeMap<String, T>);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for UniqueMap<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = UniqueMap<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<UniqueMap<T>, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    let v = map.next_value::<T>().map_err(|e| de_at_key(e, &k))?;
+                    if out.contains_key(&k) {
+                        let e = Error::new(ErrorKind::DuplicateKey(k.clone())).at_key(&k);
+                        return Err(de_error(e));
+                    }
+                    out.insert(k, v);
+                }
+                Ok(UniqueMap(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// A JSON array whose element errors name their index (`items[3].x`), as the msgpack
+/// readers do; serde's `Vec` loses it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IdxVec<T>(pub Vec<T>);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for IdxVec<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = IdxVec<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<IdxVec<T>, A::Error> {
+                let mut out = Vec::new();
+                loop {
+                    let i = out.len();
+                    match seq.next_element::<T>().map_err(|e| de_at_index(e, i))? {
+                        Some(x) => out.push(x),
+                        None => return Ok(IdxVec(out)),
+                    }
+                }
+            }
+        }
+        d.deserialize_seq(V(std::marker::PhantomData))
+    }
+}
+
+/// [`de_at`] for a list element: the path gets `[i]`.
+#[cold]
+pub fn de_at_index<E: serde::de::Error>(e: E, index: usize) -> E {
+    de_prefix(e, |t| t.at_index(index))
+}
+
 /// Serializes an iterator's items as a sequence.
 #[derive(Clone, Debug)]
 pub struct SerSeq<I>(pub I);
@@ -734,7 +923,36 @@ impl<'de> serde::Deserialize<'de> for FieldKey<'de> {
 /// Converts a runtime error into a serde error (its `Display` keeps the path).
 #[cold]
 pub fn de_error<E: serde::de::Error>(e: Error) -> E {
-    E::custom(e)
+    crate::error::to_serde(e)
+}
+
+/// Prefixes a serde error from a field's value with the field: a typed error (from
+/// [`de_error`]) keeps its kind; serde's own type errors (`invalid type`, `invalid value`,
+/// `invalid length`) become `WrongValue`. Anything else (JSON syntax, early end) passes
+/// through untouched, so `from_json` still classifies it.
+#[cold]
+pub fn de_at<E: serde::de::Error>(e: E, field: &str) -> E {
+    de_prefix(e, |t| t.at(field))
+}
+
+/// [`de_at`] for a `map<str, T>` value: the path gets `["key"]`.
+#[cold]
+pub fn de_at_key<E: serde::de::Error>(e: E, key: &str) -> E {
+    de_prefix(e, |t| t.at_key(key))
+}
+
+fn de_prefix<E: serde::de::Error>(e: E, at: impl FnOnce(Error) -> Error) -> E {
+    let msg = e.to_string();
+    if let Some(typed) = crate::error::take_serde_error(&msg) {
+        return crate::error::to_serde(at(typed));
+    }
+    if ["invalid type", "invalid value", "invalid length"]
+        .iter()
+        .any(|p| msg.starts_with(p))
+    {
+        return crate::error::to_serde(at(Error::new(ErrorKind::WrongValue(msg))));
+    }
+    e
 }
 
 /// Converts every item (errors get the index).
@@ -788,9 +1006,30 @@ pub fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-/// Reads a sample from JSON; the error carries serde_json's position and our path.
+/// Reads a sample from JSON; the error keeps its kind and path (see
+/// [`crate::error::from_serde_json`]). A byte-order mark before the text is `Malformed`
+/// (RFC 8259: JSON text is UTF-8 without one).
 pub fn from_json<T: serde::de::DeserializeOwned>(s: &str, name: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| Error::custom(e).at(name))
+    if s.starts_with('\u{feff}') {
+        return Err(Error::new(ErrorKind::Malformed(
+            "a byte-order mark before JSON text".into(),
+        ))
+        .at(name));
+    }
+    crate::error::clear_serde_error();
+    serde_json::from_str(s).map_err(|e| {
+        let e = crate::error::from_serde_json(&e);
+        // Errors from a record's own checks already start at the sample's name.
+        let p = e.path();
+        let rooted = p
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']));
+        if rooted {
+            e
+        } else {
+            e.at(name)
+        }
+    })
 }
 
 #[cfg(test)]

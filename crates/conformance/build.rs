@@ -1,4 +1,5 @@
-//! Compiles every `conformance/schemas/*.schema` with `schemac::Builder` into
+//! Compiles every `conformance/schemas/*.schema` (and `examples/schemas/*.schema`, whose
+//! samples seed the differential test) with `schemac::Builder` into
 //! `OUT_DIR/<stem>/` and writes `OUT_DIR/dispatch.rs`: one module per schema and a
 //! `generated(schema, sample, format, input)` function that runs the input through the
 //! generated Rust of that sample. The sample list (and which samples have an aggregate
@@ -9,14 +10,18 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
-    let dir = Path::new("../../conformance/schemas");
-    println!("cargo:rerun-if-changed={}", dir.display());
-    let mut schemas: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("conformance/schemas")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "schema"))
-        .collect();
-    schemas.sort();
+    // The conformance schemas, and the examples for the differential test's random seeds.
+    let mut schemas: Vec<PathBuf> = Vec::new();
+    for dir in ["../../conformance/schemas", "../../examples/schemas"] {
+        println!("cargo:rerun-if-changed={dir}");
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .map(|e| e.expect("dir entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "schema"))
+            .collect();
+        found.sort();
+        schemas.extend(found);
+    }
 
     let mut code = String::new();
     let mut arms = String::new();

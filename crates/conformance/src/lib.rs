@@ -187,8 +187,11 @@ fn schemas() -> &'static HashMap<String, schemac::ir::Schema> {
     static S: OnceLock<HashMap<String, schemac::ir::Schema>> = OnceLock::new();
     S.get_or_init(|| {
         let mut out = HashMap::new();
-        let dir = conformance_dir().join("schemas");
-        for e in std::fs::read_dir(&dir).expect("conformance/schemas") {
+        let dirs = [
+            conformance_dir().join("schemas"),
+            conformance_dir().join("../examples/schemas"),
+        ];
+        for e in dirs.iter().flat_map(|d| std::fs::read_dir(d).expect("schema dir")) {
             let p = e.expect("entry").path();
             if p.extension().is_some_and(|x| x == "schema") {
                 let c = schemac::compile_file(&p).unwrap_or_else(|f| panic!("{}", f.render(false)));

@@ -705,8 +705,11 @@ def framing() -> None:
        note="30 levels are within the limit")
     err(cat, "too-deep-huge", "scalars", "ScalarU8", "msgpack", bytes.fromhex("82a17607a17a") + b"\x91" * 100000 + b"\xc0", "too_deep", "ScalarU8.z")
     # JSON framing
-    err(cat, "json-empty", "scalars", "ScalarU8", "json", "", "malformed", "ScalarU8")
-    err(cat, "json-syntax", "scalars", "ScalarU8", "json", '{"v":7', "malformed", "ScalarU8")
+    # JSON text that ends early is truncated, like msgpack; other syntax errors are malformed
+    err(cat, "json-empty", "scalars", "ScalarU8", "json", "", "truncated", "ScalarU8")
+    err(cat, "json-syntax", "scalars", "ScalarU8", "json", '{"v":7', "truncated", "ScalarU8")
+    err(cat, "json-unclosed-string", "scalars", "ScalarStr", "json", '{"v":"ab', "truncated", "ScalarStr")
+    err(cat, "json-bad-token", "scalars", "ScalarU8", "json", '{"v":tru}', "malformed", "ScalarU8")
     err(cat, "json-trailing-comma", "scalars", "ScalarU8", "json", '{"v":7,}', "malformed", "ScalarU8")
     err(cat, "json-trailing-value", "scalars", "ScalarU8", "json", '{"v":7} {}', "malformed", "ScalarU8")
     ok(cat, "json-whitespace", "scalars", "ScalarU8", "json", ' \n{ "v" : 7 }\n', R(("v", I(7))))

@@ -103,30 +103,9 @@ impl Verdict {
     }
 }
 
-/// The vocabulary string of an error's kind.
+/// The vocabulary string of an error's kind (`ErrorKind::code()`).
 pub fn kind_code(e: &Error) -> String {
-    use schemac_runtime::error::ErrorKind as K;
-    // Until the runtime has `ErrorKind::code()`: the same mapping, written out here.
-    match e.kind() {
-        K::Truncated => "truncated",
-        K::TrailingBytes { .. } => "trailing_bytes",
-        K::WrongType { .. } => "wrong_type",
-        K::UnknownDtype(_) | K::DtypeMismatch { .. } => "dtype_mismatch",
-        K::ShapeMismatch { .. } => "shape_mismatch",
-        K::NamedDimMismatch { .. } => "dim_mismatch",
-        K::PayloadLength { .. } => "payload_length",
-        K::MissingField => "missing_field",
-        K::LengthTooLarge { .. } | K::InvalidShape(_) => "too_large",
-        K::OutOfRange { .. } => "out_of_range",
-        K::BitsOverflow { .. } => "bits_overflow",
-        K::InvalidUtf8 => "invalid_utf8",
-        K::InvalidBool(_) => "invalid_bool",
-        K::UnknownVariant(_) => "unknown_variant",
-        K::TooDeep => "too_deep",
-        K::BadNpy(_) => "bad_npy",
-        _ => "malformed",
-    }
-    .to_string()
+    e.kind().code().to_string()
 }
 
 fn err_verdict(e: &Error) -> Verdict {
@@ -191,7 +170,10 @@ fn schemas() -> &'static HashMap<String, schemac::ir::Schema> {
             conformance_dir().join("schemas"),
             conformance_dir().join("../examples/schemas"),
         ];
-        for e in dirs.iter().flat_map(|d| std::fs::read_dir(d).expect("schema dir")) {
+        for e in dirs
+            .iter()
+            .flat_map(|d| std::fs::read_dir(d).expect("schema dir"))
+        {
             let p = e.expect("entry").path();
             if p.extension().is_some_and(|x| x == "schema") {
                 let c = schemac::compile_file(&p).unwrap_or_else(|f| panic!("{}", f.render(false)));

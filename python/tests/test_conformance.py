@@ -94,7 +94,9 @@ def python_verdict(mods: Modules, schema: str, sample: str, fmt: str, data: byte
             rows = packed_cls.from_bytes(data)
             if len(rows) != 1:
                 # one sample is exactly one compact row (the README's bad_padding rule)
-                return {"error": {"kind": "bad_padding", "path": sample, "message": f"{len(rows)} rows"}}
+                return {
+                    "error": {"kind": "bad_padding", "path": sample, "message": f"{len(rows)} rows"}
+                }
             value = rows.to_batch()[0]
             value.validate()
         else:
@@ -116,7 +118,7 @@ def same_json(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
     if isinstance(a, list):
-        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
 
 
@@ -164,12 +166,16 @@ def _params() -> list[Any]:
 
 def test_corpus_is_generated() -> None:
     """The checked-in corpus is exactly what conformance/generate.py builds."""
-    spec = importlib.util.spec_from_file_location("conformance_generate", CONFORMANCE / "generate.py")
+    spec = importlib.util.spec_from_file_location(
+        "conformance_generate", CONFORMANCE / "generate.py"
+    )
     assert spec is not None and spec.loader is not None
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     files = gen.build()
-    on_disk = {p.name: p.read_text(encoding="utf-8") for p in (CONFORMANCE / "cases").glob("*.json")}
+    on_disk = {
+        p.name: p.read_text(encoding="utf-8") for p in (CONFORMANCE / "cases").glob("*.json")
+    }
     assert sorted(files) == sorted(on_disk)
     for name, text in files.items():
         assert on_disk[name] == text, f"{name} differs: run conformance/generate.py"

@@ -135,7 +135,6 @@ typestr (``"<f4"``) or :class:`DTypeInfo`."""
 _BY_NUMPY_NAME: dict[str, DTypeInfo] = {d.numpy_name: d for d in DTYPES.values()}
 _BY_TYPESTR: dict[str, DTypeInfo] = {d.typestr: d for d in DTYPES.values()}
 _BY_TYPESTR["|V2"] = DTYPES["bf16"]
-# '=' / native spellings and big-endian typestrs are accepted by from_typestr via numpy.
 
 
 def dtype_info(spec: DTypeLike) -> DTypeInfo:
@@ -169,25 +168,14 @@ def numpy_name(spec: DTypeLike) -> str:
 def from_typestr(ts: str) -> tuple[DTypeInfo, bool] | None:
     """Parse a typestr read from the wire.
 
-    Returns ``(dtype, byteswapped)`` where ``byteswapped`` is True for a big-endian typestr
-    of a multi-byte dtype (``>f4``), whose data must be byte-swapped; ``None`` if the typestr
-    is not one of the 13 dtypes. ``<V2`` and ``|V2`` are bf16.
+    Returns ``(dtype, byteswapped)``; ``byteswapped`` is always False now that only the
+    canonical little-endian spellings are accepted (kept for callers). ``None`` if the
+    typestr is not one of the 13 canonical ones; ``<V2`` and ``|V2`` are bf16.
     """
+    # Only the spellings numpy writes: `>f4`, `=f4` and bare `f4` are refused, as in the
+    # Rust runtime (docs/language.md, "Rejections both runtimes agree on").
     exact = _BY_TYPESTR.get(ts)
-    if exact is not None:
-        return (exact, False)
-    if len(ts) < 2 or ts[0] not in "<>=|":
-        return None
-    try:
-        dt = np.dtype(ts)
-    except (TypeError, ValueError):
-        return None
-    if dt.kind == "V" and dt.itemsize == 2 and dt.fields is None:
-        return (DTYPES["bf16"], False)
-    info = from_numpy_dtype(dt)
-    if info is None:
-        return None
-    return (info, dt.itemsize > 1 and dt != dt.newbyteorder("<"))
+    return None if exact is None else (exact, False)
 
 
 def from_numpy_dtype(dt: npt.DTypeLike) -> DTypeInfo | None:

@@ -28,6 +28,7 @@ __all__ = [
     "SchemaError",
     "SchemacError",
     "join_path",
+    "key_path",
 ]
 
 #: The closed error-kind vocabulary shared with the Rust runtime (conformance/README.md).
@@ -116,3 +117,22 @@ def join_path(path: str, name: str | int) -> str:
     if isinstance(name, int):
         return f"{path}[{name}]"
     return f"{path}.{name}" if path else name
+
+
+_ESCAPES = {"\t": "\\t", "\r": "\\r", "\n": "\\n", "\\": "\\\\", '"': '\\"', "\0": "\\0"}
+
+
+def key_path(path: str, key: str) -> str:
+    """Extend a field path with a map key, quoted exactly as the Rust runtime quotes it
+    (Rust's ``{:?}`` of a str), so both runtimes name the same path:
+    ``key_path("S.m", 'a"b') == 'S.m["a\\"b"]'``."""
+    out = []
+    for c in key:
+        e = _ESCAPES.get(c)
+        if e is not None:
+            out.append(e)
+        elif c.isprintable():
+            out.append(c)
+        else:
+            out.append(f"\\u{{{ord(c):x}}}")
+    return f'{path}["{"".join(out)}"]'

@@ -40,7 +40,7 @@ from . import jsonform as _j
 from . import wire as _w
 from .checks import Dims, ShapeSpec, check_array, check_int, check_range, type_name
 from .dtypes import DTypeInfo, bf16_to_f32, dtype_info, f32_to_bf16
-from .errors import SchemaError, join_path
+from .errors import SchemaError, join_path, key_path
 
 __all__ = [
     "Array",
@@ -102,12 +102,41 @@ def round_float(dtype: DTypeInfo, x: float) -> float:
     if dtype.name == "f64":
         return float(x)
     if dtype.name == "f32":
-        return float(np.float32(x))
+        with np.errstate(over="ignore"):
+            return float(np.float32(x))
     if dtype.name == "f16":
         with np.errstate(over="ignore"):
             return float(np.float16(x))
     with np.errstate(over="ignore"):
         return float(bf16_to_f32(f32_to_bf16(np.float32(x)))[()])
+
+
+#: JSON spellings of non-finite float scalars (docs/language.md): written as the first
+#: three, read from any of these.
+_NONFINITE_OUT = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+_NONFINITE_IN = {
+    "NaN": math.nan,
+    "Infinity": math.inf,
+    "-Infinity": -math.inf,
+    "nan": math.nan,
+    "inf": math.inf,
+    "-inf": -math.inf,
+}
+
+
+def narrow_float(path: str, dtype: DTypeInfo, v: float | int | np.floating | np.integer) -> float:
+    """``v`` rounded to a float dtype; a finite value that overflows it is ``out_of_range``
+    (never silently infinity), as in the Rust runtime."""
+    try:
+        x = float(v)
+    except OverflowError:  # an int beyond f64
+        raise SchemaError(
+            path, f"{v} is out of range for {dtype.name}", kind="out_of_range"
+        ) from None
+    y = round_float(dtype, x)
+    if math.isinf(y) and not math.isinf(x):
+        raise SchemaError(path, f"{v!r} is out of range for {dtype.name}", kind="out_of_range")
+    return y
 
 
 def _zero_shape(spec: ShapeSpec) -> tuple[int, ...]:
@@ -390,10 +419,24 @@ class Int(Codec):
         return check_int(path, v, self.info)
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
-        return _w.read_int(path, w, self.info)
+        x = _w.read_int(path, w, self.info)
+        self._check(path, x)
+        return x
+
+    def from_json(self, path: str, j: Any, dims: Dims) -> Any:
+        # JSON has one number type: an integral float (`3.0`) is the integer 3, as in Rust.
+        if isinstance(j, float) and math.isfinite(j) and j.is_integer():
+            j = int(j)
+        elif isinstance(j, float):
+            raise SchemaError(
+                path, f"expected {self.info.name}, found the non-integral number {j!r}"
+            )
+        return self.read(path, j, dims)
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
-        x = check_int(path, v, self.info)
+        self._check(path, check_int(path, v, self.info))
+
+    def _check(self, path: str, x: int) -> None:
         if self.bits is not None:
             lo, hi = _int_bounds(self.info, self.bits, None)
             if not lo <= x <= hi:
@@ -433,13 +476,29 @@ class Float(Codec):
             v, float | int | np.floating | np.integer
         ):
             raise SchemaError(path, f"expected float, found {type_name(v)}")
-        return round_float(self.info, float(v))
+        return narrow_float(path, self.info, v)
 
     def write(self, path: str, v: Any, dims: Dims) -> Any:
         return self._value(path, v)
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
-        return round_float(self.info, _w.read_float(path, w))
+        x = narrow_float(path, self.info, _w.read_float(path, w))
+        if self.range is not None:
+            check_range(path, x, self.range[0], self.range[1])
+        return x
+
+    def to_json(self, path: str, v: Any) -> Any:
+        x = self._value(path, v)
+        return x if math.isfinite(x) else _NONFINITE_OUT[repr(x)]
+
+    def from_json(self, path: str, j: Any, dims: Dims) -> Any:
+        if isinstance(j, str):
+            if j not in _NONFINITE_IN:
+                raise SchemaError(
+                    path, f'expected float (or "NaN", "Infinity", "-Infinity"), found {j!r}'
+                )
+            j = _NONFINITE_IN[j]
+        return self.read(path, j, dims)
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
         x = self._value(path, v)
@@ -556,16 +615,22 @@ class Array(Codec):
         return RawArray.of(self.check(path, v, dims), self.info)
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
-        return _w.read_array(path, w, self.info, self.shape, dims)
+        a = _w.read_array(path, w, self.info, self.shape, dims)
+        self._check_values(path, a)
+        return a
 
     def to_json(self, path: str, v: Any) -> Any:
         return _j.array_to_json(self.check(path, v, Dims()), self.info, path=path)
 
     def from_json(self, path: str, j: Any, dims: Dims) -> Any:
-        return _j.read_json_array(path, j, self.info, self.shape, dims)
+        a = _j.read_json_array(path, j, self.info, self.shape, dims)
+        self._check_values(path, a)
+        return a
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
-        a = self.check(path, v, dims)
+        self._check_values(path, self.check(path, v, dims))
+
+    def _check_values(self, path: str, a: NDArray) -> None:
         if self.bits is not None and self.info.kind != "bool":
             _check_bits(path, a, self.bits)
         if self.range is not None:
@@ -1006,7 +1071,7 @@ class Map(Codec):
 
     @staticmethod
     def _key_path(path: str, k: str) -> str:
-        return f"{path}[{k!r}]"
+        return key_path(path, k)
 
     def write(self, path: str, v: Any, dims: Dims) -> Any:
         d = self._dict(path, v)

@@ -101,6 +101,24 @@ def packb(obj: Any) -> bytes:
     return out
 
 
+class _DuplicateKeyError(Exception):
+    def __init__(self, key: object) -> None:
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    # Every map schemac reads (sample, component, map<str, T>, msgpack-numpy dict) must
+    # not repeat a key: a dict would silently keep the last value (Rust rejects it too).
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[Any] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKeyError(k)
+            seen.add(k)
+    return out
+
+
 def unpackb(data: Buffer, *, path: str = "") -> Any:
     """Decode exactly one msgpack value; any malformation is a :class:`DecodeError`.
 
@@ -109,7 +127,17 @@ def unpackb(data: Buffer, *, path: str = "") -> Any:
     all rejected.
     """
     try:
-        return msgpack.unpackb(data, raw=False, use_list=True, strict_map_key=True)
+        return msgpack.unpackb(
+            data,
+            raw=False,
+            use_list=True,
+            strict_map_key=True,
+            object_pairs_hook=_unique_pairs,
+        )
+    except _DuplicateKeyError as e:
+        raise DecodeError(path, f"duplicate map key {e.key!r}", kind="duplicate_key") from None
+    except msgpack.StackError:
+        raise DecodeError(path, "msgpack nesting too deep", kind="too_deep") from None
     except msgpack.ExtraData as e:
         raise DecodeError(
             path,
@@ -122,12 +150,14 @@ def unpackb(data: Buffer, *, path: str = "") -> Any:
         ) from None
     except msgpack.OutOfData:
         raise DecodeError(path, "truncated msgpack input", kind="truncated") from None
-    except (ValueError, TypeError, msgpack.UnpackException, msgpack.StackError) as e:
+    except (ValueError, TypeError, msgpack.UnpackException) as e:
         msg = str(e)
         if "incomplete input" in msg:
             raise DecodeError(
                 path, "truncated msgpack input (runs past the end)", kind="truncated"
             ) from None
+        if "not allowed for map key" in msg:
+            raise DecodeError(path, f"expected str map keys: {msg}", kind="wrong_type") from None
         raise DecodeError(path, f"invalid msgpack: {msg or type(e).__name__}") from None
 
 
@@ -200,14 +230,14 @@ def _read_npy_header(mv: memoryview, path: str) -> tuple[str, tuple[int, ...], b
     """Parse a .npy header: (descr typestr, shape, fortran_order, data offset)."""
     n = len(mv)
     if n < 10:
-        raise DecodeError(path, "truncated .npy header", kind="bad_npy")
+        raise DecodeError(path, "truncated .npy header", kind="truncated")
     major = mv[6]
     if major == 1:
         (hlen,) = struct.unpack_from("<H", mv, 8)
         start = 10
     elif major in (2, 3):
         if n < 12:
-            raise DecodeError(path, "truncated .npy header", kind="bad_npy")
+            raise DecodeError(path, "truncated .npy header", kind="truncated")
         (hlen,) = struct.unpack_from("<I", mv, 8)
         start = 12
     else:
@@ -215,7 +245,7 @@ def _read_npy_header(mv: memoryview, path: str) -> tuple[str, tuple[int, ...], b
     end = start + hlen
     if end > n:
         raise DecodeError(
-            path, f".npy header length {hlen} runs past the end ({n} bytes)", kind="bad_npy"
+            path, f".npy header length {hlen} runs past the end ({n} bytes)", kind="too_large"
         )
     try:
         text = bytes(mv[start:end]).decode("utf-8" if major == 3 else "latin1")
@@ -224,14 +254,20 @@ def _read_npy_header(mv: memoryview, path: str) -> tuple[str, tuple[int, ...], b
         raise DecodeError(path, "malformed .npy header", kind="bad_npy") from None
     if (
         not isinstance(header, dict)
+        or set(header) != {"descr", "fortran_order", "shape"}
         or not isinstance(header.get("descr"), str)
         or not isinstance(header.get("fortran_order"), bool)
         or not isinstance(header.get("shape"), tuple)
         or not all(isinstance(d, int) and not isinstance(d, bool) for d in header["shape"])
     ):
         raise DecodeError(
-            path, "malformed .npy header (need descr str, fortran_order, shape)", kind="bad_npy"
+            path,
+            "malformed .npy header (need exactly descr str, fortran_order, shape)",
+            kind="bad_npy",
         )
+    if header["fortran_order"]:
+        # Refused whatever the rank (docs/language.md): never transposed silently.
+        raise DecodeError(path, "fortran_order True is not supported", kind="bad_npy")
     shape = tuple(header["shape"])
     if any(d < 0 for d in shape):
         raise DecodeError(path, f"negative dim in .npy shape {shape}", kind="bad_npy")
@@ -293,6 +329,10 @@ def _parse_payload(data: Buffer, path: str) -> _Payload:
 
 def _materialise(p: _Payload, np_dtype: np.dtype[Any], path: str) -> NDArray:
     """Check the data length exactly and build the (zero-copy) array."""
+    # Same bound as the Rust runtime's shape_len: the product of the non-zero dims must fit
+    # in an i64 (numpy refuses larger shapes even when one dim is 0).
+    if math.prod(d for d in p.shape if d) > _I64_MAX:
+        raise DecodeError(path, f"element count of {list(p.shape)} overflows", kind="too_large")
     count = math.prod(p.shape)
     need = count * np_dtype.itemsize
     have = len(p.buf) - p.offset
@@ -311,7 +351,12 @@ def _materialise(p: _Payload, np_dtype: np.dtype[Any], path: str) -> NDArray:
             kind="payload_length",
         )
     if count == 0:
-        arr: NDArray = np.empty(p.shape, dtype=np_dtype)
+        try:
+            arr: NDArray = np.empty(p.shape, dtype=np_dtype)
+        except ValueError:
+            raise DecodeError(
+                path, f"shape {list(p.shape)} is too large", kind="too_large"
+            ) from None
     else:
         arr = np.frombuffer(p.buf, dtype=np_dtype, count=count, offset=p.offset)
     if p.fortran:
@@ -320,13 +365,12 @@ def _materialise(p: _Payload, np_dtype: np.dtype[Any], path: str) -> NDArray:
 
 
 def _numpy_dtype_of(ts: str, path: str) -> np.dtype[Any]:
-    try:
-        dt = np.dtype(ts)
-    except (TypeError, ValueError):
-        raise DecodeError(path, f"unknown array typestr {ts!r}", kind="dtype_mismatch") from None
-    if dt.hasobject or dt.itemsize == 0:
-        raise DecodeError(path, f"unsupported array typestr {ts!r}", kind="dtype_mismatch")
-    return dt
+    # Only the canonical typestrs (never handed to np.dtype, which raises SyntaxError and
+    # the like on odd text).
+    parsed = from_typestr(ts)
+    if parsed is None:
+        raise DecodeError(path, f"unknown array typestr {ts!r}", kind="dtype_mismatch")
+    return np.dtype("V2") if parsed[0].name == "bf16" else parsed[0].numpy
 
 
 def bytes_to_array(data: Buffer, *, path: str = "") -> NDArray:

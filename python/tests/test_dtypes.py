@@ -59,8 +59,11 @@ def test_max_bits() -> None:
 
 
 def test_from_typestr_big_endian_and_unknown() -> None:
-    assert from_typestr(">f4") == (DTYPES["f32"], True)
-    assert from_typestr(">i1") == (DTYPES["i8"], False)
+    # Only the canonical spellings (docs/language.md): byte-order variants are refused.
+    for ts in (">f4", "=f4", "f4", ">i1", "<u1", "|f4"):
+        assert from_typestr(ts) is None, ts
+    assert from_typestr("<f4") == (DTYPES["f32"], False)
+    assert from_typestr("|V2") == from_typestr("<V2") == (DTYPES["bf16"], False)
     assert from_typestr("<c8") is None
     assert from_typestr("|O") is None
     assert from_typestr("garbage") is None

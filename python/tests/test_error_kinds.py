@@ -24,7 +24,7 @@ def readme_kinds() -> set[str]:
 def test_vocabulary_is_the_readme_table() -> None:
     kinds = readme_kinds()
     assert len(kinds) >= 20
-    assert errors.KINDS == kinds
+    assert kinds == errors.KINDS
 
 
 def test_class_defaults_and_explicit_kind() -> None:

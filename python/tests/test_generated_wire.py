@@ -330,7 +330,7 @@ def test_reject_nested_errors_name_the_path(gen: Generated) -> None:
         mod.Everything.from_bytes(packb(m))
     m = unpackb(e.packed)
     m["poses"] = {"k": {"xyz": 1}}
-    with pytest.raises(SchemaError, match=r"^Everything\.poses\['k'\]\.xyz"):
+    with pytest.raises(SchemaError, match=r'^Everything\.poses\["k"\]\.xyz'):
         mod.Everything.from_bytes(packb(m))
 
 

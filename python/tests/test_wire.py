@@ -178,12 +178,17 @@ def test_bf16_written_as_v2() -> None:
         decode_array("x", array_to_bytes(raw), "bf16")
 
 
-def test_big_endian_payload_accepted_and_converted() -> None:
+def test_big_endian_payload_refused() -> None:
+    # docs/language.md: only canonical typestrs; `>f8` used to be converted here while the
+    # Rust runtime refused it.
     a = np.array([1.5, -2.0], dtype=">f8")
     b = b"\x03>f8\x01" + struct.pack("<q", 2) + a.tobytes()
-    out = decode_array("x", b, "f64", (2,))
-    assert out.dtype == np.dtype("<f8")
-    assert out.tolist() == [1.5, -2.0]
+    with pytest.raises(SchemaError) as ei:
+        decode_array("x", b, "f64", (2,))
+    assert ei.value.kind == "dtype_mismatch"
+    with pytest.raises(DecodeError) as ej:
+        bytes_to_array(b)
+    assert ej.value.kind == "dtype_mismatch"
 
 
 def test_npy_payload_accepted() -> None:
@@ -192,7 +197,7 @@ def test_npy_payload_accepted() -> None:
     np.save(buf, a)
     out = decode_array("x", buf.getvalue(), "f32", (2, 3))
     np.testing.assert_array_equal(out, a)
-    f = np.asfortranarray(np.arange(6, dtype=np.int16).reshape(2, 3))
+    f = np.arange(6, dtype=np.int16).reshape(2, 3)
     buf = io.BytesIO()
     np.save(buf, f)
     np.testing.assert_array_equal(decode_array("x", buf.getvalue(), "i16", (2, 3)), f)
@@ -203,6 +208,27 @@ def test_npy_payload_accepted() -> None:
         decode_array("x", buf.getvalue()[:-1], "i16")
     with pytest.raises(SchemaError, match="expected dtype <f4, found <i2"):
         decode_array("x", buf.getvalue(), "f32")
+
+
+def test_npy_fortran_order_and_extra_keys_refused() -> None:
+    # docs/language.md: `fortran_order: True` (any rank) and header keys other than
+    # descr / fortran_order / shape are bad_npy; Fortran arrays used to be transposed.
+    for a in (np.asfortranarray(np.arange(6, dtype=np.int16).reshape(2, 3)),):
+        buf = io.BytesIO()
+        np.save(buf, a)
+        with pytest.raises(DecodeError) as ei:
+            decode_array("x", buf.getvalue(), "i16")
+        assert ei.value.kind == "bad_npy"
+    good = io.BytesIO()
+    np.save(good, np.arange(2, dtype=np.uint16))
+    raw = good.getvalue()
+    one_d = raw.replace(b"'fortran_order': False", b"'fortran_order': True ")
+    extra = raw.replace(b"'shape': (2,), }", b"'shape': (2,), 'x': 1}")
+    assert one_d != raw and extra != raw
+    for b in (one_d, extra):
+        with pytest.raises(DecodeError) as ei:
+            decode_array("x", b, "u16")
+        assert ei.value.kind == "bad_npy"
 
 
 def test_bytearray_and_memoryview_inputs() -> None:

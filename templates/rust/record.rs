@@ -129,7 +129,12 @@ impl ::schemac_runtime::gen_support::Record for {{ r.ident }} {
 {% else %}
             match r.str()? {
 {% for f in r.fields %}
-                {{ f.wire }} => {{ f.local }} = Some({{ f.read }}.at({{ f.wire }})?),
+                {{ f.wire }} => {
+                    if {{ f.local }}.is_some() {
+                        return Err(::schemac_runtime::gen_support::duplicate_key({{ f.wire }}));
+                    }
+                    {{ f.local }} = Some({{ f.read }}.at({{ f.wire }})?);
+                }
 {% endfor %}
                 _ => r.skip()?,
             }

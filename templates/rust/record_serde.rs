@@ -33,7 +33,12 @@ impl<'de> ::schemac_runtime::gen_support::serde::Deserialize<'de> for {{ r.ident
 {% else %}
                     match key.as_str() {
 {% for f in r.fields %}
-                        {{ f.wire }} => { {{ f.de }} }
+                        {{ f.wire }} => {
+                            if {{ f.local }}.is_some() {
+                                return Err(::schemac_runtime::gen_support::de_error::<A::Error>(::schemac_runtime::gen_support::duplicate_key({{ f.wire }})));
+                            }
+                            {{ f.de }}
+                        }
 {% endfor %}
                         _ => {
                             map.next_value::<::schemac_runtime::gen_support::serde::de::IgnoredAny>()?;

@@ -1338,3 +1338,94 @@ print("ok")
     }
     assert!(compared >= 100, "{compared}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Rejections both runtimes agree on (docs/language.md); the Python side is
+// python/tests/test_parity_rejections.py
+// ---------------------------------------------------------------------------------------
+
+const AGREE: &str = "package agree;
+sample S {
+  h: f16,
+  n: u32,
+  big: u64,
+  raw: bytes,
+  m: map<str, u8>,
+}";
+
+fn agree_json(patch: &str) -> String {
+    let base = r#""h": 1.0, "n": 3, "big": 5, "raw": "AAE=", "m": {"a": 1}"#;
+    format!("{{{base}{patch}}}")
+}
+
+#[test]
+fn json_text_rules() {
+    let schema = compile_text("agree", AGREE);
+    let codec = Codec::new(&schema, "S").unwrap();
+    codec.from_json_slice(agree_json("").as_bytes()).unwrap();
+    let code = |text: &[u8]| codec.from_json_slice(text).unwrap_err().code();
+    // A byte-order mark before the text.
+    let mut bom = b"\xef\xbb\xbf".to_vec();
+    bom.extend_from_slice(agree_json("").as_bytes());
+    assert_eq!(code(&bom), "malformed");
+    // Duplicate keys: a sample field, a map<str, T> key, inside an array object.
+    assert_eq!(code(agree_json(r#", "n": 4"#).as_bytes()), "duplicate_key");
+    let text = agree_json("").replace(r#"{"a": 1}"#, r#"{"a": 1, "a": 2}"#);
+    assert_eq!(code(text.as_bytes()), "duplicate_key");
+    // Unpadded base64 (it used to be accepted).
+    let text = agree_json("").replace("AAE=", "AAE");
+    assert_eq!(code(text.as_bytes()), "invalid_base64");
+    // A bare NaN token is not JSON.
+    let text = agree_json("").replace(r#""h": 1.0"#, r#""h": NaN"#);
+    assert_eq!(code(text.as_bytes()), "malformed");
+    // Integral floats for integers; non-integral ones are a type error.
+    let v = codec
+        .from_json_slice(
+            agree_json("")
+                .replace(r#""n": 3"#, r#""n": 3.0"#)
+                .as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(v.field("n"), Some(&Value::Scalar(Scalar::UInt(3))));
+    let text = agree_json("").replace(r#""n": 3"#, r#""n": 3.5"#);
+    assert_eq!(code(text.as_bytes()), "wrong_type");
+}
+
+#[test]
+fn numbers_are_shown_as_written() {
+    let schema = compile_text("agree", AGREE);
+    let codec = Codec::new(&schema, "S").unwrap();
+    // 2^64 for a u64: out of range, shown as written (it was accepted as u64::MAX).
+    let text = agree_json("").replace(r#""big": 5"#, r#""big": 18446744073709551616"#);
+    let e = codec.from_json_slice(text.as_bytes()).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("out_of_range", "S.big"), "{e}");
+    assert!(e.to_string().contains("18446744073709551616"), "{e}");
+    let text = agree_json("").replace(r#""n": 3"#, r#""n": 18446744073709551616"#);
+    let e = codec.from_json_slice(text.as_bytes()).unwrap_err();
+    assert!(e.to_string().contains("18446744073709551616"), "{e}");
+    // f16 overflow is out_of_range, not infinity; "Infinity" itself is fine.
+    let text = agree_json("").replace(r#""h": 1.0"#, r#""h": 1e10"#);
+    let e = codec.from_json_slice(text.as_bytes()).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("out_of_range", "S.h"), "{e}");
+    let text = agree_json("").replace(r#""h": 1.0"#, r#""h": "Infinity""#);
+    codec.from_json_slice(text.as_bytes()).unwrap();
+}
+
+#[test]
+fn cli_rejects_duplicate_json_keys_and_bom() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("agree.schema");
+    std::fs::write(&schema, AGREE).unwrap();
+    let schema = schema.to_str().unwrap();
+    let args = ["encode", "--schema", schema, "--sample", "S"];
+    let (code, _, _) = run_cli(&args, agree_json("").as_bytes());
+    assert_eq!(code, 0);
+    let (code, _, err) = run_cli(&args, agree_json(r#", "n": 4"#).as_bytes());
+    assert_eq!(code, 1);
+    assert!(err.contains("duplicate key"), "{err}");
+    let mut bom = b"\xef\xbb\xbf".to_vec();
+    bom.extend_from_slice(agree_json("").as_bytes());
+    let (code, _, err) = run_cli(&args, &bom);
+    assert_eq!(code, 1);
+    assert!(err.contains("byte-order mark"), "{err}");
+}

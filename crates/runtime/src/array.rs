@@ -55,6 +55,13 @@ impl fmt::Display for Scalar {
             Scalar::Bool(v) => write!(f, "{v}"),
             Scalar::Int(v) => write!(f, "{v}"),
             Scalar::UInt(v) => write!(f, "{v}"),
+            // Integral floats past 2^53 print exactly (`18446744073709551616`, not
+            // `18446744073709552000`): the number a JSON reader saw, as Python shows it.
+            Scalar::Float(v)
+                if v.is_finite() && v.fract() == 0.0 && v.abs() >= 9.007_199_254_740_992e15 =>
+            {
+                write!(f, "{v:.0}")
+            }
             Scalar::Float(v) => write!(f, "{v}"),
         }
     }
@@ -190,12 +197,19 @@ macro_rules! float_element {
             }
             #[inline]
             fn from_scalar(s: Scalar) -> Option<Self> {
-                match s {
-                    Scalar::Float(v) => Some($from_f64(v)),
-                    Scalar::Int(v) => Some($from_f64(v as f64)),
-                    Scalar::UInt(v) => Some($from_f64(v as f64)),
-                    Scalar::Bool(_) => None,
+                let x = match s {
+                    Scalar::Float(v) => v,
+                    Scalar::Int(v) => v as f64,
+                    Scalar::UInt(v) => v as f64,
+                    Scalar::Bool(_) => return None,
+                };
+                let y: Self = $from_f64(x);
+                // A finite value that overflows the dtype (`1e10` for f16) does not fit;
+                // it never becomes infinity silently.
+                if x.is_finite() && !$to_f64(y).is_finite() {
+                    return None;
                 }
+                Some(y)
             }
             #[inline]
             fn read_le(bytes: &[u8]) -> Self {
@@ -306,7 +320,7 @@ pub fn vec_from_le_bytes<T: Element>(bytes: &[u8]) -> Result<Vec<T>> {
     let size = elem_size::<T>();
     if bytes.len() % size != 0 {
         return Err(Error::new(ErrorKind::PayloadLength {
-            expected: (bytes.len() / size * size) as u64,
+            expected: (bytes.len() / size * size) as u128,
             found: bytes.len() as u64,
         }));
     }
@@ -337,11 +351,17 @@ pub fn vec_from_le_bytes<T: Element>(bytes: &[u8]) -> Result<Vec<T>> {
     }
 }
 
-/// Number of elements of `shape`, or an `InvalidShape` error when it overflows `usize`.
+/// Number of elements of `shape`, or an `InvalidShape` error when the product of its
+/// non-zero dims exceeds `i64::MAX` (the Python runtime's bound, numpy's too: a shape of
+/// `[0, 2^62, 2^62]` is refused by both although it holds no element).
 pub fn shape_len(shape: &[usize]) -> Result<usize> {
-    shape
+    let nonzero = shape
         .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&&d| d != 0)
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+        .filter(|&n| n <= i64::MAX as u64);
+    nonzero
+        .and_then(|_| shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)))
         .ok_or_else(|| {
             Error::new(ErrorKind::InvalidShape(format!(
                 "element count of {shape:?} overflows"
@@ -365,7 +385,7 @@ impl<T: Element> NdArray<T> {
         if n != data.len() {
             let size = elem_size::<T>() as u64;
             return Err(Error::new(ErrorKind::PayloadLength {
-                expected: n as u64 * size,
+                expected: n as u128 * u128::from(size),
                 found: data.len() as u64 * size,
             }));
         }
@@ -421,7 +441,7 @@ impl<T: Element> NdArray<T> {
         let expected = n as u128 * elem_size::<T>() as u128;
         if expected != bytes.len() as u128 {
             return Err(Error::new(ErrorKind::PayloadLength {
-                expected: expected.min(u128::from(u64::MAX)) as u64,
+                expected,
                 found: bytes.len() as u64,
             }));
         }
@@ -536,7 +556,7 @@ impl<'a, T: Element> ArrayView<'a, T> {
         let expected = n as u128 * elem_size::<T>() as u128;
         if expected != bytes.len() as u128 {
             return Err(Error::new(ErrorKind::PayloadLength {
-                expected: expected.min(u128::from(u64::MAX)) as u64,
+                expected,
                 found: bytes.len() as u64,
             }));
         }

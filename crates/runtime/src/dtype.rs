@@ -154,10 +154,15 @@ impl Dtype {
             Dtype::U64
         }
     }
-    /// Parse a numpy typestr (`<f4`, `|u1`, also `=f4`, `f4`, and bf16's `<V2`).
+    /// Parse a numpy typestr as numpy writes it (`<f4`, `|u1`, bf16's `<V2` or `|V2`).
     pub fn from_typestr(s: &str) -> Option<Dtype> {
-        let body = s.strip_prefix(['<', '|', '=']).unwrap_or(s);
-        Dtype::ALL.into_iter().find(|d| &d.typestr()[1..] == body)
+        // Only the spellings numpy writes (`|V2` is numpy's own for a 2-byte void, `<V2`
+        // ml_dtypes'): `>f4`, `=f4` and bare `f4` are refused, as in the Python runtime
+        // (docs/language.md, "Rejections both runtimes agree on").
+        if s == "|V2" {
+            return Some(Dtype::Bf16);
+        }
+        Dtype::ALL.into_iter().find(|d| d.typestr() == s)
     }
 
     /// Parse a numpy dtype name (`float32`) or typestr (`<f4`).

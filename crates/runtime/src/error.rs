@@ -52,9 +52,10 @@ pub enum ErrorKind {
         expected: u64,
         found: u64,
     },
-    /// An array's data is not `dtype size × element count` bytes.
+    /// An array's data is not `dtype size × element count` bytes (`expected` is exact, never
+    /// clamped: a shape of `[2^62]` of `<f4` expects 2^64 bytes).
     #[error("array data is {found} bytes, expected {expected}")]
-    PayloadLength { expected: u64, found: u64 },
+    PayloadLength { expected: u128, found: u64 },
     /// A required field is absent.
     #[error("missing required field")]
     MissingField,
@@ -354,8 +355,9 @@ pub fn from_serde_json(e: &serde_json::Error) -> Error {
         }
         Category::Syntax | Category::Io => ErrorKind::Malformed(format!("invalid JSON: {msg}")),
         Category::Data => {
-            if msg.starts_with("missing field") {
-                ErrorKind::MissingField
+            if let Some(rest) = msg.strip_prefix("missing field `") {
+                // At the field, as the msgpack readers report it.
+                return Error::missing_field(rest.split('`').next().unwrap_or(""));
             } else if let Some(rest) = msg.strip_prefix("duplicate field `") {
                 ErrorKind::DuplicateKey(rest.split('`').next().unwrap_or("").to_owned())
             } else {

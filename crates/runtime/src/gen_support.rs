@@ -43,7 +43,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::array::{
-    check_bits, check_shape, format_shape, ArrayView, DimSpec, DimTable, Element, NdArray,
+    check_bits, check_shape, format_shape, ArrayView, DimSpec, DimTable, Element, NdArray, Scalar,
 };
 use crate::bits::{self, BitElement, BitsError};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
@@ -144,7 +144,7 @@ pub fn read_list<'a, T>(
 }
 
 /// A MessagePack map with str keys, values read through `f` (errors get the key). A
-/// repeated key keeps the last value.
+/// repeated key is `DuplicateKey` (docs/language.md), never "the last one wins".
 pub fn read_map<'a, K: From<&'a str> + Ord, V>(
     r: &mut Reader<'a>,
     mut f: impl FnMut(&mut Reader<'a>) -> Result<V>,
@@ -154,9 +154,17 @@ pub fn read_map<'a, K: From<&'a str> + Ord, V>(
     for _ in 0..n {
         let k = r.str()?;
         let v = f(r).at_key(k)?;
-        out.insert(K::from(k), v);
+        if out.insert(K::from(k), v).is_some() {
+            return Err(Error::new(ErrorKind::DuplicateKey(k.to_owned())).at_key(k));
+        }
     }
     Ok(out)
+}
+
+/// `DuplicateKey` for a record field given twice (msgpack or JSON), at the field.
+#[cold]
+pub fn duplicate_key(field: &str) -> Error {
+    Error::new(ErrorKind::DuplicateKey(field.to_owned())).at(field)
 }
 
 /// An enum: a str naming a variant.
@@ -489,7 +497,7 @@ pub fn pack<T: BitElement, const N: usize>(values: &[T], bits: u32) -> Result<[u
     let mut out = [0u8; N];
     if bits::bytes_for(values.len(), bits) != N {
         return Err(Error::new(ErrorKind::PayloadLength {
-            expected: N as u64,
+            expected: N as u128,
             found: bits::bytes_for(values.len(), bits) as u64,
         }));
     }
@@ -658,6 +666,149 @@ pub struct B64Buf(pub Vec<u8>);
 impl<'de> serde::Deserialize<'de> for B64Buf {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         crate::json::base64_bytes::deserialize(d).map(B64Buf)
+    }
+}
+
+/// A float scalar in JSON: a number, or for non-finite values the strings `"NaN"`,
+/// `"Infinity"`, `"-Infinity"` (also read: `"nan"`, `"inf"`, `"-inf"`), as the dynamic
+/// codec and the Python runtime write and read them. serde_json alone writes `null`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct JsonF64(pub f64);
+
+impl serde::Serialize for JsonF64 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let v = self.0;
+        if v.is_finite() {
+            s.serialize_f64(v)
+        } else if v.is_nan() {
+            s.serialize_str("NaN")
+        } else if v > 0.0 {
+            s.serialize_str("Infinity")
+        } else {
+            s.serialize_str("-Infinity")
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JsonF64 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = JsonF64;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number (or \"NaN\", \"Infinity\", \"-Infinity\")")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<JsonF64, E> {
+                Ok(JsonF64(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<JsonF64, E> {
+                Ok(JsonF64(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<JsonF64, E> {
+                Ok(JsonF64(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<JsonF64, E> {
+                match v {
+                    "NaN" | "nan" => Ok(JsonF64(f64::NAN)),
+                    "Infinity" | "inf" => Ok(JsonF64(f64::INFINITY)),
+                    "-Infinity" | "-inf" => Ok(JsonF64(f64::NEG_INFINITY)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A JSON float scalar narrowed to `T`; a finite value beyond `T` (`1e10` for f16) is
+/// `OutOfRange`, never infinity.
+pub fn float_from_json<T: Element>(v: JsonF64) -> Result<T> {
+    T::from_scalar(Scalar::Float(v.0)).ok_or_else(|| {
+        Error::new(ErrorKind::OutOfRange {
+            value: Scalar::Float(v.0).to_string(),
+            expected: T::DTYPE.name().to_owned(),
+        })
+    })
+}
+
+/// An integer scalar in JSON: an integer, or an integral float (`3.0`, JSON has one number
+/// type); `3.5` is a type error.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct JsonInt(pub Scalar);
+
+impl<'de> serde::Deserialize<'de> for JsonInt {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = JsonInt;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<JsonInt, E> {
+                Ok(JsonInt(Scalar::Int(v)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<JsonInt, E> {
+                Ok(JsonInt(Scalar::UInt(v)))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<JsonInt, E> {
+                if v.fract() != 0.0 || !v.is_finite() {
+                    return Err(E::invalid_type(serde::de::Unexpected::Float(v), &self));
+                }
+                Ok(JsonInt(
+                    if (-9.223_372_036_854_775_808e18..0.0).contains(&v) {
+                        Scalar::Int(v as i64)
+                    } else if (0.0..1.844_674_407_370_955_2e19).contains(&v) {
+                        Scalar::UInt(v as u64)
+                    } else {
+                        Scalar::Float(v) // out of range for every integer dtype
+                    },
+                ))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A JSON integer scalar as `T`, or `OutOfRange` showing the number as read.
+pub fn int_from_json<T: Element>(v: JsonInt) -> Result<T> {
+    T::from_scalar(v.0).ok_or_else(|| {
+        Error::new(ErrorKind::OutOfRange {
+            value: v.0.to_string(),
+            expected: T::DTYPE.name().to_owned(),
+        })
+    })
+}
+
+/// A JSON object as a map with str keys; a key given twice is `DuplicateKey` (serde's
+/// `BTreeMap` would keep the last).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UniqueMap<T>(pub BTreeMap<String, T>);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for UniqueMap<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = UniqueMap<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<UniqueMap<T>, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    let v = map.next_value::<T>()?;
+                    if out.contains_key(&k) {
+                        let e = Error::new(ErrorKind::DuplicateKey(k.clone())).at_key(&k);
+                        return Err(de_error(e));
+                    }
+                    out.insert(k, v);
+                }
+                Ok(UniqueMap(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
     }
 }
 

@@ -138,7 +138,17 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut data: Option<Vec<u8>> = None;
         let mut shape: Option<Vec<u64>> = None;
+        let mut seen_dtype = false;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let dup = match &*key {
+                "data_b64" => data.is_some(),
+                "shape" => shape.is_some(),
+                "dtype" => std::mem::replace(&mut seen_dtype, true),
+                _ => false,
+            };
+            if dup {
+                return Err(de_err(ErrorKind::DuplicateKey(key.into_owned())));
+            }
             match &*key {
                 "data_b64" => {
                     let s: std::borrow::Cow<'de, str> = map.next_value()?;
@@ -227,7 +237,11 @@ impl<T: Element> Nest<T> {
         self.leaf_depth = Some(depth);
         // JSON writes integral floats as `1.0`; let integer arrays take them.
         let s = match s {
-            Scalar::Float(f) if T::DTYPE.is_int() && f.fract() == 0.0 && f.abs() < 2e19 => {
+            Scalar::Float(f)
+                if T::DTYPE.is_int()
+                    && f.fract() == 0.0
+                    && (-9.223_372_036_854_775_808e18..1.844_674_407_370_955_2e19).contains(&f) =>
+            {
                 if f < 0.0 {
                     Scalar::Int(f as i64)
                 } else {

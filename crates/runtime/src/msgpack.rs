@@ -918,11 +918,14 @@ fn parse_npy(b: &[u8]) -> Result<ArrayParts<'_>> {
         }
         let key = p.string()?;
         p.expect(b':')?;
-        match key {
-            "descr" => descr = Some(p.descr()?),
-            "fortran_order" => fortran = Some(p.boolean()?),
-            "shape" => shape = Some(p.tuple()?),
+        let dup = match key {
+            "descr" => descr.replace(p.descr()?).is_some(),
+            "fortran_order" => fortran.replace(p.boolean()?).is_some(),
+            "shape" => shape.replace(p.tuple()?).is_some(),
             _ => return Err(bad_npy(&format!("unexpected header key {key:?}"))),
+        };
+        if dup {
+            return Err(bad_npy(&format!("header key {key:?} given twice")));
         }
         if !p.eat(b',') {
             p.expect(b'}')?;
@@ -931,8 +934,9 @@ fn parse_npy(b: &[u8]) -> Result<ArrayParts<'_>> {
     }
     let descr = descr.ok_or_else(|| bad_npy("header without 'descr'"))?;
     let shape = shape.ok_or_else(|| bad_npy("header without 'shape'"))?;
-    // Fortran order only differs from C order with two or more dims.
-    if fortran.ok_or_else(|| bad_npy("header without 'fortran_order'"))? && shape.len() > 1 {
+    // Refused whatever the rank (docs/language.md): we never transpose silently, and the
+    // Python runtime gives the same verdict.
+    if fortran.ok_or_else(|| bad_npy("header without 'fortran_order'"))? {
         return Err(bad_npy("fortran_order True is not supported"));
     }
     Ok(ArrayParts {

@@ -65,9 +65,6 @@ fn npy_payload_is_accepted() {
     let b = npy("<i8", false, "()", &5i64.to_le_bytes());
     let a = Reader::new(&b).array::<i64>().unwrap();
     assert_eq!((a.shape(), a.as_slice()), (&[][..], &[5][..]));
-    // 1-d Fortran order is C order.
-    let b = npy("<u2", true, "(2,)", &[1, 0, 2, 0]);
-    assert_eq!(Reader::new(&b).array::<u16>().unwrap().as_slice(), &[1, 2]);
 }
 
 #[test]
@@ -359,6 +356,132 @@ fn npy_fortran_order() {
         matches!(&e, ErrorKind::BadNpy(m) if m.contains("fortran_order")),
         "{e:?}"
     );
+}
+
+/// docs/language.md, "Rejections both runtimes agree on": `fortran_order: True` is refused
+/// whatever the rank (it used to pass for 1-d arrays, where Python transposed nothing).
+#[test]
+fn npy_fortran_order_refused_at_every_rank() {
+    for shape in ["(2,)", "()", "(1, 2)"] {
+        let b = npy("<u2", true, shape, &[1, 0, 2, 0]);
+        let e = Reader::new(&b).array::<u16>().unwrap_err();
+        assert_eq!(e.code(), "bad_npy", "{shape}: {e}");
+    }
+}
+
+/// A header key given twice, or an extra key, is `bad_npy` (the last one used to win).
+#[test]
+fn npy_header_keys_exact() {
+    let header = "{'descr': '<u2', 'fortran_order': False, 'shape': (2,), 'shape': (1,), }";
+    let extra = "{'descr': '<u2', 'fortran_order': False, 'shape': (2,), 'x': 1, }";
+    for h in [header, extra] {
+        let mut f = b"\x93NUMPY\x01\x00".to_vec();
+        f.extend_from_slice(&(h.len() as u16).to_le_bytes());
+        f.extend_from_slice(h.as_bytes());
+        f.extend_from_slice(&[1, 0, 2, 0]);
+        let mut w = Writer::new();
+        w.bin(&f);
+        let e = Reader::new(w.as_bytes()).array::<u16>().unwrap_err();
+        assert_eq!(e.code(), "bad_npy", "{h}: {e}");
+    }
+}
+
+/// Only the typestrs numpy writes: `=f4`, bare `f4`, `|f4`, `<u1` are `dtype_mismatch`
+/// (they used to be read as `<f4` / `|u1`); `|V2` and `<V2` are bf16.
+#[test]
+fn only_canonical_typestrs() {
+    for ts in [&b"=f4"[..], b"f4", b"|f4", b">f4"] {
+        let b = payload(ts, &[1], &[0; 4]);
+        let e = Reader::new(&b).array::<f32>().unwrap_err();
+        assert_eq!(
+            e.code(),
+            "dtype_mismatch",
+            "{}",
+            String::from_utf8_lossy(ts)
+        );
+    }
+    for ts in [&b"<u1"[..], b"u1", b"=u1"] {
+        let b = payload(ts, &[1], &[0]);
+        let e = Reader::new(&b).array::<u8>().unwrap_err();
+        assert_eq!(
+            e.code(),
+            "dtype_mismatch",
+            "{}",
+            String::from_utf8_lossy(ts)
+        );
+    }
+    for ts in [&b"<V2"[..], b"|V2"] {
+        let b = payload(ts, &[1], &[0x80, 0x3f]);
+        let a = Reader::new(&b).array::<half::bf16>().unwrap();
+        assert_eq!(a.as_slice()[0].to_f32(), 1.0);
+    }
+}
+
+/// Errors about numbers show the number decoded: a `[2^62]` shape of `<f4` expects 2^64
+/// bytes, not `u64::MAX` (18446744073709551615).
+#[test]
+fn payload_length_shows_the_exact_byte_count() {
+    let b = payload(b"<f4", &[1 << 62], &[0; 4]);
+    let e = Reader::new(&b).array::<f32>().unwrap_err();
+    assert_eq!(
+        e.kind(),
+        &ErrorKind::PayloadLength {
+            expected: 1 << 64,
+            found: 4
+        }
+    );
+    assert!(e.to_string().contains("18446744073709551616"), "{e}");
+    assert!(!e.to_string().contains("18446744073709551615"), "{e}");
+    // A zero dim does not make an overflowing shape acceptable (numpy refuses it too).
+    let b = payload(b"<f4", &[0, 1 << 62, 1 << 62], &[]);
+    assert_eq!(
+        Reader::new(&b).array::<f32>().unwrap_err().code(),
+        "too_large"
+    );
+}
+
+/// A finite float beyond the dtype is `out_of_range`, never infinity; infinity itself and
+/// NaN pass.
+#[test]
+fn float_scalar_overflow() {
+    let mut w = Writer::new();
+    w.f64(1e10);
+    let e = Reader::new(w.as_bytes()).scalar::<half::f16>().unwrap_err();
+    assert_eq!(e.code(), "out_of_range", "{e}");
+    let mut w = Writer::new();
+    w.f64(1e39);
+    let e = Reader::new(w.as_bytes()).scalar::<f32>().unwrap_err();
+    assert_eq!(e.code(), "out_of_range", "{e}");
+    let mut w = Writer::new();
+    w.f64(f64::INFINITY);
+    assert!(Reader::new(w.as_bytes())
+        .scalar::<half::f16>()
+        .unwrap()
+        .is_infinite());
+    let mut w = Writer::new();
+    w.f64(65504.0);
+    assert_eq!(
+        Reader::new(w.as_bytes()).scalar::<half::f16>().unwrap(),
+        half::f16::MAX
+    );
+}
+
+/// A `map<str, T>` with a key given twice is `duplicate_key` (the last value used to win).
+#[test]
+fn duplicate_map_key() {
+    let mut w = Writer::new();
+    w.map_header(2);
+    for v in [1, 2] {
+        w.str("k");
+        w.uint(v);
+    }
+    let e = schemac_runtime::gen_support::read_map::<String, u64>(
+        &mut Reader::new(w.as_bytes()),
+        |r| r.u64(),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "duplicate_key");
+    assert_eq!(e.path(), "[\"k\"]");
 }
 
 #[test]

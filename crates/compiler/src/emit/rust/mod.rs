@@ -1257,10 +1257,16 @@ impl<'s> Gen<'s> {
     /// JSON form; `None` when it is.
     fn ser_adapter(&self, ty: &Ty, p: &Place, depth: usize) -> Option<String> {
         match ty {
-            Ty::Scalar { dtype } if is_half(*dtype) => Some(format!("{}.to_f64()", p.m())),
-            // JSON carries f32 scalars as the f64 they widen to, like the msgpack wire, the
-            // dynamic codec and the Python target, so the JSON text agrees across languages.
-            Ty::Scalar { dtype: Dtype::F32 } => Some(format!("f64::from({})", p.v())),
+            // JSON carries float scalars as the f64 they widen to, like the msgpack wire, the
+            // dynamic codec and the Python target, so the JSON text agrees across languages;
+            // non-finite ones as "NaN" / "Infinity" / "-Infinity" (JsonF64).
+            Ty::Scalar { dtype } if is_half(*dtype) => {
+                Some(format!("{GS}::JsonF64({}.to_f64())", p.m()))
+            }
+            Ty::Scalar { dtype: Dtype::F32 } => {
+                Some(format!("{GS}::JsonF64(f64::from({}))", p.v()))
+            }
+            Ty::Scalar { dtype: Dtype::F64 } => Some(format!("{GS}::JsonF64({})", p.v())),
             Ty::Bytes => Some(format!("{GS}::B64({}.as_slice())", p.m())),
             Ty::Record { shape, .. } if shape.len() >= 2 => {
                 Some(nest_chunks(p.m(), &shape[1..], depth))
@@ -1307,9 +1313,15 @@ impl<'s> Gen<'s> {
     /// `Result<owned type>`) when that type is not the field's.
     fn de_ty(&self, ty: &Ty) -> (String, Option<String>) {
         match ty {
-            Ty::Scalar { dtype } if is_half(*dtype) => (
-                "f64".into(),
-                Some(format!("Ok({}::from_f64(v))", prim(*dtype))),
+            // Floats: non-finite strings, and overflow is OutOfRange; integers: integral
+            // floats accepted, and OutOfRange shows the number as read.
+            Ty::Scalar { dtype } if dtype.is_float() => (
+                format!("{GS}::JsonF64"),
+                Some(format!("{GS}::float_from_json::<{}>(v)", prim(*dtype))),
+            ),
+            Ty::Scalar { dtype } if dtype.is_int() => (
+                format!("{GS}::JsonInt"),
+                Some(format!("{GS}::int_from_json::<{}>(v)", prim(*dtype))),
             ),
             Ty::Bytes => (format!("{GS}::B64Buf"), Some("Ok(v.0)".into())),
             Ty::Record { name, shape } if shape.len() >= 2 => {
@@ -1326,12 +1338,13 @@ impl<'s> Gen<'s> {
                 ),
                 (t, None) => (format!("Vec<{t}>"), None),
             },
+            // UniqueMap: a key given twice is DuplicateKey, as in every other reader.
             Ty::Map { value } => match self.de_ty(value) {
                 (t, Some(c)) => (
-                    format!("::std::collections::BTreeMap<String, {t}>"),
-                    Some(format!("{GS}::conv_map(v, |v| {c})")),
+                    format!("{GS}::UniqueMap<{t}>"),
+                    Some(format!("{GS}::conv_map(v.0, |v| {c})")),
                 ),
-                (t, None) => (format!("::std::collections::BTreeMap<String, {t}>"), None),
+                (t, None) => (format!("{GS}::UniqueMap<{t}>"), Some("Ok(v.0)".into())),
             },
             _ => (self.owned_ty(ty), None),
         }

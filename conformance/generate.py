@@ -3165,7 +3165,7 @@ def differential() -> None:
         "scalars",
         "ScalarU16",
         "msgpack",
-        bytes.fromhex("81a176d08bb4"),
+        bytes.fromhex("81a176d08b"),
         "out_of_range",
         "ScalarU16.v",
         note="control for the next case: -117 for u16 and nothing after it",

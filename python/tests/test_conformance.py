@@ -198,7 +198,7 @@ def test_case(case: dict[str, Any], conformance_modules: Modules) -> None:
         pytest.fail(f"{why}\nexpected {case['expect']}\ngot      {got}")
 
 
-def pytest_sessionfinish_write_known() -> None:
+def write_known() -> None:
     """Rewrite the known-failures list (``CONFORMANCE_WRITE_KNOWN=1``); see the module docs."""
     lines = [
         "# Conformance cases the generated Python fails today: `<case id> python <why>`.",
@@ -212,4 +212,4 @@ def pytest_sessionfinish_write_known() -> None:
 def _write_known_at_end() -> Any:
     yield
     if os.environ.get("CONFORMANCE_WRITE_KNOWN"):
-        pytest_sessionfinish_write_known()
+        write_known()

@@ -83,6 +83,17 @@ fn corpus() {
         }
         std::fs::write(conformance_dir().join("known_failures_rust.txt"), text).unwrap();
     }
+    let ids: std::collections::HashSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+    let stray: Vec<_> = known
+        .keys()
+        .filter(|(id, testee)| {
+            !ids.contains(id.as_str()) || !["codec", "rust"].contains(&testee.as_str())
+        })
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "known_failures_rust.txt names no such case or testee: {stray:?}"
+    );
     let unexpected: Vec<_> = failures
         .keys()
         .filter(|k| !known.contains_key(*k))

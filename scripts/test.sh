@@ -36,6 +36,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 stage "cargo test --workspace"
 cargo build -q -p schemac --bin schemac
 export SCHEMAC_BIN="$ROOT/target/debug/schemac"
+# The Rust side of python/tests/test_differential.py (codec + generated Rust over stdin).
+cargo build -q -p conformance --bin conformance-testee
+export SCHEMAC_CONFORMANCE_TESTEE="$ROOT/target/debug/conformance-testee"
 # Cross-language exchange: the Rust tests write samples and batches here for pytest to
 # read, pytest writes its own for the last Rust step to read.
 INTEROP="$ROOT/target/interop"

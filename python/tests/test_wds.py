@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from schemac_runtime.errors import DecodeError, SchemaError
+from schemac_runtime.errors import SchemacError, SchemaError
 from schemac_runtime.wds import (
     ShardWriter,
     as_wds,
     check_key,
     from_wds,
+    iter_shard,
     iter_wds,
     make_key,
     read_shard,
@@ -69,17 +70,123 @@ def test_writer_rejects_duplicates_and_bad_keys() -> None:
             w.write("a.b", b"\xc0")
 
 
-def test_reader_ignores_other_members_and_rejects_garbage(tmp_path: Path) -> None:
+def _tar(members: list[tuple[str, bytes]], fmt: int = tarfile.PAX_FORMAT, **kw: object) -> bytes:
+    """A tar built by the standard library (which writes whatever name it is given)."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        for name, data in (("k1.msgpack", b"\x01"), ("k1.json", b"{}"), ("k2.msgpack", b"\x02")):
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
+        for name, data in members:
             info = tarfile.TarInfo(name)
             info.size = len(data)
+            for k, v in kw.items():
+                setattr(info, k, v)
             t.addfile(info, io.BytesIO(data))
-    buf.seek(0)
-    assert read_shard(buf) == [("k1", b"\x01"), ("k2", b"\x02")]
-    with pytest.raises(DecodeError):
-        read_shard(io.BytesIO(b"not a tar file at all" * 40))
+    return buf.getvalue()
+
+
+def _kind(source: bytes) -> tuple[list[tuple[str, bytes]], str]:
+    """The samples read before the error, and the error's kind."""
+    got: list[tuple[str, bytes]] = []
+    with pytest.raises(SchemacError) as e:
+        for kv in iter_shard(io.BytesIO(source)):
+            got.append(kv)
+    return got, getattr(e.value, "kind", "")
+
+
+def _patch_size(tar: bytes, header_at: int, size: int) -> bytes:
+    """Rewrites one header's size field and fixes its checksum (struct-level surgery)."""
+    b = bytearray(tar)
+    h = header_at
+    b[h + 124 : h + 136] = f"{size:011o}\0".encode()
+    b[h + 148 : h + 156] = b" " * 8
+    b[h + 148 : h + 156] = f"{sum(b[h : h + 512]):06o}\0 ".encode()
+    return bytes(b)
+
+
+def test_other_members_are_bad_keys_and_garbage_is_corrupt() -> None:
+    shard = _tar([("k1.msgpack", b"\x01"), ("k1.json", b"{}"), ("k2.msgpack", b"\x02")])
+    assert _kind(shard) == ([("k1", b"\x01")], "bad_key")
+    assert _kind(b"not a tar file at all" * 40) == ([], "corrupt_archive")
+
+
+def test_truncated_or_oversized_shards_are_errors_not_a_silent_end() -> None:
+    shard = _tar([(f"{k}.msgpack", v) for k, v in SAMPLES[:3]], fmt=tarfile.GNU_FORMAT)
+    first = SAMPLES[:1]
+    second_header = 512 + 512  # one header and one block of data each
+    # Cut inside the second header: tarfile's stream reader just stops here.
+    assert _kind(shard[: second_header + 100]) == (first, "corrupt_archive")
+    # A header checksum that does not match.
+    bad = bytearray(shard)
+    bad[second_header + 10] ^= 0xFF
+    assert _kind(bytes(bad)) == (first, "corrupt_archive")
+    # A member size past the end of the file.
+    assert _kind(_patch_size(shard, second_header, 1 << 30)) == (first, "corrupt_archive")
+    # A member cut short.
+    assert _kind(shard[: second_header + 512 + 3]) == (first, "corrupt_archive")
+    # A size field that is not a number.
+    bad = bytearray(shard)
+    bad[second_header + 124 : second_header + 136] = b"12x4567\0    "[:12]
+    assert _kind(bytes(bad)) == (first, "corrupt_archive")
+    # Ending without the end-of-archive blocks, at a member boundary, is a complete shard.
+    assert read_shard(io.BytesIO(shard[: 3 * 1024])) == SAMPLES[:3]
+
+
+def test_gzipped_shards_are_corrupt() -> None:
+    gz = io.BytesIO()
+    with tarfile.open(fileobj=gz, mode="w:gz") as t:
+        info = tarfile.TarInfo("k.msgpack")
+        info.size = 1
+        t.addfile(info, io.BytesIO(b"\xc0"))
+    assert _kind(gz.getvalue()) == ([], "corrupt_archive")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../x.msgpack", "/abs.msgpack", "a//b.msgpack", "a/../b.msgpack", "dir/.msgpack", "x"],
+)
+def test_keys_the_writers_refuse_are_bad_keys(name: str) -> None:
+    assert _kind(_tar([("ok.msgpack", b"\xc0"), (name, b"\xc0")])) == (
+        [("ok", b"\xc0")],
+        "bad_key",
+    )
+
+
+def test_non_utf8_names_links_and_duplicates_are_bad_keys() -> None:
+    raw = bytearray(_tar([("k\xe9.msgpack", b"\xc0")], fmt=tarfile.GNU_FORMAT))
+    raw[0:12] = b"k\xff.msgpack\0\0"
+    raw[148:156] = b" " * 8
+    raw[148:156] = f"{sum(raw[:512]):06o}\0 ".encode()
+    assert _kind(bytes(raw)) == ([], "bad_key")
+    link = _tar([("l.msgpack", b"")], type=tarfile.SYMTYPE, linkname="k.msgpack")
+    assert _kind(link) == ([], "bad_key")
+    dup = _tar([("k.msgpack", b"\x01"), ("k.msgpack", b"\x02")])
+    assert _kind(dup) == ([("k", b"\x01")], "bad_key")
+    # The same key in two shards is fine: uniqueness is per shard.
+    one = _tar([("k.msgpack", b"\x01")])
+    assert read_shard(io.BytesIO(one)) == read_shard(io.BytesIO(one))
+
+
+def test_directories_and_long_names_in_every_tar_format() -> None:
+    long_key = "d" * 150 + "/k"
+    for fmt in (tarfile.GNU_FORMAT, tarfile.PAX_FORMAT, tarfile.USTAR_FORMAT):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
+            d = tarfile.TarInfo("sub")
+            d.type = tarfile.DIRTYPE
+            t.addfile(d)
+            for name in (f"{long_key}.msgpack", "sub/x.msgpack"):
+                info = tarfile.TarInfo(name)
+                info.size = 1
+                t.addfile(info, io.BytesIO(b"\xc0"))
+        assert read_shard(io.BytesIO(buf.getvalue())) == [(long_key, b"\xc0"), ("sub/x", b"\xc0")]
+
+
+def test_check_key_is_the_rust_rule() -> None:
+    for bad in ("a//b", "../a", "a/../b", "a\0b", "/a"):
+        with pytest.raises(SchemaError) as e:
+            check_key(bad)
+        assert getattr(e.value, "kind", "") == "bad_key"
+    check_key("v1.2/x")
+    check_key("a/..b/c")
 
 
 def test_real_webdataset_reads_our_shard(tmp_path: Path) -> None:

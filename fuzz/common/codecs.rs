@@ -65,7 +65,8 @@ pub fn load(root: &Path) -> Vec<Entry> {
     out
 }
 
-/// The two selector bytes for record `index` in `format`.
+/// The two selector bytes for record `index` in `format` (used by the seed writer).
+#[allow(dead_code)]
 pub fn selector(index: usize, format: Format) -> [u8; 2] {
     let f = Format::ALL.iter().position(|x| *x == format).unwrap();
     [f as u8, index as u8]

@@ -29,9 +29,9 @@ import tarfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-from .errors import DecodeError, SchemaError
+from .errors import DecodeError, SchemacError, SchemaError
 
 __all__ = [
     "EXT",
@@ -342,8 +342,11 @@ class _TarReader:
             yield flag.decode("latin-1"), name, data
 
 
-def _with_kind(e: Any, kind: str) -> Any:
-    e.kind = kind
+_E = TypeVar("_E", bound=SchemacError)
+
+
+def _with_kind(e: _E, kind: str) -> _E:
+    e.kind = kind  # type: ignore[attr-defined]
     return e
 
 

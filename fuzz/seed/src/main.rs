@@ -128,7 +128,7 @@ fn main() {
             .iter()
             .position(|e| e.schema == schema && e.record == record)
     };
-    let mut add_sample = |codec: &mut Out, i: usize, format: Format, bytes: &[u8]| {
+    let add_sample = |codec: &mut Out, i: usize, format: Format, bytes: &[u8]| {
         let mut b = codecs::selector(i, format).to_vec();
         b.extend_from_slice(bytes);
         codec.add(&format!("{}-{}-{}", entries[i].record, format.name(), b.len()), b);

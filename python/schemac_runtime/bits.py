@@ -345,7 +345,9 @@ def _bytes_to_words(
     a2 = arr.reshape(1, -1) if one_row else arr
     if a2.ndim != 2 or a2.shape[1] != n_bytes:
         raise DecodeError(
-            path, f"packed data is {a2.shape[-1]} bytes per sample, expected {n_bytes} {what}"
+            path,
+            f"packed data is {a2.shape[-1]} bytes per sample, expected {n_bytes} {what}",
+            kind="bad_padding",
         )
     buf = np.zeros((a2.shape[0], nw * 4), dtype=np.uint8)
     buf[:, :n_bytes] = a2
@@ -366,7 +368,7 @@ def _check_padding(words: U32Array, total_bits: int, path: str) -> None:
     if full < nw:
         bad = bad or bool(np.any(words[:, full:]))
     if bad:
-        raise DecodeError(path, f"nonzero padding bits after bit {total_bits}")
+        raise DecodeError(path, f"nonzero padding bits after bit {total_bits}", kind="bad_padding")
 
 
 def pack_bytes(values: npt.ArrayLike, bits: int, *, path: str = "") -> bytes:

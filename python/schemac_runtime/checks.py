@@ -91,6 +91,7 @@ def check_shape(
             path,
             f"expected {len(spec)}-d shape {format_shape_spec(spec)}, "
             f"found {len(shape)}-d shape {_format_shape(shape)}",
+            kind="shape_mismatch",
         )
     for axis, (n, want) in enumerate(zip(shape, spec, strict=True)):
         if want is None:
@@ -101,6 +102,7 @@ def check_shape(
                     path,
                     f"expected shape {format_shape_spec(spec)}, found {_format_shape(shape)} "
                     f"(axis {axis} is {n}, not {want})",
+                    kind="shape_mismatch",
                 )
             continue
         if dims is None:
@@ -121,6 +123,7 @@ def check_shape(
                 path,
                 f"named dim {want} is {n} here (axis {axis} of shape {_format_shape(shape)}) "
                 f"but {other}",
+                kind="dim_mismatch",
             )
 
 
@@ -140,7 +143,9 @@ def check_dtype(path: str, arr: np.ndarray[Any, Any], dtype: DTypeLike) -> np.nd
             return arr.astype(want.numpy)
         return arr.view(want.numpy) if arr.dtype.itemsize == 2 else arr
     if found is None or found.name != want.name:
-        raise SchemaError(path, f"expected dtype {want.typestr}, found {arr.dtype.str}")
+        raise SchemaError(
+            path, f"expected dtype {want.typestr}, found {arr.dtype.str}", kind="dtype_mismatch"
+        )
     if arr.dtype != want.numpy:
         return arr.astype(want.numpy)
     return arr
@@ -177,7 +182,9 @@ def check_int(path: str, value: object, dtype: DTypeLike) -> int:
     v = int(value)
     lo, hi = info.int_range
     if not lo <= v <= hi:
-        raise SchemaError(path, f"value {v} out of range for {info.name} ({lo}..={hi})")
+        raise SchemaError(
+            path, f"value {v} out of range for {info.name} ({lo}..={hi})", kind="out_of_range"
+        )
     return v
 
 
@@ -206,4 +213,6 @@ def check_range(
         v = float(f[idx])
         where = f" at index {list(map(int, idx))}" if f.ndim else ""
         shown = repr(v) if not math.isnan(v) else "nan"
-        raise SchemaError(path, f"value {shown}{where} outside @range({lo:g}, {hi:g})")
+        raise SchemaError(
+            path, f"value {shown}{where} outside @range({lo:g}, {hi:g})", kind="out_of_range"
+        )

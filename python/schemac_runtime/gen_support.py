@@ -397,7 +397,11 @@ class Int(Codec):
         if self.bits is not None:
             lo, hi = _int_bounds(self.info, self.bits, None)
             if not lo <= x <= hi:
-                raise SchemaError(path, f"value {x} does not fit in {self.bits} bits ({lo}..={hi})")
+                raise SchemaError(
+                    path,
+                    f"value {x} does not fit in {self.bits} bits ({lo}..={hi})",
+                    kind="bits_overflow",
+                )
         if self.range is not None:
             check_range(path, x, self.range[0], self.range[1])
 
@@ -493,7 +497,7 @@ class Str(Codec):
         try:
             return bytes(c).decode("utf-8")
         except UnicodeDecodeError:
-            raise SchemaError(path, "invalid UTF-8 in a str column") from None
+            raise SchemaError(path, "invalid UTF-8 in a str column", kind="invalid_utf8") from None
 
 
 class Bytes(Codec):
@@ -616,7 +620,9 @@ class Packed(Codec):
         data = _w.read_bytes(path, v)
         if len(data) != self.n_bytes:
             raise SchemaError(
-                path, f"packed field holds {len(data)} bytes, expected {self.n_bytes}"
+                path,
+                f"packed field holds {len(data)} bytes, expected {self.n_bytes}",
+                kind="bad_padding",
             )
         vals = _bits.unpack_bytes(data, self.bits, self.count, self.info.numpy, path=path)
         return vals.reshape(self.shape)
@@ -729,7 +735,11 @@ class Enum(Codec):
     def from_cell(self, path: str, c: Any) -> Any:
         i = int(c)
         if not 0 <= i < len(self.members):
-            raise SchemaError(path, f"variant index {i} out of range for {self.cls.__name__}")
+            raise SchemaError(
+                path,
+                f"variant index {i} out of range for {self.cls.__name__}",
+                kind="unknown_variant",
+            )
         return self.members[i]
 
 
@@ -795,7 +805,7 @@ def _flatten(
     want = spec[0]
     n = len(w)
     if isinstance(want, int) and n != want:
-        raise SchemaError(path, f"expected {want} elements, found {n}")
+        raise SchemaError(path, f"expected {want} elements, found {n}", kind="shape_mismatch")
     if isinstance(want, str):
         prev = dims.get(want)
         if prev is None:
@@ -803,7 +813,9 @@ def _flatten(
             dims.sources[want] = path
         elif prev != n:
             raise SchemaError(
-                path, f"named dim {want} is {n} here but {prev} elsewhere in the sample"
+                path,
+                f"named dim {want} is {n} here but {prev} elsewhere in the sample",
+                kind="dim_mismatch",
             )
     if len(spec) == 1:
         return list(w)
@@ -834,11 +846,14 @@ class RecordArray(Codec):
                     path,
                     f"expected {math.prod(d for d in self.shape if isinstance(d, int))} "
                     f"{self.cls.__name__} elements (shape {list(self.shape)}), found {count}",
+                    kind="shape_mismatch",
                 )
             return tuple(d for d in self.shape if isinstance(d, int))
         if self.inner == 0:
             if count:
-                raise SchemaError(path, f"expected no elements, found {count}")
+                raise SchemaError(
+                    path, f"expected no elements, found {count}", kind="shape_mismatch"
+                )
             outer = 0
         else:
             if count % self.inner:
@@ -846,6 +861,7 @@ class RecordArray(Codec):
                     path,
                     f"{count} elements is not a multiple of {self.inner} "
                     f"(shape {list(self.shape)})",
+                    kind="shape_mismatch",
                 )
             outer = count // self.inner
         if isinstance(first, str) and dims is not None:
@@ -855,7 +871,9 @@ class RecordArray(Codec):
                 dims.sources[first] = path
             elif prev != outer:
                 raise SchemaError(
-                    path, f"named dim {first} is {outer} here but {prev} elsewhere in the sample"
+                    path,
+                    f"named dim {first} is {outer} here but {prev} elsewhere in the sample",
+                    kind="dim_mismatch",
                 )
         return (outer, *(int(d) for d in self.shape[1:] if isinstance(d, int)))
 

@@ -112,16 +112,22 @@ def unpackb(data: Buffer, *, path: str = "") -> Any:
         return msgpack.unpackb(data, raw=False, use_list=True, strict_map_key=True)
     except msgpack.ExtraData as e:
         raise DecodeError(
-            path, f"{len(e.extra)} trailing byte(s) after the msgpack value"
+            path,
+            f"{len(e.extra)} trailing byte(s) after the msgpack value",
+            kind="trailing_bytes",
         ) from None
     except UnicodeDecodeError as e:
-        raise DecodeError(path, f"invalid UTF-8 in a msgpack str: {e.reason}") from None
+        raise DecodeError(
+            path, f"invalid UTF-8 in a msgpack str: {e.reason}", kind="invalid_utf8"
+        ) from None
     except msgpack.OutOfData:
-        raise DecodeError(path, "truncated msgpack input") from None
+        raise DecodeError(path, "truncated msgpack input", kind="truncated") from None
     except (ValueError, TypeError, msgpack.UnpackException, msgpack.StackError) as e:
         msg = str(e)
         if "incomplete input" in msg:
-            raise DecodeError(path, "truncated msgpack input (runs past the end)") from None
+            raise DecodeError(
+                path, "truncated msgpack input (runs past the end)", kind="truncated"
+            ) from None
         raise DecodeError(path, f"invalid msgpack: {msg or type(e).__name__}") from None
 
 
@@ -136,7 +142,9 @@ def array_typestr(arr: NDArray, dtype: DTypeLike | None = None) -> str:
         return dtype_info(dtype).typestr
     info = from_numpy_dtype(arr.dtype)
     if info is None:
-        raise SchemaError("", f"dtype {arr.dtype.str} is not one of the schemac dtypes")
+        raise SchemaError(
+            "", f"dtype {arr.dtype.str} is not one of the schemac dtypes", kind="dtype_mismatch"
+        )
     return info.typestr
 
 
@@ -151,15 +159,25 @@ def _le_array(arr: npt.ArrayLike, dtype: DTypeLike | None, path: str) -> tuple[N
         arr = np.asarray(arr)
     if not isinstance(arr, np.ndarray):
         if dtype is None:
-            raise SchemaError(path, "a dtype is needed to encode a non-numpy array")
+            raise SchemaError(
+                path, "a dtype is needed to encode a non-numpy array", kind="unsupported"
+            )
         info = dtype_info(dtype)
         if info.name == "bf16":
-            raise SchemaError(path, "bf16 arrays are held as uint16 raw bits; use f32_to_bf16()")
+            raise SchemaError(
+                path,
+                "bf16 arrays are held as uint16 raw bits; use f32_to_bf16()",
+                kind="unsupported",
+            )
         return np.asarray(arr, dtype=info.numpy), info
     if dtype is None:
         found = from_numpy_dtype(arr.dtype)
         if found is None:
-            raise SchemaError(path, f"dtype {arr.dtype.str} is not one of the schemac dtypes")
+            raise SchemaError(
+                path,
+                f"dtype {arr.dtype.str} is not one of the schemac dtypes",
+                kind="dtype_mismatch",
+            )
         info = found
     else:
         info = dtype_info(dtype)
@@ -182,26 +200,28 @@ def _read_npy_header(mv: memoryview, path: str) -> tuple[str, tuple[int, ...], b
     """Parse a .npy header: (descr typestr, shape, fortran_order, data offset)."""
     n = len(mv)
     if n < 10:
-        raise DecodeError(path, "truncated .npy header")
+        raise DecodeError(path, "truncated .npy header", kind="bad_npy")
     major = mv[6]
     if major == 1:
         (hlen,) = struct.unpack_from("<H", mv, 8)
         start = 10
     elif major in (2, 3):
         if n < 12:
-            raise DecodeError(path, "truncated .npy header")
+            raise DecodeError(path, "truncated .npy header", kind="bad_npy")
         (hlen,) = struct.unpack_from("<I", mv, 8)
         start = 12
     else:
-        raise DecodeError(path, f"unsupported .npy version {major}.{mv[7]}")
+        raise DecodeError(path, f"unsupported .npy version {major}.{mv[7]}", kind="bad_npy")
     end = start + hlen
     if end > n:
-        raise DecodeError(path, f".npy header length {hlen} runs past the end ({n} bytes)")
+        raise DecodeError(
+            path, f".npy header length {hlen} runs past the end ({n} bytes)", kind="bad_npy"
+        )
     try:
         text = bytes(mv[start:end]).decode("utf-8" if major == 3 else "latin1")
         header = ast.literal_eval(text)
     except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError, RecursionError):
-        raise DecodeError(path, "malformed .npy header") from None
+        raise DecodeError(path, "malformed .npy header", kind="bad_npy") from None
     if (
         not isinstance(header, dict)
         or not isinstance(header.get("descr"), str)
@@ -209,10 +229,12 @@ def _read_npy_header(mv: memoryview, path: str) -> tuple[str, tuple[int, ...], b
         or not isinstance(header.get("shape"), tuple)
         or not all(isinstance(d, int) and not isinstance(d, bool) for d in header["shape"])
     ):
-        raise DecodeError(path, "malformed .npy header (need descr str, fortran_order, shape)")
+        raise DecodeError(
+            path, "malformed .npy header (need descr str, fortran_order, shape)", kind="bad_npy"
+        )
     shape = tuple(header["shape"])
     if any(d < 0 for d in shape):
-        raise DecodeError(path, f"negative dim in .npy shape {shape}")
+        raise DecodeError(path, f"negative dim in .npy shape {shape}", kind="bad_npy")
     return header["descr"], shape, header["fortran_order"], end
 
 
@@ -233,7 +255,9 @@ class _Payload:
 
 def _parse_payload(data: Buffer, path: str) -> _Payload:
     if not isinstance(data, bytes | bytearray | memoryview):
-        raise SchemaError(path, f"expected an array payload (bin), found {type_name(data)}")
+        raise SchemaError(
+            path, f"expected an array payload (bin), found {type_name(data)}", kind="wrong_type"
+        )
     mv = memoryview(data)
     if mv.ndim != 1 or mv.itemsize != 1:
         mv = mv.cast("B")
@@ -242,14 +266,16 @@ def _parse_payload(data: Buffer, path: str) -> _Payload:
         ts, shape, fortran, off = _read_npy_header(mv, path)
         return _Payload(ts, shape, mv, off, fortran)
     if n < 1:
-        raise DecodeError(path, "empty array payload")
+        raise DecodeError(path, "empty array payload", kind="truncated")
     tlen = mv[0]
     if n < 2 + tlen:
-        raise DecodeError(path, f"truncated array header ({n} bytes, typestr length {tlen})")
+        raise DecodeError(
+            path, f"truncated array header ({n} bytes, typestr length {tlen})", kind="truncated"
+        )
     try:
         ts = bytes(mv[1 : 1 + tlen]).decode("ascii")
     except UnicodeDecodeError:
-        raise DecodeError(path, "array typestr is not ASCII") from None
+        raise DecodeError(path, "array typestr is not ASCII", kind="dtype_mismatch") from None
     ndim = mv[1 + tlen]
     off = 2 + tlen + 8 * ndim
     if n < off:
@@ -257,10 +283,11 @@ def _parse_payload(data: Buffer, path: str) -> _Payload:
             path,
             f"truncated array header: ndim {ndim} needs {8 * ndim} bytes of dims, "
             f"only {n - 2 - tlen} left",
+            kind="truncated",
         )
     shape = struct.unpack_from(f"<{ndim}q", mv, 2 + tlen)
     if any(d < 0 for d in shape):
-        raise DecodeError(path, f"negative dim in array shape {list(shape)}")
+        raise DecodeError(path, f"negative dim in array shape {list(shape)}", kind="too_large")
     return _Payload(ts, tuple(shape), mv, off, False)
 
 
@@ -274,12 +301,14 @@ def _materialise(p: _Payload, np_dtype: np.dtype[Any], path: str) -> NDArray:
             path,
             f"truncated array data: shape {list(p.shape)} of {p.typestr} needs {need} bytes, "
             f"payload holds {have}",
+            kind="payload_length",
         )
     if have > need:
         raise DecodeError(
             path,
             f"{have - need} trailing byte(s) after array data "
             f"(shape {list(p.shape)} of {p.typestr} needs {need} bytes)",
+            kind="payload_length",
         )
     if count == 0:
         arr: NDArray = np.empty(p.shape, dtype=np_dtype)
@@ -294,9 +323,9 @@ def _numpy_dtype_of(ts: str, path: str) -> np.dtype[Any]:
     try:
         dt = np.dtype(ts)
     except (TypeError, ValueError):
-        raise DecodeError(path, f"unknown array typestr {ts!r}") from None
+        raise DecodeError(path, f"unknown array typestr {ts!r}", kind="dtype_mismatch") from None
     if dt.hasobject or dt.itemsize == 0:
-        raise DecodeError(path, f"unsupported array typestr {ts!r}")
+        raise DecodeError(path, f"unsupported array typestr {ts!r}", kind="dtype_mismatch")
     return dt
 
 
@@ -327,7 +356,7 @@ def _finish(
     want = dtype_info(dtype)
     parsed = from_typestr(ts)
     if parsed is None or parsed[0].name != want.name:
-        raise SchemaError(path, f"expected dtype {want.typestr}, found {ts}")
+        raise SchemaError(path, f"expected dtype {want.typestr}, found {ts}", kind="dtype_mismatch")
     info, swapped = parsed
     if shape is not None:
         check_shape(path, p.shape, shape, dims)
@@ -383,34 +412,48 @@ def _mnp_get(obj: Mapping[Any, Any], key: str) -> Any:
 
 def _parse_mnp(path: str, obj: object) -> tuple[str, _Payload]:
     if not isinstance(obj, Mapping):
-        raise SchemaError(path, f"expected a msgpack-numpy map, found {type_name(obj)}")
+        raise SchemaError(
+            path, f"expected a msgpack-numpy map, found {type_name(obj)}", kind="wrong_type"
+        )
     nd = _mnp_get(obj, "nd")
     ts = _mnp_get(obj, "type")
     shape = _mnp_get(obj, "shape")
     data = _mnp_get(obj, "data")
     if nd is None or ts is None or data is None:
-        raise SchemaError(path, "not a msgpack-numpy array (needs nd, type, data)")
+        raise SchemaError(
+            path, "not a msgpack-numpy array (needs nd, type, data)", kind="wrong_type"
+        )
     if isinstance(ts, bytes):
         try:
             ts = ts.decode("ascii")
         except UnicodeDecodeError:
-            raise DecodeError(path, "msgpack-numpy type is not ASCII") from None
+            raise DecodeError(
+                path, "msgpack-numpy type is not ASCII", kind="dtype_mismatch"
+            ) from None
     if not isinstance(ts, str):
-        raise SchemaError(path, f"msgpack-numpy type must be a typestr, found {type_name(ts)}")
+        raise SchemaError(
+            path, f"msgpack-numpy type must be a typestr, found {type_name(ts)}", kind="wrong_type"
+        )
     if not isinstance(data, bytes | bytearray | memoryview):
-        raise SchemaError(path, f"msgpack-numpy data must be bin, found {type_name(data)}")
+        raise SchemaError(
+            path, f"msgpack-numpy data must be bin, found {type_name(data)}", kind="wrong_type"
+        )
     if nd is True:
         if not isinstance(shape, list | tuple) or not all(
             isinstance(d, int) and not isinstance(d, bool) for d in shape
         ):
-            raise SchemaError(path, "msgpack-numpy shape must be an array of ints")
+            raise SchemaError(
+                path, "msgpack-numpy shape must be an array of ints", kind="wrong_type"
+            )
         dims = tuple(int(d) for d in shape)
         if any(d < 0 or d > _I64_MAX for d in dims):
-            raise DecodeError(path, f"bad dim in msgpack-numpy shape {list(dims)}")
+            raise DecodeError(
+                path, f"bad dim in msgpack-numpy shape {list(dims)}", kind="too_large"
+            )
     elif nd is False:
         dims = ()  # a numpy scalar
     else:
-        raise SchemaError(path, "msgpack-numpy nd must be a bool")
+        raise SchemaError(path, "msgpack-numpy nd must be a bool", kind="wrong_type")
     return ts, _Payload(ts, dims, memoryview(data).cast("B"), 0, False)
 
 
@@ -482,7 +525,7 @@ def get_required(m: Mapping[str, Any], path: str, name: str) -> Any:
     """``m[name]``; a missing key is a :class:`SchemaError` at ``path.name``."""
     v = m.get(name, _MISSING)
     if v is _MISSING:
-        raise SchemaError(join_path(path, name), "missing required field")
+        raise SchemaError(join_path(path, name), "missing required field", kind="missing_field")
     return v
 
 
@@ -500,7 +543,9 @@ def read_bool(path: str, v: object) -> bool:
 def read_int(path: str, v: object, dtype: DTypeLike) -> int:
     """An integer of ``dtype``: any msgpack int encoding whose value fits."""
     if isinstance(v, bool) or not isinstance(v, int):
-        raise SchemaError(path, f"expected {dtype_info(dtype).name}, found {type_name(v)}")
+        raise SchemaError(
+            path, f"expected {dtype_info(dtype).name}, found {type_name(v)}", kind="wrong_type"
+        )
     return check_int(path, v, dtype)
 
 
@@ -538,7 +583,11 @@ def read_enum(path: str, v: object, variants: Sequence[str]) -> str:
     if not isinstance(v, str):
         raise SchemaError(path, f"expected an enum variant name (str), found {type_name(v)}")
     if v not in variants:
-        raise SchemaError(path, f"unknown variant {v!r} (expected one of {', '.join(variants)})")
+        raise SchemaError(
+            path,
+            f"unknown variant {v!r} (expected one of {', '.join(variants)})",
+            kind="unknown_variant",
+        )
     return v
 
 

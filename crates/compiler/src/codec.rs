@@ -313,8 +313,7 @@ impl<'s> Codec<'s> {
 
     /// A sample from JSON text, validated.
     pub fn from_json_slice(&self, text: &[u8]) -> Result<Value> {
-        let json: Json = serde_json::from_slice(text)
-            .map_err(|e| Error::custom(format!("invalid JSON: {e}")))?;
+        let json = schemac_runtime::json::parse_strict(text)?;
         self.from_json(&json)
     }
 
@@ -571,7 +570,7 @@ fn child<'s>(schema: &'s Schema, name: &str) -> Result<&'s Record> {
 fn sorted_entries(mut entries: Vec<(String, Value)>) -> Result<Value> {
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(Error::custom("duplicate map key").at_key(&w[0].0));
+        return Err(Error::new(ErrorKind::DuplicateKey(w[0].0.clone())).at_key(&w[0].0));
     }
     Ok(Value::Map(entries))
 }
@@ -603,9 +602,12 @@ impl Parse<'_> {
             Ty::Scalar { dtype } => json_scalar(*dtype, j).map(Value::Scalar),
             Ty::Str | Ty::Enum { .. } => string(j).map(Value::Str),
             Ty::Bytes => match j {
-                Json::String(_) => base64_bytes::deserialize(j)
-                    .map(Value::Bytes)
-                    .map_err(Error::custom),
+                Json::String(_) => {
+                    schemac_runtime::error::clear_serde_error();
+                    base64_bytes::deserialize(j)
+                        .map(Value::Bytes)
+                        .map_err(|e| schemac_runtime::error::from_serde_json(&e))
+                }
                 _ => Err(wrong("base64 string", json_kind(j))),
             },
             Ty::Array { dtype, .. } => json_array(*dtype, j).map(Value::Array),
@@ -658,7 +660,7 @@ impl Parse<'_> {
                 continue;
             };
             if slots[i].is_some() {
-                return Err(Error::custom("duplicate key").at(key));
+                return Err(Error::new(ErrorKind::DuplicateKey(key.to_owned())).at(key));
             }
             let f = &rec.fields[i];
             let v = if r.try_nil().at(key)? {
@@ -795,7 +797,8 @@ fn json_array(dtype: Dtype, j: &Json) -> Result<Array> {
         }
     }
     with_dtype!(dtype, T => {
-        let a = rt::NdArray::<T>::deserialize(j).map_err(Error::custom)?;
+        schemac_runtime::error::clear_serde_error();
+        let a = rt::NdArray::<T>::deserialize(j).map_err(|e| schemac_runtime::error::from_serde_json(&e))?;
         let (shape, data) = a.into_parts();
         Ok(Array {
             dtype,
@@ -866,11 +869,11 @@ impl<'s> Check<'s> {
                 .any(|((n, _), f)| *n != f.name)
         {
             let names: Vec<&str> = rec.fields.iter().map(|f| f.name.as_str()).collect();
-            return Err(Error::custom(format!(
+            return Err(Error::new(ErrorKind::WrongValue(format!(
                 "a {} value needs exactly the fields {} in this order",
                 rec.name,
                 names.join(", ")
-            )));
+            ))));
         }
         for (f, (_, fv)) in rec.fields.iter().zip(fields) {
             self.field(f, fv).at(&f.name)?;
@@ -891,9 +894,10 @@ impl<'s> Check<'s> {
             (Ty::Scalar { dtype }, Value::Scalar(s)) => {
                 let n = narrow(*dtype, *s)?;
                 if !same_scalar(n, *s) {
-                    return Err(Error::custom(format!(
-                        "{s} is not exactly representable as {dtype}"
-                    )));
+                    return Err(Error::new(ErrorKind::OutOfRange {
+                        value: s.to_string(),
+                        expected: format!("{dtype} (not exactly representable)"),
+                    }));
                 }
                 check_values(*dtype, &scalar_bytes(*dtype, n), bits, range)
             }
@@ -947,8 +951,12 @@ impl<'s> Check<'s> {
             }
             (Ty::Map { value }, Value::Map(entries)) => {
                 if let Some(w) = entries.windows(2).find(|w| w[0].0 >= w[1].0) {
-                    return Err(Error::custom("map keys must be unique and in sorted order")
-                        .at_key(&w[1].0));
+                    let kind = if w[0].0 == w[1].0 {
+                        ErrorKind::DuplicateKey(w[1].0.clone())
+                    } else {
+                        ErrorKind::WrongValue("map keys must be in sorted order".into())
+                    };
+                    return Err(Error::new(kind).at_key(&w[1].0));
                 }
                 for (k, x) in entries {
                     self.ty(value, x, None, None).at_key(k)?;
@@ -1109,7 +1117,7 @@ fn bits_error(e: BitsError) -> Error {
         BitsError::CompactLength { expected, got } => {
             Error::new(ErrorKind::TrailingBytes { n: got - expected })
         }
-        e => Error::custom(e),
+        e => Error::new(ErrorKind::BadPadding(e.to_string())),
     }
 }
 

@@ -803,7 +803,8 @@ fn decode_rejections() {
             0xa0,
         ])
         .unwrap_err();
-    assert_eq!(e.to_string(), "ImageSample.label: duplicate key");
+    assert_eq!(e.to_string(), "ImageSample.label: duplicate key \"label\"");
+    assert_eq!(e.code(), "duplicate_key");
 
     // Packed: wrong lengths and set padding bits.
     let puzzle = compile_example("puzzle.schema");
@@ -1102,6 +1103,12 @@ fn cli_exit_codes() {
     let (code, _, err) = run_cli(
         &["encode", "--schema", vision, "--sample", "ImageSample"],
         b"{",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("truncated"), "{err}");
+    let (code, _, err) = run_cli(
+        &["encode", "--schema", vision, "--sample", "ImageSample"],
+        b"{]",
     );
     assert_eq!(code, 1);
     assert!(err.contains("invalid JSON"), "{err}");

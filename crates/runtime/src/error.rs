@@ -30,6 +30,9 @@ pub enum ErrorKind {
         expected: &'static str,
         found: &'static str,
     },
+    /// A value of the wrong family, described in words (serde's message, a ragged list).
+    #[error("{0}")]
+    WrongValue(String),
     /// A dtype string (typestr or numpy name) that schemac does not know.
     #[error("unknown dtype {0:?}")]
     UnknownDtype(String),
@@ -82,9 +85,98 @@ pub enum ErrorKind {
     /// A malformed `.npy` payload (bad header, Fortran order, ...).
     #[error("bad .npy payload: {0}")]
     BadNpy(String),
-    /// Anything else.
+    /// Bytes that are not MessagePack / JSON at all (a reserved marker, bad JSON syntax,
+    /// a byte-order mark before JSON).
+    #[error("{0}")]
+    Malformed(String),
+    /// A map, sample, component, msgpack-numpy dict or JSON object with a key given twice.
+    #[error("duplicate key {0:?}")]
+    DuplicateKey(String),
+    /// A base64 string that is not standard, padded base64.
+    #[error("invalid base64: {0}")]
+    InvalidBase64(String),
+    /// Non-zero padding bits in packed bytes, or a packed input of the wrong length.
+    #[error("{0}")]
+    BadPadding(String),
+    /// A tar shard or safetensors file whose structure is broken.
+    #[error("{0}")]
+    CorruptArchive(String),
+    /// A shard member key the writers refuse, or a duplicated / unknown tensor name.
+    #[error("{0}")]
+    BadKey(String),
+    /// A batch file written for another layout of the record.
+    #[error("{0}")]
+    FingerprintMismatch(String),
+    /// Valid data that a layout cannot hold.
+    #[error("{0}")]
+    Unsupported(String),
+    /// Anything else. Its [`code`](ErrorKind::code) is `malformed`; data errors use the
+    /// typed variants above so both runtimes report the same kind.
     #[error("{0}")]
     Custom(String),
+}
+
+impl ErrorKind {
+    /// Every code [`ErrorKind::code`] can return: the closed vocabulary of
+    /// conformance/README.md, shared with the Python runtime's `SchemacError.kind`.
+    pub const CODES: &'static [&'static str] = &[
+        "truncated",
+        "trailing_bytes",
+        "malformed",
+        "wrong_type",
+        "dtype_mismatch",
+        "shape_mismatch",
+        "dim_mismatch",
+        "payload_length",
+        "out_of_range",
+        "bits_overflow",
+        "unknown_variant",
+        "duplicate_key",
+        "missing_field",
+        "invalid_utf8",
+        "invalid_base64",
+        "invalid_bool",
+        "bad_npy",
+        "too_large",
+        "too_deep",
+        "bad_padding",
+        "corrupt_archive",
+        "bad_key",
+        "fingerprint_mismatch",
+        "unsupported",
+    ];
+
+    /// The kind's name in the shared error vocabulary (conformance/README.md), e.g.
+    /// `"dtype_mismatch"`. The Python runtime reports the same string as
+    /// `SchemacError.kind` for the same input.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ErrorKind::Truncated => "truncated",
+            ErrorKind::TrailingBytes { .. } => "trailing_bytes",
+            ErrorKind::WrongType { .. } | ErrorKind::WrongValue(_) => "wrong_type",
+            ErrorKind::UnknownDtype(_) | ErrorKind::DtypeMismatch { .. } => "dtype_mismatch",
+            ErrorKind::ShapeMismatch { .. } => "shape_mismatch",
+            ErrorKind::NamedDimMismatch { .. } => "dim_mismatch",
+            ErrorKind::PayloadLength { .. } => "payload_length",
+            ErrorKind::MissingField => "missing_field",
+            ErrorKind::LengthTooLarge { .. } | ErrorKind::InvalidShape(_) => "too_large",
+            ErrorKind::OutOfRange { .. } => "out_of_range",
+            ErrorKind::BitsOverflow { .. } => "bits_overflow",
+            ErrorKind::InvalidUtf8 => "invalid_utf8",
+            ErrorKind::InvalidBool(_) => "invalid_bool",
+            ErrorKind::UnknownVariant(_) => "unknown_variant",
+            ErrorKind::TooDeep => "too_deep",
+            ErrorKind::BadNpy(_) => "bad_npy",
+            ErrorKind::Malformed(_) | ErrorKind::Custom(_) => "malformed",
+            ErrorKind::DuplicateKey(_) => "duplicate_key",
+            ErrorKind::InvalidBase64(_) => "invalid_base64",
+            ErrorKind::BadPadding(_) => "bad_padding",
+            ErrorKind::CorruptArchive(_) => "corrupt_archive",
+            ErrorKind::BadKey(_) => "bad_key",
+            ErrorKind::FingerprintMismatch(_) => "fingerprint_mismatch",
+            ErrorKind::Unsupported(_) => "unsupported",
+        }
+    }
 }
 
 /// A decode or validation error: an [`ErrorKind`] and the field path it happened at.
@@ -130,6 +222,11 @@ impl Error {
 
     pub fn kind(&self) -> &ErrorKind {
         &self.0.kind
+    }
+
+    /// The kind's vocabulary string, [`ErrorKind::code`].
+    pub fn code(&self) -> &'static str {
+        self.0.kind.code()
     }
 
     /// The field path, outermost first (`ImageSample.history[3].xyz`); empty if unknown.
@@ -204,6 +301,72 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
+// ---------------------------------------------------------------------------------------
+// Carrying a typed error through serde
+// ---------------------------------------------------------------------------------------
+
+thread_local! {
+    /// The last typed error handed to serde as a message, with that message. serde's error
+    /// types only hold text; this keeps the kind (and path) so `from_json` can report it.
+    static SERDE_PENDING: std::cell::RefCell<Option<(String, Error)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A serde error for `e` that [`take_serde_error`] can turn back into `e`: the message is
+/// `e`'s `Display`, and `e` itself is kept on the side (per thread).
+#[cold]
+pub fn to_serde<E: serde::de::Error>(e: Error) -> E {
+    let msg = e.to_string();
+    let out = E::custom(&msg);
+    SERDE_PENDING.with(|p| *p.borrow_mut() = Some((msg, e)));
+    out
+}
+
+/// The typed error behind a serde error message, if `message` was made by [`to_serde`]
+/// (serde_json appends ` at line L column C`, so a prefix match is enough). Clears the
+/// side slot either way, so a stale error is never reported for another failure.
+#[cold]
+pub fn take_serde_error(message: &str) -> Option<Error> {
+    let pending = SERDE_PENDING.with(|p| p.borrow_mut().take())?;
+    message.starts_with(&pending.0).then_some(pending.1)
+}
+
+/// Forgets any typed error kept by [`to_serde`] (call before a serde decode).
+pub fn clear_serde_error() {
+    SERDE_PENDING.with(|p| *p.borrow_mut() = None);
+}
+
+/// A serde_json error as a typed error: one made by [`to_serde`] comes back with its kind
+/// and path; otherwise syntax errors are `Malformed`, an early end `Truncated`, and
+/// serde's type errors `WrongType` / `MissingField` / `DuplicateKey` by their message.
+#[cold]
+pub fn from_serde_json(e: &serde_json::Error) -> Error {
+    let msg = e.to_string();
+    if let Some(t) = take_serde_error(&msg) {
+        return t;
+    }
+    use serde_json::error::Category;
+    let kind = match e.classify() {
+        Category::Eof => ErrorKind::Truncated,
+        Category::Syntax if msg.starts_with("recursion limit exceeded") => ErrorKind::TooDeep,
+        Category::Syntax if msg.contains("surrogate") || msg.contains("invalid unicode") => {
+            ErrorKind::InvalidUtf8
+        }
+        Category::Syntax | Category::Io => ErrorKind::Malformed(format!("invalid JSON: {msg}")),
+        Category::Data => {
+            if msg.starts_with("missing field") {
+                ErrorKind::MissingField
+            } else if let Some(rest) = msg.strip_prefix("duplicate field `") {
+                ErrorKind::DuplicateKey(rest.split('`').next().unwrap_or("").to_owned())
+            } else {
+                // serde's own wording names what it found and what it expected.
+                ErrorKind::WrongValue(msg)
+            }
+        }
+    };
+    Error::new(kind)
+}
+
 /// Path prefixing on results: `r.array::<u8>().at("mask")?`. The closure runs only on
 /// error, so the success path costs nothing.
 pub trait ResultExt {
@@ -273,6 +436,143 @@ mod tests {
             Error::new(ErrorKind::Truncated).to_string(),
             "truncated input"
         );
+    }
+
+    /// One value of every variant; the exhaustive match fails to compile when a variant
+    /// is added without being listed here.
+    fn every_kind() -> Vec<ErrorKind> {
+        let s = || String::from("x");
+        let all = vec![
+            ErrorKind::Truncated,
+            ErrorKind::TrailingBytes { n: 1 },
+            ErrorKind::WrongType {
+                expected: "map",
+                found: "int",
+            },
+            ErrorKind::WrongValue(s()),
+            ErrorKind::UnknownDtype(s()),
+            ErrorKind::DtypeMismatch {
+                expected: "|u1",
+                found: s(),
+            },
+            ErrorKind::ShapeMismatch {
+                expected: s(),
+                found: vec![],
+            },
+            ErrorKind::NamedDimMismatch {
+                dim: s(),
+                expected: 1,
+                found: 2,
+            },
+            ErrorKind::PayloadLength {
+                expected: 1,
+                found: 2,
+            },
+            ErrorKind::MissingField,
+            ErrorKind::LengthTooLarge {
+                len: 1,
+                remaining: 0,
+            },
+            ErrorKind::OutOfRange {
+                value: s(),
+                expected: s(),
+            },
+            ErrorKind::BitsOverflow { value: 1, bits: 1 },
+            ErrorKind::InvalidUtf8,
+            ErrorKind::InvalidBool(2),
+            ErrorKind::UnknownVariant(s()),
+            ErrorKind::TooDeep,
+            ErrorKind::InvalidShape(s()),
+            ErrorKind::BadNpy(s()),
+            ErrorKind::Malformed(s()),
+            ErrorKind::DuplicateKey(s()),
+            ErrorKind::InvalidBase64(s()),
+            ErrorKind::BadPadding(s()),
+            ErrorKind::CorruptArchive(s()),
+            ErrorKind::BadKey(s()),
+            ErrorKind::FingerprintMismatch(s()),
+            ErrorKind::Unsupported(s()),
+            ErrorKind::Custom(s()),
+        ];
+        for k in &all {
+            match k {
+                ErrorKind::Truncated
+                | ErrorKind::TrailingBytes { .. }
+                | ErrorKind::WrongType { .. }
+                | ErrorKind::WrongValue(_)
+                | ErrorKind::UnknownDtype(_)
+                | ErrorKind::DtypeMismatch { .. }
+                | ErrorKind::ShapeMismatch { .. }
+                | ErrorKind::NamedDimMismatch { .. }
+                | ErrorKind::PayloadLength { .. }
+                | ErrorKind::MissingField
+                | ErrorKind::LengthTooLarge { .. }
+                | ErrorKind::OutOfRange { .. }
+                | ErrorKind::BitsOverflow { .. }
+                | ErrorKind::InvalidUtf8
+                | ErrorKind::InvalidBool(_)
+                | ErrorKind::UnknownVariant(_)
+                | ErrorKind::TooDeep
+                | ErrorKind::InvalidShape(_)
+                | ErrorKind::BadNpy(_)
+                | ErrorKind::Malformed(_)
+                | ErrorKind::DuplicateKey(_)
+                | ErrorKind::InvalidBase64(_)
+                | ErrorKind::BadPadding(_)
+                | ErrorKind::CorruptArchive(_)
+                | ErrorKind::BadKey(_)
+                | ErrorKind::FingerprintMismatch(_)
+                | ErrorKind::Unsupported(_)
+                | ErrorKind::Custom(_) => {}
+            }
+        }
+        all
+    }
+
+    /// The kinds in the table of conformance/README.md (the first column, in backticks).
+    fn readme_codes() -> Vec<String> {
+        let readme = include_str!("../../../conformance/README.md");
+        let table = readme
+            .split("## Error kinds")
+            .nth(1)
+            .expect("conformance/README.md has an `## Error kinds` section");
+        table
+            .lines()
+            .skip_while(|l| !l.starts_with("| kind"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cell = l.split('|').nth(1).unwrap().trim();
+                cell.trim_matches('`').to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn codes_are_the_readme_vocabulary() {
+        let readme = readme_codes();
+        assert!(readme.len() >= 20, "parsed too few kinds: {readme:?}");
+        let mut listed: Vec<&str> = ErrorKind::CODES.to_vec();
+        listed.sort_unstable();
+        let mut want: Vec<&str> = readme.iter().map(String::as_str).collect();
+        want.sort_unstable();
+        assert_eq!(
+            listed, want,
+            "ErrorKind::CODES must be exactly the README table"
+        );
+        for k in every_kind() {
+            assert!(
+                readme.iter().any(|c| c == k.code()),
+                "{k:?} maps to {:?}, not in the README table",
+                k.code()
+            );
+        }
+        // Every code but the ones only other readers produce is reachable from a variant.
+        let used: Vec<&str> = every_kind().iter().map(ErrorKind::code).collect();
+        for c in ErrorKind::CODES {
+            assert!(used.contains(c), "no variant maps to {c}");
+        }
+        assert_eq!(Error::new(ErrorKind::TooDeep).at("x").code(), "too_deep");
     }
 
     #[test]

@@ -479,7 +479,7 @@ fn bits_error(e: BitsError) -> Error {
         BitsError::Overflow { index, value, bits } => {
             Error::new(ErrorKind::BitsOverflow { value, bits }).at_index(index)
         }
-        other => Error::custom(other),
+        other => Error::new(ErrorKind::Unsupported(other.to_string())),
     }
 }
 
@@ -734,7 +734,7 @@ impl<'de> serde::Deserialize<'de> for FieldKey<'de> {
 /// Converts a runtime error into a serde error (its `Display` keeps the path).
 #[cold]
 pub fn de_error<E: serde::de::Error>(e: Error) -> E {
-    E::custom(e)
+    crate::error::to_serde(e)
 }
 
 /// Converts every item (errors get the index).
@@ -788,9 +788,30 @@ pub fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-/// Reads a sample from JSON; the error carries serde_json's position and our path.
+/// Reads a sample from JSON; the error keeps its kind and path (see
+/// [`crate::error::from_serde_json`]). A byte-order mark before the text is `Malformed`
+/// (RFC 8259: JSON text is UTF-8 without one).
 pub fn from_json<T: serde::de::DeserializeOwned>(s: &str, name: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| Error::custom(e).at(name))
+    if s.starts_with('\u{feff}') {
+        return Err(Error::new(ErrorKind::Malformed(
+            "a byte-order mark before JSON text".into(),
+        ))
+        .at(name));
+    }
+    crate::error::clear_serde_error();
+    serde_json::from_str(s).map_err(|e| {
+        let e = crate::error::from_serde_json(&e);
+        // Errors from a record's own checks already start at the sample's name.
+        let p = e.path();
+        let rooted = p
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']));
+        if rooted {
+            e
+        } else {
+            e.at(name)
+        }
+    })
 }
 
 #[cfg(test)]

@@ -26,14 +26,22 @@ use crate::array::{shape_len, Element, NdArray, Scalar};
 use crate::dtype::Dtype;
 use crate::error::{Error, ErrorKind};
 
-/// Standard alphabet; writes padding, reads with or without it (some encoders drop it).
-const LENIENT: GeneralPurpose = GeneralPurpose::new(
+/// Standard alphabet with `=` padding, both ways: unpadded, URL-safe or whitespace-holding
+/// text is `InvalidBase64` (docs/language.md, "Rejections both runtimes agree on").
+const STRICT: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
 );
 
 fn de_err<E: de::Error>(kind: ErrorKind) -> E {
-    E::custom(Error::new(kind))
+    crate::error::to_serde(Error::new(kind))
+}
+
+/// Standard padded base64 to bytes, or `InvalidBase64`.
+pub fn decode_base64(s: &str) -> Result<Vec<u8>, Error> {
+    STRICT
+        .decode(s.as_bytes())
+        .map_err(|e| Error::new(ErrorKind::InvalidBase64(e.to_string())))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -109,8 +117,8 @@ fn to_usize_shape<E: de::Error>(shape: Vec<u64>) -> Result<Vec<usize>, E> {
 /// Builds the array from shape and LE bytes, checking the byte count.
 fn from_parts<T: Element, E: de::Error>(shape: Vec<u64>, bytes: &[u8]) -> Result<NdArray<T>, E> {
     let shape = to_usize_shape(shape)?;
-    shape_len(&shape).map_err(E::custom)?;
-    NdArray::from_le_bytes(shape, bytes).map_err(E::custom)
+    shape_len(&shape).map_err(crate::error::to_serde)?;
+    NdArray::from_le_bytes(shape, bytes).map_err(crate::error::to_serde)
 }
 
 /// The JSON visitor: an object (`data_b64` form) or nested lists.
@@ -134,9 +142,7 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
             match &*key {
                 "data_b64" => {
                     let s: std::borrow::Cow<'de, str> = map.next_value()?;
-                    data = Some(LENIENT.decode(s.as_bytes()).map_err(|e| {
-                        de::Error::custom(format_args!("data_b64 is not base64: {e}"))
-                    })?);
+                    data = Some(decode_base64(&s).map_err(crate::error::to_serde)?);
                 }
                 "shape" => shape = Some(map.next_value()?),
                 "dtype" => {
@@ -207,7 +213,9 @@ impl<T> Default for Nest<T> {
 }
 
 fn ragged<E: de::Error>() -> E {
-    E::custom("nested lists are ragged (not a rectangular array)")
+    de_err(ErrorKind::WrongValue(
+        "nested lists are ragged (not a rectangular array)".into(),
+    ))
 }
 
 impl<T: Element> Nest<T> {
@@ -356,9 +364,7 @@ impl<'de> Visitor<'de> for BytesVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
-        LENIENT
-            .decode(v.as_bytes())
-            .map_err(|e| E::custom(format_args!("invalid base64: {e}")))
+        decode_base64(v).map_err(crate::error::to_serde)
     }
 
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
@@ -502,5 +508,86 @@ mod tests {
         );
         let unknown = r#"{"data_b64": "", "shape": [0], "dtype": "complex64"}"#;
         assert!(serde_json::from_str::<NdArray<u16>>(unknown).is_err());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Strict JSON text
+// ---------------------------------------------------------------------------------------
+
+/// Parses JSON text the way every schemac reader must (docs/language.md, "Rejections both
+/// runtimes agree on"): UTF-8 without a byte-order mark (`Malformed`), no object key given
+/// twice (`DuplicateKey`, where serde_json's `Value` would keep the last), syntax errors
+/// `Malformed`, an early end `Truncated`, nesting past serde_json's limit `TooDeep`.
+pub fn parse_strict(text: &[u8]) -> Result<serde_json::Value, Error> {
+    if text.starts_with(b"\xef\xbb\xbf") {
+        return Err(Error::new(ErrorKind::Malformed(
+            "a byte-order mark before JSON text".into(),
+        )));
+    }
+    crate::error::clear_serde_error();
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let v = StrictValue
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| crate::error::from_serde_json(&e))?;
+    Ok(v)
+}
+
+/// A `serde_json::Value` seed that rejects duplicate object keys.
+#[derive(Clone, Copy)]
+struct StrictValue;
+
+impl<'de> DeserializeSeed<'de> for StrictValue {
+    type Value = serde_json::Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictValue {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(x) = seq.next_element_seed(self)? {
+            out.push(x);
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let v = map.next_value_seed(self)?;
+            if out.contains_key(&k) {
+                return Err(de_err(ErrorKind::DuplicateKey(k)));
+            }
+            out.insert(k, v);
+        }
+        Ok(serde_json::Value::Object(out))
     }
 }

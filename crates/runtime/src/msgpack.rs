@@ -522,7 +522,8 @@ impl<'a> Reader<'a> {
             .buf
             .get(self.pos)
             .ok_or_else(|| Error::new(ErrorKind::Truncated))?;
-        Family::of_marker(m).ok_or_else(|| Error::custom("invalid MessagePack byte 0xc1"))
+        Family::of_marker(m)
+            .ok_or_else(|| Error::new(ErrorKind::Malformed("invalid MessagePack byte 0xc1".into())))
     }
 
     /// Consumes a nil if the next value is one (returning `true`); else consumes nothing.
@@ -797,9 +798,9 @@ impl<'a> Reader<'a> {
                         // `[["", "<V2"]]`; take its only field's typestr.
                         Family::Array => {
                             if self.array_len()? != 1 || self.array_len()? != 2 {
-                                return Err(Error::custom(
-                                    "msgpack-numpy: structured dtypes are not supported",
-                                ));
+                                return Err(Error::new(ErrorKind::UnknownDtype(
+                                    "a structured msgpack-numpy dtype".into(),
+                                )));
                             }
                             self.str_or_bin()?;
                             self.str_or_bin()?
@@ -822,12 +823,27 @@ impl<'a> Reader<'a> {
                 _ => self.skip()?,
             }
         }
-        let typestr = typestr.ok_or_else(|| Error::custom("msgpack-numpy map without \"type\""))?;
-        let data = data.ok_or_else(|| Error::custom("msgpack-numpy map without \"data\""))?;
+        let typestr = typestr.ok_or_else(|| {
+            Error::new(ErrorKind::WrongType {
+                expected: "a msgpack-numpy map with \"type\"",
+                found: "a map without it",
+            })
+        })?;
+        let data = data.ok_or_else(|| {
+            Error::new(ErrorKind::WrongType {
+                expected: "a msgpack-numpy map with \"data\"",
+                found: "a map without it",
+            })
+        })?;
         let shape = match (nd, shape) {
             (false, _) => Vec::new(),
             (true, Some(s)) => s,
-            (true, None) => return Err(Error::custom("msgpack-numpy map without \"shape\"")),
+            (true, None) => {
+                return Err(Error::new(ErrorKind::WrongType {
+                    expected: "a msgpack-numpy map with \"shape\"",
+                    found: "a map without it",
+                }))
+            }
         };
         Ok(ArrayParts {
             dtype: dtype_of(typestr)?,

@@ -768,13 +768,16 @@ class Batch(Generic[S]):
         tensors, meta = read_safetensors(path, use_mmap=use_mmap)
         if meta.get(META_SAMPLE) != cls.NAME:
             raise DecodeError(
-                cls.NAME, f"file holds a batch of {meta.get(META_SAMPLE)!r}, not {cls.NAME!r}"
+                cls.NAME,
+                f"file holds a batch of {meta.get(META_SAMPLE)!r}, not {cls.NAME!r}",
+                kind="fingerprint_mismatch",
             )
         if meta.get(META_FINGERPRINT) != cls.FINGERPRINT:
             raise DecodeError(
                 cls.NAME,
                 f"layout fingerprint {meta.get(META_FINGERPRINT)!r} does not match "
                 f"{cls.FINGERPRINT!r} (the schema changed)",
+                kind="fingerprint_mismatch",
             )
         rows = meta.get(META_ROWS)
         n = None
@@ -889,13 +892,8 @@ _MAX_HEADER = 100_000_000
 """The safetensors format's header size limit (the Rust crate's ``MAX_HEADER_SIZE``)."""
 
 
-def _with_kind(e: DecodeError, kind: str) -> DecodeError:
-    e.kind = kind  # type: ignore[attr-defined]
-    return e
-
-
 def _corrupt_st(where: str, reason: str) -> DecodeError:
-    return _with_kind(DecodeError(where, reason), "corrupt_archive")
+    return DecodeError(where, reason, kind="corrupt_archive")
 
 
 def read_safetensors(
@@ -925,11 +923,14 @@ def read_safetensors(
         raise _corrupt_st(where, "bad safetensors header: not an object")
     header: dict[str, Any] = {}
     for name, info in pairs:
+        if not _utf8(name):
+            raise _corrupt_st(where, "bad safetensors header: a name is not valid Unicode")
         if name in header:
             what = "key" if name == "__metadata__" else "tensor name"
-            raise _with_kind(
-                DecodeError(where, f"safetensors header has the {what} {name!r} twice"),
-                "corrupt_archive" if name == "__metadata__" else "bad_key",
+            raise DecodeError(
+                where,
+                f"safetensors header has the {what} {name!r} twice",
+                kind="corrupt_archive" if name == "__metadata__" else "bad_key",
             )
         header[name] = info
     meta_pairs = header.pop("__metadata__", None)

@@ -29,9 +29,9 @@ import tarfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
-from .errors import DecodeError, SchemacError, SchemaError
+from .errors import DecodeError, SchemaError
 
 __all__ = [
     "EXT",
@@ -192,11 +192,11 @@ def _split_name(name: str) -> tuple[str, str]:
 
 
 def _corrupt(where: str, reason: str) -> DecodeError:
-    return _with_kind(DecodeError(where, f"corrupt tar: {reason}"), "corrupt_archive")
+    return DecodeError(where, f"corrupt tar: {reason}", kind="corrupt_archive")
 
 
 def _bad_key(where: str, reason: str) -> SchemaError:
-    return _with_kind(SchemaError(where, reason), "bad_key")
+    return SchemaError(where, reason, kind="bad_key")
 
 
 _BLOCK = 512
@@ -340,14 +340,6 @@ class _TarReader:
             data = self.read(size, f"member {name.decode('utf-8', 'replace')!r}")
             self.skip_padding(size)
             yield flag.decode("latin-1"), name, data
-
-
-_E = TypeVar("_E", bound=SchemacError)
-
-
-def _with_kind(e: _E, kind: str) -> _E:
-    e.kind = kind  # type: ignore[attr-defined]
-    return e
 
 
 def iter_shard(source: PathOrFile) -> Iterator[tuple[str, bytes]]:

@@ -87,7 +87,7 @@ impl ShardError {
             | ShardError::BadKey { .. }
             | ShardError::InvalidKey { .. }
             | ShardError::DuplicateKey(_) => "bad_key",
-            ShardError::Sample { .. } => "malformed", // MERGE: source.code()
+            ShardError::Sample { source, .. } => source.code(),
         }
     }
 }
@@ -555,9 +555,7 @@ enum Member {
         data: Vec<u8>,
     },
     /// A link, device or other non-file member.
-    Other {
-        name: String,
-    },
+    Other { name: String },
 }
 
 /// Reads the member at `open.pos` with a fresh `tar::Archive` (so the reader owns its

@@ -18,6 +18,12 @@
 //!
 //! Owns [`TensorSet`] (collects borrowed column buffers, then writes one file) and
 //! [`TensorFile`] (a loaded file: typed, shape-checked column reconstruction).
+//!
+//! Reading follows docs/language.md, "Safetensors files", in step with the Python runtime:
+//! a broken file (header length, JSON, offsets that are not integers or do not tile the
+//! data, a dtype schemac does not use) is `corrupt_archive`; a tensor name given twice is
+//! `bad_key` (JSON parsers keep the last one silently); another record or layout is
+//! `fingerprint_mismatch`.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -59,6 +65,67 @@ pub fn st_dtype(d: Dtype) -> StDtype {
 #[cold]
 fn tensor_error(msg: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Custom(format!("safetensors: {msg}")))
+}
+
+#[cold]
+fn corrupt(msg: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::CorruptArchive(format!("safetensors: {msg}")))
+}
+
+/// The safetensors format's header size limit (the crate's `MAX_HEADER_SIZE`).
+const MAX_HEADER: u64 = 100_000_000;
+
+/// Checks what the `safetensors` crate lets through: the header's top-level keys must be
+/// unique (serde keeps the last of a repeated key). Runs after the same length and JSON
+/// checks the crate makes, so each file gets one kind whichever check sees it first.
+fn check_header_keys(bytes: &[u8]) -> Result<()> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+
+    let n = bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        .ok_or_else(|| corrupt("the file is shorter than its 8-byte header length"))?;
+    if n > MAX_HEADER {
+        return Err(corrupt(format!(
+            "header length {n} is above the format's limit"
+        )));
+    }
+    let text = bytes
+        .get(8..8 + n as usize)
+        .ok_or_else(|| corrupt(format!("header length {n} runs past the end")))?;
+    let text = std::str::from_utf8(text).map_err(|e| corrupt(format!("header: {e}")))?;
+    serde_json::from_str::<IgnoredAny>(text).map_err(|e| corrupt(format!("header: {e}")))?;
+
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        /// The first key given twice.
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            let mut dup = None;
+            while let Some(k) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                if !seen.insert(k.clone()) && dup.is_none() {
+                    dup = Some(k);
+                }
+            }
+            Ok(dup)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    match de.deserialize_map(Keys) {
+        Err(e) => Err(corrupt(format!("header: {e}"))),
+        Ok(None) => Ok(()),
+        Ok(Some(k)) if k == "__metadata__" => {
+            Err(corrupt("the header has the key \"__metadata__\" twice"))
+        }
+        Ok(Some(k)) => Err(Error::new(ErrorKind::BadKey(format!(
+            "safetensors: the header has the tensor name {k:?} twice"
+        )))),
+    }
 }
 
 /// One tensor to write: dtype, shape, little-endian bytes (borrowed where possible).
@@ -240,12 +307,23 @@ impl TensorFile {
     /// Parses a file's bytes (header checked by the safetensors crate: offsets in bounds,
     /// no overlaps, sizes consistent with dtypes and shapes).
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
-        let st = SafeTensors::deserialize(&bytes).map_err(tensor_error)?;
-        let index = st
+        check_header_keys(&bytes)?;
+        let st = SafeTensors::deserialize(&bytes).map_err(corrupt)?;
+        let index: HashMap<String, (StDtype, Vec<usize>)> = st
             .iter()
             .map(|(name, v)| (name.to_owned(), (v.dtype(), v.shape().to_vec())))
             .collect();
-        let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(tensor_error)?;
+        let mut names: Vec<&String> = index.keys().collect();
+        names.sort_unstable();
+        for name in names {
+            let dtype = index[name].0;
+            if !Dtype::ALL.into_iter().any(|d| st_dtype(d) == dtype) {
+                return Err(corrupt(format!(
+                    "tensor {name:?} has dtype {dtype:?}, which schemac does not use"
+                )));
+            }
+        }
+        let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(corrupt)?;
         let metadata = meta.metadata().clone().unwrap_or_default();
         Ok(TensorFile {
             bytes,
@@ -269,17 +347,22 @@ impl TensorFile {
     /// Errors unless the metadata names record `sample` with layout `fingerprint`.
     pub fn check_header(&self, sample: &str, fingerprint: &str) -> Result<()> {
         let get = |k: &str| self.metadata.get(k).map(String::as_str);
+        let mismatch = |msg: String| {
+            Error::new(ErrorKind::FingerprintMismatch(format!(
+                "safetensors: {msg}"
+            )))
+        };
         match get(META_SAMPLE) {
             Some(s) if s == sample => {}
             other => {
-                return Err(tensor_error(format!(
+                return Err(mismatch(format!(
                     "file holds {other:?}, not a batch of {sample}"
                 )))
             }
         }
         match get(META_FINGERPRINT) {
             Some(f) if f == fingerprint => Ok(()),
-            other => Err(tensor_error(format!(
+            other => Err(mismatch(format!(
                 "layout fingerprint {other:?} differs from {sample}'s {fingerprint}: the file was written with another version of the schema"
             ))),
         }
@@ -292,7 +375,7 @@ impl TensorFile {
             Some(s) => s
                 .parse()
                 .map(Some)
-                .map_err(|_| tensor_error(format!("bad {META_ROWS} {s:?}"))),
+                .map_err(|_| corrupt(format!("bad {META_ROWS} {s:?}"))),
         }
     }
 

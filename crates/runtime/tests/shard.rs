@@ -567,7 +567,11 @@ fn error_codes_are_the_shared_vocabulary() {
     assert_eq!(w.write("../x", b"").unwrap_err().code(), "bad_key");
     w.write("a", b"\xc0").unwrap();
     assert_eq!(w.write("a", b"").unwrap_err().code(), "bad_key");
-    std::fs::write(&path, raw_member(b"k.msgpack", tar::EntryType::Regular, b"\xc1")).unwrap();
+    std::fs::write(
+        &path,
+        raw_member(b"k.msgpack", tar::EntryType::Regular, b"\xc1"),
+    )
+    .unwrap();
     let e = ShardReader::open(&path)
         .read(decode_i)
         .next()

@@ -51,8 +51,13 @@ pub fn load(root: &Path) -> Vec<Entry> {
             Err(_) => continue,
         };
         let schema: &'static schemac::ir::Schema = Box::leak(Box::new(compiled.schema));
-        let stem: &'static str =
-            Box::leak(path.file_stem().unwrap().to_string_lossy().into_owned().into_boxed_str());
+        let stem: &'static str = Box::leak(
+            path.file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+                .into_boxed_str(),
+        );
         for record in &schema.records {
             out.push(Entry {
                 schema: stem,

@@ -52,6 +52,6 @@ for t in "${TARGETS[@]}"; do
         -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -malloc_limit_mb=2048 \
         -timeout=10 -max_len="$(max_len "$t")" -fork="$JOBS" \
         -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-        -artifact_prefix="artifacts/$t/" -print_final_stats=1) 2>&1 | tee "fuzz/artifacts/$t.log" | grep -E '^#|^INFO: fuzzed|crash|Timeout|out-of-memory|stat::' | tail -n 20 || true
+        -print_final_stats=1) 2>&1 | tee "fuzz/artifacts/$t.log" | grep -E '^#|^INFO: fuzzed|crash|Timeout|out-of-memory|stat::' | tail -n 20 || true
     echo "== $t: findings in fuzz/artifacts/$t/: $(ls "fuzz/artifacts/$t" | wc -l)"
 done

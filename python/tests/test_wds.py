@@ -204,3 +204,30 @@ def test_we_read_real_webdataset_shard(tmp_path: Path) -> None:
         for k, v in SAMPLES:
             w.write({"__key__": k, "msgpack": v})
     assert read_shard(p) == SAMPLES
+
+
+def test_every_cut_is_an_error_or_a_whole_member() -> None:
+    """The Rust reader's truncation sweep (crates/runtime/tests/shard.rs), same verdicts:
+    a cut inside a header or a member's data is an error after the members before it;
+    a cut in the padding after complete data still reads that member."""
+    samples = [(make_key(i), bytes([i]) * 700) for i in range(4)]
+    buf = io.BytesIO()
+    write_shard(buf, samples, mtime=0)
+    full = buf.getvalue()
+    member = 512 + 1024
+    for n in (n for n in range(4 * member + 1024) if n % 512 < 2 or n % 512 > 509 or n % 7 == 0):
+        got: list[tuple[str, bytes]] = []
+        errors = 0
+        try:
+            for kv in iter_shard(io.BytesIO(full[:n])):
+                got.append(kv)
+        except SchemacError as e:
+            assert e.kind == "corrupt_archive", (n, e)
+            errors = 1
+        k, inside = divmod(n, member)
+        if k < 4:
+            want = (k + (inside >= 512 + 700), int(0 < inside < 512 + 700))
+        else:
+            want = (4, int(inside % 512 != 0 and inside < 512))
+        assert (len(got), errors) == want, n
+        assert got == samples[: len(got)]

@@ -51,7 +51,10 @@ fuzz_target!(|data: &[u8]| {
                 f.name()
             ),
         };
-        let again = e.codec.encode(&back, f).expect("encodes once, encodes twice");
+        let again = e
+            .codec
+            .encode(&back, f)
+            .expect("encodes once, encodes twice");
         assert!(
             again == bytes,
             "{}.{}: {} re-encoding is not a fixed point",

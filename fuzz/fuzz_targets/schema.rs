@@ -13,8 +13,7 @@ use schemac::{compile, diag, emit, fmt, parse, report};
 fn input_path() -> &'static Path {
     static P: OnceLock<PathBuf> = OnceLock::new();
     P.get_or_init(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../examples/schemas/fuzz-input.schema")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/schemas/fuzz-input.schema")
     })
 }
 
@@ -23,7 +22,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut sources = diag::Sources::new();
-    let id = sources.add("fuzz-input.schema".into(), input_path().to_path_buf(), text.to_owned());
+    let id = sources.add(
+        "fuzz-input.schema".into(),
+        input_path().to_path_buf(),
+        text.to_owned(),
+    );
     match parse::parse(id, text) {
         Ok(file) => {
             // Only imports of sibling files: the fuzzer must not read /dev/zero or the

@@ -43,7 +43,10 @@ fuzz_target!(|data: &[u8]| {
     let back: Vec<(String, Vec<u8>)> = ShardReader::new(paths.clone())
         .collect::<Result<_, _>>()
         .expect("a written shard reads back");
-    assert!(back == members, "round trip through the writer changed the members");
+    assert!(
+        back == members,
+        "round trip through the writer changed the members"
+    );
     for p in paths {
         let _ = std::fs::remove_file(p);
     }

@@ -43,7 +43,13 @@ impl Out {
         }
         let safe: String = name
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let path = self.dir.join(format!("seed-{:04}-{safe}", self.seen.len()));
         std::fs::write(path, bytes).unwrap();
@@ -89,7 +95,10 @@ fn is_safetensors(b: &[u8]) -> bool {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    assert!(args.len() == 3, "usage: schemac-fuzz-seed <repo root> <corpus dir>");
+    assert!(
+        args.len() == 3,
+        "usage: schemac-fuzz-seed <repo root> <corpus dir>"
+    );
     let root = PathBuf::from(&args[1]);
     let corpus = PathBuf::from(&args[2]);
     let mut schema = Out::new(&corpus, "schema");
@@ -111,8 +120,8 @@ fn main() {
         }
     }
     for vec in ["atdata.json", "xtructure.json"] {
-        let text = std::fs::read_to_string(root.join("crates/runtime/tests/data").join(vec))
-            .unwrap();
+        let text =
+            std::fs::read_to_string(root.join("crates/runtime/tests/data").join(vec)).unwrap();
         let doc: Json = serde_json::from_str(&text).unwrap();
         for case in doc["cases"].as_array().into_iter().flatten() {
             if let (Some(n), Some(s)) = (case["name"].as_str(), case["schema"].as_str()) {
@@ -131,7 +140,10 @@ fn main() {
     let add_sample = |codec: &mut Out, i: usize, format: Format, bytes: &[u8]| {
         let mut b = codecs::selector(i, format).to_vec();
         b.extend_from_slice(bytes);
-        codec.add(&format!("{}-{}-{}", entries[i].record, format.name(), b.len()), b);
+        codec.add(
+            &format!("{}-{}-{}", entries[i].record, format.name(), b.len()),
+            b,
+        );
     };
     let mut msgpacks: Vec<Vec<u8>> = Vec::new();
     macro_rules! samples {
@@ -214,7 +226,11 @@ fn main() {
     write_shards(
         "dirs",
         None,
-        &["a/b/0001".into(), "v1.2/x".into(), format!("{}/long", "d".repeat(120))],
+        &[
+            "a/b/0001".into(),
+            "v1.2/x".into(),
+            format!("{}/long", "d".repeat(120)),
+        ],
     );
     std::fs::remove_dir_all(&tmp).unwrap();
     shard.add("empty", vec![0; 1024]);
@@ -268,10 +284,11 @@ fn main() {
             let mut s = Vec::new();
             strings(case, "", &mut s);
             let sample = case.get("sample").and_then(Json::as_str);
-            let case_schema = case
-                .get("schema")
-                .and_then(Json::as_str)
-                .map(|s| Path::new(s).file_stem().map_or(s.to_owned(), |x| x.to_string_lossy().into_owned()));
+            let case_schema = case.get("schema").and_then(Json::as_str).map(|s| {
+                Path::new(s)
+                    .file_stem()
+                    .map_or(s.to_owned(), |x| x.to_string_lossy().into_owned())
+            });
             let format = match case.get("format").and_then(Json::as_str) {
                 Some("json") => Format::Json,
                 Some("packed") => Format::Packed,
@@ -300,7 +317,12 @@ fn main() {
             }
         }
     }
-    for (name, out) in [("schema", &schema), ("codec", &codec), ("shard", &shard), ("tensors", &tensors)] {
+    for (name, out) in [
+        ("schema", &schema),
+        ("codec", &codec),
+        ("shard", &shard),
+        ("tensors", &tensors),
+    ] {
         println!("{name}: {} seeds in {}", out.seen.len(), out.dir.display());
     }
 }

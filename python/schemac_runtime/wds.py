@@ -200,47 +200,90 @@ def _bad_key(where: str, reason: str) -> SchemaError:
 
 
 _BLOCK = 512
-_TAR_SPACE = b" \t\n\r\x0b\x0c"
+# Rust's `char::is_whitespace` (what the `tar` crate's `str::trim` strips).
+_RUST_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
-def _number(field: bytes, what: str, where: str) -> int:
-    """A tar number field: octal text (up to the first NUL, blanks trimmed) or GNU
-    base-256 (high bit of the first byte set), as the Rust ``tar`` crate reads them."""
-    if field and field[0] & 0x80:
-        if field[0] & 0x40:
-            raise _corrupt(where, f"negative {what}")
-        n = int.from_bytes(bytes([field[0] & 0x3F]) + field[1:], "big")
-    else:
-        text = field.split(b"\0", 1)[0].strip(_TAR_SPACE)
-        if text.startswith(b"+"):
-            text = text[1:]
-        if not text or any(c not in b"01234567" for c in text):
-            raise _corrupt(where, f"bad {what} field {field!r}")
-        n = int(text, 8)
-    if n >= 1 << 64:
-        raise _corrupt(where, f"{what} {n} is too large")
+def _u64(text: str) -> int | None:
+    """Rust's ``u64::from_str_radix``/``parse``: an optional ``+``, then digits (octal for
+    ``base`` 8), no blanks; ``None`` if not a number or above ``u64::MAX``."""
+    return _u64_radix(text, 10)
+
+
+def _u64_radix(text: str, base: int) -> int | None:
+    digits = text[1:] if text.startswith("+") else text
+    allowed = "01234567" if base == 8 else "0123456789"
+    if not digits or any(c not in allowed for c in digits):
+        return None
+    n = int(digits, base)
+    return n if n < 1 << 64 else None
+
+
+def _octal(field: bytes, what: str, where: str) -> int:
+    """A tar octal field as the Rust ``tar`` crate reads it: up to the first NUL, UTF-8,
+    blanks trimmed."""
+    try:
+        text = field.split(b"\0", 1)[0].decode("utf-8")
+    except UnicodeDecodeError:
+        raise _corrupt(where, f"bad {what} field {field!r}") from None
+    n = _u64_radix(text.strip(_RUST_SPACE), 8)
+    if n is None:
+        raise _corrupt(where, f"bad {what} field {field!r}")
     return n
+
+
+def _size(field: bytes, where: str) -> int:
+    """The size field: octal, or GNU base-256 when the high bit is set (the ``tar`` crate
+    takes the last 8 bytes of the 12 as a big-endian number)."""
+    if field[0] & 0x80:
+        return int.from_bytes(field[-8:], "big")
+    return _octal(field, "size", where)
 
 
 def _cstr(field: bytes) -> bytes:
     return field.split(b"\0", 1)[0]
 
 
-def _pax_path(data: bytes) -> bytes | None:
-    """The first well-formed ``path`` record of a pax extended header, read line by line
-    the way the Rust ``tar`` crate does (a malformed line is skipped, an empty one ends)."""
+def _pax_records(data: bytes) -> Iterator[tuple[bytes, bytes] | None]:
+    """A pax extended header's records the way the Rust ``tar`` crate splits them: line by
+    line, a malformed line as ``None``, an empty line ending them."""
     for line in data.split(b"\n"):
         if not line:
-            return None
+            return
         space = line.find(b" ")
-        digits = line[:space].removeprefix(b"+")
-        if space < 0 or not digits or any(c not in b"0123456789" for c in digits):
-            continue
-        if len(line) + 1 != int(digits):
-            continue
+        try:
+            reported = _u64(line[:space].decode("utf-8")) if space >= 0 else None
+        except UnicodeDecodeError:
+            reported = None
         key, eq, value = line[space + 1 :].partition(b"=")
-        if eq and key == b"path":
-            return value
+        if reported is None or len(line) + 1 != reported or not eq:
+            yield None
+        else:
+            yield key, value
+
+
+def _pax_path(data: bytes) -> bytes | None:
+    """The first well-formed ``path`` record (malformed ones are skipped)."""
+    for r in _pax_records(data):
+        if r is not None and r[0] == b"path":
+            return r[1]
+    return None
+
+
+def _pax_size(data: bytes) -> int | None:
+    """The ``size`` record up to the first malformed record, as the ``tar`` crate reads it
+    (it overrides the header's size field)."""
+    for r in _pax_records(data):
+        if r is None:
+            return None
+        if r[0] == b"size":
+            try:
+                return _u64(r[1].decode("utf-8"))
+            except UnicodeDecodeError:
+                return None
     return None
 
 
@@ -287,11 +330,12 @@ class _TarReader:
                 self.left -= got
 
     def members(self) -> Iterator[tuple[str, bytes, bytes]]:
-        """``(type flag, raw name, data)`` per member, GNU long names and pax paths
-        applied (a GNU long name wins over a pax path, as in the Rust ``tar`` crate)."""
+        """``(type flag, raw name, data)`` per member, with GNU long names and pax records
+        applied as the Rust ``tar`` crate applies them (a GNU long name wins over a pax
+        path; a pax size overrides the header's)."""
         gnu_name: bytes | None = None
-        pax_name: bytes | None = None
-        pax_seen = gnu_link = False
+        gnu_link = False
+        pax: bytes | None = None
         first = True
         while True:
             header = self.f.read(_BLOCK)
@@ -302,41 +346,45 @@ class _TarReader:
                     self.where, "the shard is gzip-compressed; shards are uncompressed tar"
                 )
             first = False
-            if not header:
-                return
-            if len(header) < _BLOCK:
+            if len(header) not in (0, _BLOCK):
                 raise _corrupt(self.where, f"a header is cut short: {len(header)} of 512 bytes")
-            if header == bytes(_BLOCK):
+            if not header or header == bytes(_BLOCK):
+                if gnu_name is not None or gnu_link or pax is not None:
+                    raise _corrupt(self.where, "extension headers describe no member")
                 return
-            checksum = _number(header[148:156], "checksum", self.where)
+            checksum = _octal(header[148:156], "checksum", self.where) & 0xFFFFFFFF
             if checksum != sum(header[:148]) + 8 * 0x20 + sum(header[156:]):
                 raise _corrupt(self.where, "header checksum mismatch")
-            size = _number(header[124:136], "size", self.where)
             flag = header[156:157]
-            if flag in (b"L", b"x", b"K"):
-                seen = {b"L": gnu_name is not None, b"x": pax_seen, b"K": gnu_link}[flag]
-                if seen:
+            magic = header[257:265]
+            ustar = magic == b"ustar\x0000"
+            recognized = ustar or magic == b"ustar  \0"
+            size = _size(header[124:136], self.where)
+            if pax is not None and flag not in (b"L", b"K", b"x", b"g"):
+                override = _pax_size(pax)
+                size = size if override is None else override
+            if recognized and flag in (b"L", b"K", b"x"):
+                if {b"L": gnu_name is not None, b"K": gnu_link, b"x": pax is not None}[flag]:
                     raise _corrupt(self.where, "two extension headers of one kind for one member")
                 data = self.read(size, "an extension header")
                 self.skip_padding(size)
                 if flag == b"L":
-                    gnu_name = data[:-1] if data.endswith(b"\0") else data
-                elif flag == b"x":
-                    pax_seen, pax_name = True, _pax_path(data)
-                else:
+                    gnu_name = data
+                elif flag == b"K":
                     gnu_link = True
+                else:
+                    pax = data
                 continue
             name = _cstr(header[0:100])
-            if header[257:263] == b"ustar\0" and header[263:265] == b"00":
+            if ustar:
                 prefix = _cstr(header[345:500])
                 if prefix:
                     name = prefix + b"/" + name
             if gnu_name is not None:
-                name = gnu_name
-            elif pax_name is not None:
-                name = pax_name
-            gnu_name = pax_name = None
-            pax_seen = gnu_link = False
+                name = gnu_name[:-1] if gnu_name.endswith(b"\0") else gnu_name
+            elif pax is not None and _pax_path(pax) is not None:
+                name = _pax_path(pax) or b""
+            gnu_name, gnu_link, pax = None, False, None
             data = self.read(size, f"member {name.decode('utf-8', 'replace')!r}")
             self.skip_padding(size)
             yield flag.decode("latin-1"), name, data

@@ -231,3 +231,50 @@ def test_every_cut_is_an_error_or_a_whole_member() -> None:
             want = (4, int(inside % 512 != 0 and inside < 512))
         assert (len(got), errors) == want, n
         assert got == samples[: len(got)]
+
+
+def _hdr(name: bytes, size: int, flag: bytes = b"0", gnu: bool = True) -> bytes:
+    """One raw tar header block with a valid checksum."""
+    h = bytearray(512)
+    h[0 : len(name)] = name
+    h[100:108] = b"0000644\0"
+    h[124:136] = f"{size:011o}\0".encode()
+    h[156:157] = flag
+    h[257:265] = b"ustar  \0" if gnu else b"ustar\x0000"
+    h[148:156] = b" " * 8
+    h[148:156] = f"{sum(h):06o}\0 ".encode()
+    return bytes(h)
+
+
+def _blocks(data: bytes) -> bytes:
+    return data + bytes(-len(data) % 512)
+
+
+def test_extension_headers_as_the_rust_tar_crate_reads_them() -> None:
+    long = b"d" * 120 + b"/k.msgpack"
+    gnu_long = _hdr(b"././@LongLink", len(long) + 1, b"L") + _blocks(long + b"\0")
+    # A GNU long name followed by its member.
+    shard = gnu_long + _hdr(b"short", 1) + _blocks(b"\xc0")
+    assert read_shard(io.BytesIO(shard)) == [(long[:-8].decode(), b"\xc0")]
+    # ... followed by nothing: an extension header that describes no member.
+    assert _kind(gnu_long) == ([], "corrupt_archive")
+    assert _kind(gnu_long + bytes(1024)) == ([], "corrupt_archive")
+    # Two long names for one member.
+    assert _kind(gnu_long + gnu_long + _hdr(b"x", 0)) == ([], "corrupt_archive")
+    # A pax size record overrides the header's size field.
+    rec = b"10 size=3\n"
+    pax = _hdr(b"pax", len(rec), b"x", gnu=False) + _blocks(rec)
+    shard = pax + _hdr(b"k.msgpack", 1, gnu=False) + _blocks(b"abc")
+    assert read_shard(io.BytesIO(shard)) == [("k", b"abc")]
+    # A pax path record names the member; a malformed record before it is skipped.
+    recs = b"99 bogus\n18 path=p.msgpack\n"
+    pax = _hdr(b"pax", len(recs), b"x", gnu=False) + _blocks(recs)
+    assert read_shard(io.BytesIO(pax + _hdr(b"k.msgpack", 1) + _blocks(b"\x01"))) == [
+        ("p", b"\x01")
+    ]
+    # Extension flags on a pre-ustar (v7) header are a member of an unknown type.
+    v7 = bytearray(_hdr(b"k.msgpack", 0, b"L"))
+    v7[257:265] = bytes(8)
+    v7[148:156] = b" " * 8
+    v7[148:156] = f"{sum(v7):06o}\0 ".encode()
+    assert _kind(bytes(v7)) == ([], "bad_key")

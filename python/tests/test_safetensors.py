@@ -105,3 +105,32 @@ def test_row_counts_are_ascii_integers(gen: Generated, tmp_path: Path, rows: str
     with pytest.raises(SchemacError) as e:
         mod.AggStateBatch.load(g)
     assert getattr(e.value, "kind", "") == "corrupt_archive"
+
+
+def test_seeded_mutations_raise_only_schemac_errors(tmp_path: Path) -> None:
+    """A seeded fuzz loop over the reader: mutated files read or raise a SchemacError of
+    the archive kinds, never another exception."""
+    import random
+
+    rnd = random.Random(5)
+    seed = tmp_path / "seed.safetensors"
+    write_safetensors(
+        seed,
+        {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b.offsets": np.arange(3)},
+        {"schemac_rows": "2"},
+    )
+    good = seed.read_bytes()
+    p = tmp_path / "m.safetensors"
+    for _ in range(3000):
+        b = bytearray(good)
+        for _ in range(rnd.randint(1, 4)):
+            i = rnd.randrange(len(b))
+            if rnd.random() < 0.7:
+                b[i] = rnd.choice(b'0123456789.,:"{}[]e-+ \\u' + bytes([rnd.randrange(256)]))
+            else:
+                del b[i : i + rnd.randint(1, 8)]
+        p.write_bytes(bytes(b))
+        try:
+            read_safetensors(p, use_mmap=False)
+        except SchemacError as e:
+            assert e.kind in ("corrupt_archive", "bad_key"), e

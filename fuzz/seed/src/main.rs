@@ -310,9 +310,15 @@ fn main() {
                     }
                 }
             }
-            if let (Some(text), Some(sample)) = (case.get("json").and_then(Json::as_str), sample) {
-                if let Some(i) = entries.iter().position(|e| e.record == sample) {
-                    add_sample(&mut codec, i, Format::Json, text.as_bytes());
+            // `input_text` (conformance/README.md's case format): the input as text.
+            if let (Some(text), Some(sample)) =
+                (case.get("input_text").and_then(Json::as_str), sample)
+            {
+                let i = entries.iter().position(|e| {
+                    e.record == sample && case_schema.as_deref().is_none_or(|c| c == e.schema)
+                });
+                if let Some(i) = i {
+                    add_sample(&mut codec, i, format, text.as_bytes());
                 }
             }
         }

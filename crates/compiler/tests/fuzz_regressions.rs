@@ -123,7 +123,7 @@ fn run_all(target: &str, skip: &[&str], mut f: impl FnMut(&[u8])) {
 }
 
 /// Files with their own ignored test below.
-const SCHEMA_KNOWN: &[&str] = &[];
+const SCHEMA_KNOWN: &[&str] = &["deep_list_nesting"];
 
 #[test]
 fn schema_inputs() {
@@ -134,4 +134,15 @@ fn schema_inputs() {
 fn codec_inputs() {
     let entries = codecs::load(&repo());
     run_all("codec", &[], |d| codec_path(&entries, d));
+}
+
+/// `list<` 3,000 levels deep: a stack overflow (an abort, so it cannot share a test with
+/// the others) in the recursive passes after the parser (issue 9, item 4: "bound every
+/// recursive pass, with a diagnostic"; compiler files owned by another helper).
+#[test]
+#[ignore = "stack overflow in check/layout/fmt/gen on deep nesting: issue 9 item 4, fixed by the compiler helper"]
+fn schema_deep_list_nesting() {
+    let data =
+        std::fs::read(repo().join("tests/fuzz-regressions/schema/deep_list_nesting")).unwrap();
+    schema_path(&data);
 }

@@ -309,3 +309,24 @@ def test_seeded_mutations_raise_only_schemac_errors() -> None:
                 check_key(key)
         except SchemacError as e:
             assert e.kind in ("corrupt_archive", "bad_key"), e
+
+
+def test_hostile_shards_match_the_stated_verdicts() -> None:
+    """crates/runtime/tests/data/shards: the same files and verdicts as the Rust reader's
+    test of that name."""
+    import json
+
+    from conftest import REPO
+
+    d = REPO / "crates/runtime/tests/data/shards"
+    expected = json.loads((d / "expected.json").read_text())
+    assert len(expected) >= 25
+    for name, (n, kind) in expected.items():
+        got = 0
+        found = "-"
+        try:
+            for _ in iter_shard(d / f"{name}.tar"):
+                got += 1
+        except SchemacError as e:
+            found = e.kind
+        assert (got, found) == (n, kind), name

@@ -580,3 +580,31 @@ fn error_codes_are_the_shared_vocabulary() {
     assert!(matches!(e, ShardError::Sample { .. }), "{e}");
     assert_eq!(e.code(), "malformed");
 }
+
+/// The hostile shards of tests/data/shards (built by its generate.py with Python's
+/// `tarfile` and byte surgery) give the verdicts stated there: samples read before the
+/// error, and the error's code. python/tests/test_wds.py checks the Python reader against
+/// the same files.
+#[test]
+fn hostile_shards_match_the_stated_verdicts() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/shards");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let expected = expected.as_object().unwrap();
+    assert!(expected.len() >= 25);
+    for (name, want) in expected {
+        let mut n = 0;
+        let mut kind = "-";
+        for m in ShardReader::open(dir.join(format!("{name}.tar"))) {
+            match m {
+                Ok(_) => n += 1,
+                Err(e) => kind = e.code(),
+            }
+        }
+        assert_eq!(
+            (n, kind),
+            (want[0].as_u64().unwrap(), want[1].as_str().unwrap()),
+            "{name}"
+        );
+    }
+}

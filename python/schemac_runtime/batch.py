@@ -854,7 +854,8 @@ def write_safetensors(
     entries.sort(key=lambda e: (-e[2].dtype.itemsize, e[0]))
     header: dict[str, Any] = {}
     if metadata:
-        header["__metadata__"] = dict(metadata)
+        # Sorted keys, as the Rust runtime writes them.
+        header["__metadata__"] = dict(sorted(metadata.items()))
     offset = 0
     for name, st, a in entries:
         header[name] = {

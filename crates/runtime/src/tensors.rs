@@ -26,7 +26,7 @@
 //! `fingerprint_mismatch`.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, View};
@@ -256,31 +256,51 @@ impl<'a> TensorSet<'a> {
         );
     }
 
-    fn metadata(sample: &str, fingerprint: &str, rows: usize) -> HashMap<String, String> {
-        HashMap::from([
+    fn metadata(sample: &str, fingerprint: &str, rows: usize) -> BTreeMap<String, String> {
+        BTreeMap::from([
             (META_SAMPLE.to_owned(), sample.to_owned()),
             (META_FINGERPRINT.to_owned(), fingerprint.to_owned()),
             (META_ROWS.to_owned(), rows.to_string()),
         ])
     }
 
-    /// The safetensors file as bytes.
+    /// The safetensors file as bytes. Equal batches give equal bytes: the metadata is
+    /// written with sorted keys (the `safetensors` crate takes a `HashMap` and writes it in
+    /// its random iteration order, so two saves of one batch used to differ).
     pub fn to_bytes(&self, sample: &str, fingerprint: &str, rows: usize) -> Result<Vec<u8>> {
+        let meta = Self::metadata(sample, fingerprint, rows);
         let views = self.entries.iter().map(|(n, e)| (n.as_str(), e));
-        safetensors::tensor::serialize(views, Some(Self::metadata(sample, fingerprint, rows)))
-            .map_err(tensor_error)
+        let hashed: HashMap<String, String> = meta.clone().into_iter().collect();
+        let bytes = safetensors::tensor::serialize(views, Some(hashed)).map_err(tensor_error)?;
+        Ok(sorted_metadata(bytes, &meta))
     }
 
-    /// Writes the safetensors file at `path`.
+    /// Writes the safetensors file at `path` (the bytes of [`TensorSet::to_bytes`]).
     pub fn save(&self, path: &Path, sample: &str, fingerprint: &str, rows: usize) -> Result<()> {
-        let views = self.entries.iter().map(|(n, e)| (n.as_str(), e));
-        safetensors::tensor::serialize_to_file(
-            views,
-            Some(Self::metadata(sample, fingerprint, rows)),
-            path,
-        )
-        .map_err(|e| tensor_error(format!("{}: {e}", path.display())))
+        let bytes = self.to_bytes(sample, fingerprint, rows)?;
+        std::fs::write(path, bytes).map_err(|e| tensor_error(format!("{}: {e}", path.display())))
     }
+}
+
+/// Rewrites the `__metadata__` object that `safetensors::serialize` puts first in the
+/// header with its keys sorted. The pairs are the same, so the text has the same length
+/// and nothing else moves; bytes that are not laid out that way are returned as they are.
+fn sorted_metadata(mut bytes: Vec<u8>, meta: &BTreeMap<String, String>) -> Vec<u8> {
+    const PREFIX: &[u8] = b"{\"__metadata__\":";
+    let Ok(sorted) = serde_json::to_string(meta) else {
+        return bytes;
+    };
+    let start = 8 + PREFIX.len();
+    let end = start + sorted.len();
+    if bytes.get(8..start) != Some(PREFIX) || bytes.len() < end {
+        return bytes;
+    }
+    let same = serde_json::from_slice::<BTreeMap<String, String>>(&bytes[start..end])
+        .is_ok_and(|m| &m == meta);
+    if same {
+        bytes[start..end].copy_from_slice(sorted.as_bytes());
+    }
+    bytes
 }
 
 impl Default for TensorSet<'_> {

@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use schemac_runtime::shard::{ShardReader, ShardWriter};
-use schemac_runtime::tensors::TensorFile;
+use schemac_runtime::tensors::{TensorFile, TensorSet, META_FINGERPRINT, META_SAMPLE};
 
 fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -76,6 +76,27 @@ fn tensors_path(data: &[u8]) {
     let Ok(f) = TensorFile::from_bytes(data.to_vec()) else {
         return;
     };
+    // What generated `<Name>Batch::from_safetensors` + `to_safetensors` do, at the tensor
+    // level: a file that loads saves to the same bytes every time (the fuzzer found the
+    // metadata written in random order).
+    let mut copy = TensorSet::new();
+    for name in f.names() {
+        let (d, shape, bytes) = f.raw(name).unwrap();
+        copy.add_raw(name, d, shape, bytes).unwrap();
+    }
+    let meta = |k: &str| f.metadata().get(k).cloned().unwrap_or_default();
+    let rows = f.rows_hint().ok().flatten().unwrap_or(0);
+    let save = || {
+        copy.to_bytes(&meta(META_SAMPLE), &meta(META_FINGERPRINT), rows)
+            .unwrap()
+    };
+    let first = save();
+    for _ in 0..8 {
+        assert!(
+            save() == first,
+            "saving one batch twice gave different bytes"
+        );
+    }
     let _ = f.rows_hint();
     for name in f.names() {
         let _ = f.raw(name);

@@ -116,3 +116,27 @@ fn other_records_are_fingerprint_mismatches_and_rows_are_ascii() {
         );
     }
 }
+
+/// Found by the `tensors` fuzz target: the metadata went through a `HashMap` and was
+/// written in its random iteration order, so saving one batch twice gave different files.
+#[test]
+fn saving_is_deterministic() {
+    let v = [1.0f32, f32::NAN];
+    let mut set = TensorSet::new();
+    set.add("a", vec![2], &v);
+    let first = set.to_bytes("S", "0123456789abcdef", 2).unwrap();
+    for _ in 0..20 {
+        assert_eq!(set.to_bytes("S", "0123456789abcdef", 2).unwrap(), first);
+    }
+    let text = String::from_utf8_lossy(&first[8..]);
+    assert!(
+        text.starts_with(
+            r#"{"__metadata__":{"schemac_fingerprint":"0123456789abcdef","schemac_rows":"2","schemac_sample":"S"}"#
+        ),
+        "{text}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.safetensors");
+    set.save(&path, "S", "0123456789abcdef", 2).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), first);
+}

@@ -7,7 +7,8 @@
 //!   generated code writes them, msgpack-numpy and packed as the codec writes them), the
 //!   atdata golden vectors, and hex inputs of conformance cases that name a known sample.
 //! - shard: shards written by `ShardWriter` (several keys, long names, directories, many
-//!   shards) and tar bytes of conformance cases.
+//!   shards), the hostile shards of crates/runtime/tests/data/shards, and tar bytes of
+//!   conformance cases.
 //! - tensors: `to_safetensors` of random batches of every generated batch type, and
 //!   safetensors bytes of conformance cases.
 
@@ -234,6 +235,11 @@ fn main() {
     );
     std::fs::remove_dir_all(&tmp).unwrap();
     shard.add("empty", vec![0; 1024]);
+    // The hostile shards both runtimes' tests read (GNU/pax extensions, bad keys, cuts).
+    for p in files(&root.join("crates/runtime/tests/data/shards"), "tar") {
+        let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+        shard.add(&name, std::fs::read(&p).unwrap());
+    }
 
     // -- safetensors -----------------------------------------------------------------------
     macro_rules! batches {

@@ -768,20 +768,25 @@ class Batch(Generic[S]):
         tensors, meta = read_safetensors(path, use_mmap=use_mmap)
         if meta.get(META_SAMPLE) != cls.NAME:
             raise DecodeError(
-                cls.NAME, f"file holds a batch of {meta.get(META_SAMPLE)!r}, not {cls.NAME!r}"
+                cls.NAME,
+                f"file holds a batch of {meta.get(META_SAMPLE)!r}, not {cls.NAME!r}",
+                kind="fingerprint_mismatch",
             )
         if meta.get(META_FINGERPRINT) != cls.FINGERPRINT:
             raise DecodeError(
                 cls.NAME,
                 f"layout fingerprint {meta.get(META_FINGERPRINT)!r} does not match "
                 f"{cls.FINGERPRINT!r} (the schema changed)",
+                kind="fingerprint_mismatch",
             )
         rows = meta.get(META_ROWS)
         n = None
         if rows is not None:
-            if not rows.isdigit():
-                raise DecodeError(cls.NAME, f"bad {META_ROWS} {rows!r}")
-            n = int(rows)
+            # ASCII digits only, as Rust's `str::parse::<usize>` reads them ("٣" is no 3).
+            digits = rows.removeprefix("+")
+            if not digits or not digits.isascii() or not digits.isdigit() or len(digits) > 20:
+                raise _corrupt_st(cls.NAME, f"bad {META_ROWS} {rows!r}")
+            n = int(digits)
         return cls.from_tensors(tensors, n)
 
 
@@ -849,7 +854,8 @@ def write_safetensors(
     entries.sort(key=lambda e: (-e[2].dtype.itemsize, e[0]))
     header: dict[str, Any] = {}
     if metadata:
-        header["__metadata__"] = dict(metadata)
+        # Sorted keys, as the Rust runtime writes them.
+        header["__metadata__"] = dict(sorted(metadata.items()))
     offset = 0
     for name, st, a in entries:
         header[name] = {
@@ -867,6 +873,30 @@ def write_safetensors(
             f.write(a.tobytes())
 
 
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object as its key-value pairs in order (duplicates kept, to be refused)."""
+
+
+def _is_u64(x: Any) -> bool:
+    return type(x) is int and 0 <= x < 1 << 64
+
+
+def _utf8(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_MAX_HEADER = 100_000_000
+"""The safetensors format's header size limit (the Rust crate's ``MAX_HEADER_SIZE``)."""
+
+
+def _corrupt_st(where: str, reason: str) -> DecodeError:
+    return DecodeError(where, reason, kind="corrupt_archive")
+
+
 def read_safetensors(
     path: str | os.PathLike[str], *, use_mmap: bool = True
 ) -> tuple[dict[str, NDArray], dict[str, str]]:
@@ -880,34 +910,67 @@ def read_safetensors(
     size = len(buf)
     where = os.fspath(path)
     if size < 8:
-        raise DecodeError(where, "truncated safetensors file")
+        raise _corrupt_st(where, "truncated safetensors file")
     (hlen,) = struct.unpack_from("<Q", buf, 0)
+    if hlen > _MAX_HEADER:
+        raise _corrupt_st(where, f"safetensors header length {hlen} is above the format's limit")
     if 8 + hlen > size:
-        raise DecodeError(where, f"safetensors header length {hlen} runs past the end")
+        raise _corrupt_st(where, f"safetensors header length {hlen} runs past the end")
     try:
-        header = json.loads(bytes(buf[8 : 8 + hlen]).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DecodeError(where, f"bad safetensors header: {e}") from None
-    if not isinstance(header, dict):
-        raise DecodeError(where, "bad safetensors header: not an object")
-    meta = header.pop("__metadata__", None) or {}
-    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
-        raise DecodeError(where, "bad safetensors __metadata__")
+        pairs = json.loads(bytes(buf[8 : 8 + hlen]).decode("utf-8"), object_pairs_hook=_Pairs)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise _corrupt_st(where, f"bad safetensors header: {e}") from None
+    if not isinstance(pairs, _Pairs):
+        raise _corrupt_st(where, "bad safetensors header: not an object")
+    header: dict[str, Any] = {}
+    for name, info in pairs:
+        if not _utf8(name):
+            raise _corrupt_st(where, "bad safetensors header: a name is not valid Unicode")
+        if name in header:
+            what = "key" if name == "__metadata__" else "tensor name"
+            raise DecodeError(
+                where,
+                f"safetensors header has the {what} {name!r} twice",
+                kind="corrupt_archive" if name == "__metadata__" else "bad_key",
+            )
+        header[name] = info
+    meta_pairs = header.pop("__metadata__", None)
+    if meta_pairs is None:
+        meta_pairs = _Pairs()
+    if not isinstance(meta_pairs, _Pairs) or not all(isinstance(v, str) for _, v in meta_pairs):
+        raise _corrupt_st(where, "bad safetensors __metadata__")
+    if not all(_utf8(k) for k in header) or not all(_utf8(k) and _utf8(v) for k, v in meta_pairs):
+        # A lone surrogate escape: Python's json takes it, serde_json (and UTF-8) does not.
+        raise _corrupt_st(where, "bad safetensors header: a string is not valid Unicode")
+    meta = dict(meta_pairs)
     base = 8 + hlen
     data_len = size - base
     out: dict[str, NDArray] = {}
     spans = []
     for name, info in header.items():
-        try:
-            dt = _NUMPY_OF_ST[info["dtype"]]
-            shape = [int(d) for d in info["shape"]]
-            begin, end = (int(x) for x in info["data_offsets"])
-        except (KeyError, TypeError, ValueError):
-            raise DecodeError(name, f"bad safetensors entry {info!r}") from None
+        fields = dict(info) if isinstance(info, _Pairs) else {}
+        dtype, shape, offsets = (fields.get(k) for k in ("dtype", "shape", "data_offsets"))
+        # The Rust reader's serde types: a known dtype string, a list of u64, and exactly
+        # two u64 offsets. JSON floats (`8.0`), strings of digits and bools are refused.
+        if (
+            not isinstance(info, _Pairs)
+            or len(fields) != len(info)
+            or not isinstance(dtype, str)
+            or dtype not in _NUMPY_OF_ST
+            or type(shape) is not list
+            or not all(_is_u64(d) for d in shape)
+            or type(offsets) is not list
+            or len(offsets) != 2
+            or not all(_is_u64(x) for x in offsets)
+        ):
+            raise _corrupt_st(name, f"bad safetensors entry {info!r}")
+        assert isinstance(dtype, str) and isinstance(shape, list) and isinstance(offsets, list)
+        dt = _NUMPY_OF_ST[dtype]
+        begin, end = offsets
         count = math.prod(shape)
-        if begin < 0 or end > data_len or end - begin != count * dt.itemsize:
-            raise DecodeError(
-                name, f"data_offsets {[begin, end]} do not fit shape {shape} of {info['dtype']}"
+        if end > data_len or end - begin != count * dt.itemsize:
+            raise _corrupt_st(
+                name, f"data_offsets {[begin, end]} do not fit shape {shape} of {dtype}"
             )
         spans.append((begin, end))
         out[name] = np.frombuffer(buf, dtype=dt, count=count, offset=base + begin).reshape(shape)
@@ -915,10 +978,10 @@ def read_safetensors(
     pos = 0
     for begin, end in spans:
         if begin != pos:
-            raise DecodeError(where, "safetensors data has gaps or overlaps")
+            raise _corrupt_st(where, "safetensors data has gaps or overlaps")
         pos = end
     if pos != data_len:
-        raise DecodeError(where, "safetensors data has trailing bytes")
+        raise _corrupt_st(where, "safetensors data has trailing bytes")
     return out, {str(k): v for k, v in meta.items()}
 
 

@@ -12,12 +12,16 @@
 //! The shards are plain GNU tar as Python's `tarfile`, `webdataset` and atdata read them.
 //! Reading is for untrusted files: corrupt headers, truncated members and members that are
 //! not `.msgpack` samples are errors (never panics), and no member is allocated for before
-//! its declared size has been checked against what is left of the file.
+//! its declared size has been checked against what is left of the file. The reader holds
+//! shards to the writer's rules (docs/language.md, "WebDataset shards"): uncompressed tar
+//! only, every member `<key>.msgpack` with a key [`ShardWriter::write`] would accept, no
+//! key twice in one shard. Each error has a [`ShardError::code`] in the shared error
+//! vocabulary (`corrupt_archive`, `bad_key`, or the sample's own kind).
 
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
@@ -47,6 +51,14 @@ pub enum ShardError {
     /// A member that is not a `<key>.msgpack` file.
     #[error("{}: member {member:?} is not a .msgpack sample", path.display())]
     NotMsgpack { path: PathBuf, member: String },
+    /// A `.msgpack` member whose key the writers refuse (`../x`, absolute, an empty
+    /// segment, not UTF-8, ...), or a key given twice in one shard.
+    #[error("{}: member {member:?}: {reason}", path.display())]
+    BadKey {
+        path: PathBuf,
+        member: String,
+        reason: &'static str,
+    },
     /// A sample's bytes did not decode.
     #[error("{}: sample {key:?}: {source}", path.display())]
     Sample {
@@ -60,6 +72,24 @@ pub enum ShardError {
     /// A key written twice to one writer.
     #[error("duplicate sample key {0:?}")]
     DuplicateKey(String),
+}
+
+impl ShardError {
+    /// The error's kind in the shared vocabulary (conformance/README.md): `corrupt_archive`
+    /// for a broken tar (gzip included), `bad_key` for a member or key the writers refuse,
+    /// the sample's own kind for [`ShardError::Sample`], and `io` for a failed read or
+    /// write of the file itself (not a property of the data, so outside the vocabulary).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ShardError::Io { .. } => "io",
+            ShardError::Corrupt { .. } => "corrupt_archive",
+            ShardError::NotMsgpack { .. }
+            | ShardError::BadKey { .. }
+            | ShardError::InvalidKey { .. }
+            | ShardError::DuplicateKey(_) => "bad_key",
+            ShardError::Sample { source, .. } => source.code(),
+        }
+    }
 }
 
 fn io_err(path: &Path, source: io::Error) -> ShardError {
@@ -103,6 +133,18 @@ fn member_bytes(name_len: usize, data_len: usize) -> u64 {
 /// splits the key from the extension at the first dot of the file name), no NUL, not
 /// absolute.
 fn check_key(key: &str) -> Result<(), ShardError> {
+    match key_problem(key) {
+        None => Ok(()),
+        Some(reason) => Err(ShardError::InvalidKey {
+            key: key.to_owned(),
+            reason,
+        }),
+    }
+}
+
+/// Why `key` cannot name a sample, or `None` if it can (the rule of [`check_key`], shared
+/// by the writer and the reader).
+fn key_problem(key: &str) -> Option<&'static str> {
     let last = key.rsplit('/').next().unwrap_or(key);
     let reason = if key.is_empty() {
         "keys must not be empty"
@@ -114,12 +156,9 @@ fn check_key(key: &str) -> Result<(), ShardError> {
     } else if key.starts_with('/') || key.split('/').any(|s| s.is_empty() || s == "..") {
         "keys must be relative paths without empty or '..' segments"
     } else {
-        return Ok(());
+        return None;
     };
-    Err(ShardError::InvalidKey {
-        key: key.to_owned(),
-        reason,
-    })
+    Some(reason)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -315,6 +354,8 @@ struct Open {
     len: u64,
     /// Offset of the next header.
     pos: u64,
+    /// Keys read so far from this shard (a key twice is `bad_key`).
+    keys: HashSet<String>,
 }
 
 /// Streams `(key, msgpack bytes)` out of shards, one member at a time, in file order.
@@ -382,11 +423,20 @@ impl ShardReader {
                 };
                 let file = File::open(&path).map_err(|e| io_err(&path, e))?;
                 let len = file.metadata().map_err(|e| io_err(&path, e))?.len();
+                let mut reader = BufReader::new(file);
+                let head = reader.fill_buf().map_err(|e| io_err(&path, e))?;
+                if head.starts_with(&[0x1f, 0x8b]) {
+                    return Err(corrupt(
+                        &path,
+                        "the shard is gzip-compressed; shards are uncompressed tar",
+                    ));
+                }
                 self.current = Some(Open {
                     path,
-                    reader: BufReader::new(file),
+                    reader,
                     len,
                     pos: 0,
+                    keys: HashSet::new(),
                 });
             }
             let open = self.current.as_mut().expect("opened above");
@@ -394,12 +444,30 @@ impl ShardReader {
                 Member::End => self.current = None,
                 Member::Skip => {}
                 Member::File { name, data } => {
+                    let bad = |member: String, reason| ShardError::BadKey {
+                        path: open.path.clone(),
+                        member,
+                        reason,
+                    };
+                    let name = match String::from_utf8(name) {
+                        Ok(n) => n,
+                        Err(e) => {
+                            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                            return Err(bad(lossy, "member names must be UTF-8"));
+                        }
+                    };
                     let (key, ext) = split_name(&name);
-                    if ext != EXTENSION || key.is_empty() {
+                    if ext != EXTENSION {
                         return Err(ShardError::NotMsgpack {
                             path: open.path.clone(),
                             member: name,
                         });
+                    }
+                    if let Some(reason) = key_problem(key) {
+                        return Err(bad(name, reason));
+                    }
+                    if !open.keys.insert(key.to_owned()) {
+                        return Err(bad(name, "the key is given twice in this shard"));
                     }
                     return Ok(Some((key.to_owned(), data)));
                 }
@@ -482,13 +550,12 @@ enum Member {
     /// A directory or global header: nothing to yield.
     Skip,
     File {
-        name: String,
+        /// The raw member name (UTF-8 is checked by the caller).
+        name: Vec<u8>,
         data: Vec<u8>,
     },
     /// A link, device or other non-file member.
-    Other {
-        name: String,
-    },
+    Other { name: String },
 }
 
 /// Reads the member at `open.pos` with a fresh `tar::Archive` (so the reader owns its
@@ -514,7 +581,8 @@ fn read_member(open: &mut Open) -> Result<Member, ShardError> {
                 format!("a member header declares {size} bytes but only {left} remain in the file"),
             ));
         }
-        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let raw_name = entry.path_bytes().into_owned();
+        let name = String::from_utf8_lossy(&raw_name).into_owned();
         let ty = entry.header().entry_type();
         let member = if ty.is_file() || ty == tar::EntryType::Continuous {
             // `size <= left <= file length`, so this capacity is bounded by the file.
@@ -531,7 +599,10 @@ fn read_member(open: &mut Open) -> Result<Member, ShardError> {
                     ),
                 ));
             }
-            Member::File { name, data }
+            Member::File {
+                name: raw_name,
+                data,
+            }
         } else {
             io::copy(&mut entry, &mut io::sink()).map_err(|e| tar_err(&path, e))?;
             if ty.is_dir() || ty.is_pax_global_extensions() {

@@ -18,9 +18,15 @@
 //!
 //! Owns [`TensorSet`] (collects borrowed column buffers, then writes one file) and
 //! [`TensorFile`] (a loaded file: typed, shape-checked column reconstruction).
+//!
+//! Reading follows docs/language.md, "Safetensors files", in step with the Python runtime:
+//! a broken file (header length, JSON, offsets that are not integers or do not tile the
+//! data, a dtype schemac does not use) is `corrupt_archive`; a tensor name given twice is
+//! `bad_key` (JSON parsers keep the last one silently); another record or layout is
+//! `fingerprint_mismatch`.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, View};
@@ -59,6 +65,67 @@ pub fn st_dtype(d: Dtype) -> StDtype {
 #[cold]
 fn tensor_error(msg: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Custom(format!("safetensors: {msg}")))
+}
+
+#[cold]
+fn corrupt(msg: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::CorruptArchive(format!("safetensors: {msg}")))
+}
+
+/// The safetensors format's header size limit (the crate's `MAX_HEADER_SIZE`).
+const MAX_HEADER: u64 = 100_000_000;
+
+/// Checks what the `safetensors` crate lets through: the header's top-level keys must be
+/// unique (serde keeps the last of a repeated key). Runs after the same length and JSON
+/// checks the crate makes, so each file gets one kind whichever check sees it first.
+fn check_header_keys(bytes: &[u8]) -> Result<()> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+
+    let n = bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        .ok_or_else(|| corrupt("the file is shorter than its 8-byte header length"))?;
+    if n > MAX_HEADER {
+        return Err(corrupt(format!(
+            "header length {n} is above the format's limit"
+        )));
+    }
+    let text = bytes
+        .get(8..8 + n as usize)
+        .ok_or_else(|| corrupt(format!("header length {n} runs past the end")))?;
+    let text = std::str::from_utf8(text).map_err(|e| corrupt(format!("header: {e}")))?;
+    serde_json::from_str::<IgnoredAny>(text).map_err(|e| corrupt(format!("header: {e}")))?;
+
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        /// The first key given twice.
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            let mut dup = None;
+            while let Some(k) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                if !seen.insert(k.clone()) && dup.is_none() {
+                    dup = Some(k);
+                }
+            }
+            Ok(dup)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    match de.deserialize_map(Keys) {
+        Err(e) => Err(corrupt(format!("header: {e}"))),
+        Ok(None) => Ok(()),
+        Ok(Some(k)) if k == "__metadata__" => {
+            Err(corrupt("the header has the key \"__metadata__\" twice"))
+        }
+        Ok(Some(k)) => Err(Error::new(ErrorKind::BadKey(format!(
+            "safetensors: the header has the tensor name {k:?} twice"
+        )))),
+    }
 }
 
 /// One tensor to write: dtype, shape, little-endian bytes (borrowed where possible).
@@ -189,31 +256,51 @@ impl<'a> TensorSet<'a> {
         );
     }
 
-    fn metadata(sample: &str, fingerprint: &str, rows: usize) -> HashMap<String, String> {
-        HashMap::from([
+    fn metadata(sample: &str, fingerprint: &str, rows: usize) -> BTreeMap<String, String> {
+        BTreeMap::from([
             (META_SAMPLE.to_owned(), sample.to_owned()),
             (META_FINGERPRINT.to_owned(), fingerprint.to_owned()),
             (META_ROWS.to_owned(), rows.to_string()),
         ])
     }
 
-    /// The safetensors file as bytes.
+    /// The safetensors file as bytes. Equal batches give equal bytes: the metadata is
+    /// written with sorted keys (the `safetensors` crate takes a `HashMap` and writes it in
+    /// its random iteration order, so two saves of one batch used to differ).
     pub fn to_bytes(&self, sample: &str, fingerprint: &str, rows: usize) -> Result<Vec<u8>> {
+        let meta = Self::metadata(sample, fingerprint, rows);
         let views = self.entries.iter().map(|(n, e)| (n.as_str(), e));
-        safetensors::tensor::serialize(views, Some(Self::metadata(sample, fingerprint, rows)))
-            .map_err(tensor_error)
+        let hashed: HashMap<String, String> = meta.clone().into_iter().collect();
+        let bytes = safetensors::tensor::serialize(views, Some(hashed)).map_err(tensor_error)?;
+        Ok(sorted_metadata(bytes, &meta))
     }
 
-    /// Writes the safetensors file at `path`.
+    /// Writes the safetensors file at `path` (the bytes of [`TensorSet::to_bytes`]).
     pub fn save(&self, path: &Path, sample: &str, fingerprint: &str, rows: usize) -> Result<()> {
-        let views = self.entries.iter().map(|(n, e)| (n.as_str(), e));
-        safetensors::tensor::serialize_to_file(
-            views,
-            Some(Self::metadata(sample, fingerprint, rows)),
-            path,
-        )
-        .map_err(|e| tensor_error(format!("{}: {e}", path.display())))
+        let bytes = self.to_bytes(sample, fingerprint, rows)?;
+        std::fs::write(path, bytes).map_err(|e| tensor_error(format!("{}: {e}", path.display())))
     }
+}
+
+/// Rewrites the `__metadata__` object that `safetensors::serialize` puts first in the
+/// header with its keys sorted. The pairs are the same, so the text has the same length
+/// and nothing else moves; bytes that are not laid out that way are returned as they are.
+fn sorted_metadata(mut bytes: Vec<u8>, meta: &BTreeMap<String, String>) -> Vec<u8> {
+    const PREFIX: &[u8] = b"{\"__metadata__\":";
+    let Ok(sorted) = serde_json::to_string(meta) else {
+        return bytes;
+    };
+    let start = 8 + PREFIX.len();
+    let end = start + sorted.len();
+    if bytes.get(8..start) != Some(PREFIX) || bytes.len() < end {
+        return bytes;
+    }
+    let same = serde_json::from_slice::<BTreeMap<String, String>>(&bytes[start..end])
+        .is_ok_and(|m| &m == meta);
+    if same {
+        bytes[start..end].copy_from_slice(sorted.as_bytes());
+    }
+    bytes
 }
 
 impl Default for TensorSet<'_> {
@@ -240,12 +327,23 @@ impl TensorFile {
     /// Parses a file's bytes (header checked by the safetensors crate: offsets in bounds,
     /// no overlaps, sizes consistent with dtypes and shapes).
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
-        let st = SafeTensors::deserialize(&bytes).map_err(tensor_error)?;
-        let index = st
+        check_header_keys(&bytes)?;
+        let st = SafeTensors::deserialize(&bytes).map_err(corrupt)?;
+        let index: HashMap<String, (StDtype, Vec<usize>)> = st
             .iter()
             .map(|(name, v)| (name.to_owned(), (v.dtype(), v.shape().to_vec())))
             .collect();
-        let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(tensor_error)?;
+        let mut names: Vec<&String> = index.keys().collect();
+        names.sort_unstable();
+        for name in names {
+            let dtype = index[name].0;
+            if !Dtype::ALL.into_iter().any(|d| st_dtype(d) == dtype) {
+                return Err(corrupt(format!(
+                    "tensor {name:?} has dtype {dtype:?}, which schemac does not use"
+                )));
+            }
+        }
+        let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(corrupt)?;
         let metadata = meta.metadata().clone().unwrap_or_default();
         Ok(TensorFile {
             bytes,
@@ -269,17 +367,22 @@ impl TensorFile {
     /// Errors unless the metadata names record `sample` with layout `fingerprint`.
     pub fn check_header(&self, sample: &str, fingerprint: &str) -> Result<()> {
         let get = |k: &str| self.metadata.get(k).map(String::as_str);
+        let mismatch = |msg: String| {
+            Error::new(ErrorKind::FingerprintMismatch(format!(
+                "safetensors: {msg}"
+            )))
+        };
         match get(META_SAMPLE) {
             Some(s) if s == sample => {}
             other => {
-                return Err(tensor_error(format!(
+                return Err(mismatch(format!(
                     "file holds {other:?}, not a batch of {sample}"
                 )))
             }
         }
         match get(META_FINGERPRINT) {
             Some(f) if f == fingerprint => Ok(()),
-            other => Err(tensor_error(format!(
+            other => Err(mismatch(format!(
                 "layout fingerprint {other:?} differs from {sample}'s {fingerprint}: the file was written with another version of the schema"
             ))),
         }
@@ -292,7 +395,7 @@ impl TensorFile {
             Some(s) => s
                 .parse()
                 .map(Some)
-                .map_err(|_| tensor_error(format!("bad {META_ROWS} {s:?}"))),
+                .map_err(|_| corrupt(format!("bad {META_ROWS} {s:?}"))),
         }
     }
 

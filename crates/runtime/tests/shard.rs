@@ -466,3 +466,145 @@ fn python_tarfile_interop() {
         ]
     );
 }
+
+/// A tar member with a raw name, written header-first so that names the `tar` crate's
+/// builder refuses (`..`, absolute, non-UTF-8) can be planted.
+fn raw_member(name: &[u8], ty: tar::EntryType, data: &[u8]) -> Vec<u8> {
+    let mut h = tar::Header::new_gnu();
+    h.as_mut_bytes()[..name.len()].copy_from_slice(name);
+    h.set_entry_type(ty);
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    let mut out = h.as_bytes().to_vec();
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+    out
+}
+
+/// Reads a hand-built shard: the keys before the error, and the error's code.
+fn read_bytes(bytes: &[u8]) -> (Vec<String>, Option<&'static str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.tar");
+    std::fs::write(&path, bytes).unwrap();
+    let mut keys = Vec::new();
+    for m in ShardReader::open(&path) {
+        match m {
+            Ok((k, _)) => keys.push(k),
+            Err(e) => return (keys, Some(e.code())),
+        }
+    }
+    (keys, None)
+}
+
+#[test]
+fn keys_the_writers_refuse_are_bad_keys() {
+    let ok = raw_member(b"ok.msgpack", tar::EntryType::Regular, b"\xc0");
+    for name in [
+        &b"../x.msgpack"[..],
+        b"/abs.msgpack",
+        b"a//b.msgpack",
+        b"a/../b.msgpack",
+        b"dir/.msgpack",
+        b"k\xff.msgpack",
+        b"x",
+        b"k.json",
+    ] {
+        let mut shard = ok.clone();
+        shard.extend(raw_member(name, tar::EntryType::Regular, b"\xc0"));
+        shard.extend([0; 1024]);
+        assert_eq!(
+            read_bytes(&shard),
+            (vec!["ok".to_owned()], Some("bad_key")),
+            "{}",
+            String::from_utf8_lossy(name)
+        );
+    }
+    // A link is not a sample; a directory is skipped.
+    let mut shard = raw_member(b"l.msgpack", tar::EntryType::Symlink, b"");
+    shard.extend([0; 1024]);
+    assert_eq!(read_bytes(&shard), (vec![], Some("bad_key")));
+    let mut shard = raw_member(b"sub/", tar::EntryType::Directory, b"");
+    shard.extend(ok.clone());
+    assert_eq!(read_bytes(&shard), (vec!["ok".to_owned()], None));
+}
+
+#[test]
+fn a_key_twice_in_one_shard_is_a_bad_key() {
+    let ok = raw_member(b"k.msgpack", tar::EntryType::Regular, b"\xc0");
+    let mut shard = ok.clone();
+    shard.extend(ok.clone());
+    assert_eq!(read_bytes(&shard), (vec!["k".to_owned()], Some("bad_key")));
+    // Uniqueness is per shard: the same key in two shards reads.
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.tar"), dir.path().join("b.tar"));
+    std::fs::write(&a, &ok).unwrap();
+    std::fs::write(&b, &ok).unwrap();
+    assert_eq!(read_all(&[a, b]).len(), 2);
+}
+
+#[test]
+fn gzipped_shards_are_corrupt_archives() {
+    // The gzip magic and a deflate header: what `tar czf` writes first.
+    let mut gz = vec![0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03];
+    gz.extend([0x55; 600]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.tar.gz");
+    std::fs::write(&path, &gz).unwrap();
+    let e = ShardReader::open(&path).next().unwrap().unwrap_err();
+    assert_eq!(e.code(), "corrupt_archive");
+    assert!(e.to_string().contains("gzip"), "{e}");
+}
+
+#[test]
+fn error_codes_are_the_shared_vocabulary() {
+    let mut shard = raw_member(b"k.msgpack", tar::EntryType::Regular, b"\xc0");
+    shard.truncate(300);
+    assert_eq!(read_bytes(&shard), (vec![], Some("corrupt_archive")));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.tar");
+    let mut w = ShardWriter::new(dir.path().join("w"));
+    assert_eq!(w.write("../x", b"").unwrap_err().code(), "bad_key");
+    w.write("a", b"\xc0").unwrap();
+    assert_eq!(w.write("a", b"").unwrap_err().code(), "bad_key");
+    std::fs::write(
+        &path,
+        raw_member(b"k.msgpack", tar::EntryType::Regular, b"\xc1"),
+    )
+    .unwrap();
+    let e = ShardReader::open(&path)
+        .read(decode_i)
+        .next()
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(e, ShardError::Sample { .. }), "{e}");
+    assert_eq!(e.code(), "malformed");
+}
+
+/// The hostile shards of tests/data/shards (built by its generate.py with Python's
+/// `tarfile` and byte surgery) give the verdicts stated there: samples read before the
+/// error, and the error's code. python/tests/test_wds.py checks the Python reader against
+/// the same files.
+#[test]
+fn hostile_shards_match_the_stated_verdicts() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/shards");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let expected = expected.as_object().unwrap();
+    assert!(expected.len() >= 25);
+    for (name, want) in expected {
+        let mut n = 0;
+        let mut kind = "-";
+        for m in ShardReader::open(dir.join(format!("{name}.tar"))) {
+            match m {
+                Ok(_) => n += 1,
+                Err(e) => kind = e.code(),
+            }
+        }
+        assert_eq!(
+            (n, kind),
+            (want[0].as_u64().unwrap(), want[1].as_str().unwrap()),
+            "{name}"
+        );
+    }
+}

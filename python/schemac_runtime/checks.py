@@ -25,6 +25,7 @@ from .dtypes import DTypeLike, bf16_to_f32, dtype_info, from_numpy_dtype
 from .errors import SchemaError
 
 __all__ = [
+    "check_bool_bytes",
     "Dims",
     "ShapeSpec",
     "check_array",
@@ -170,6 +171,14 @@ def check_array(
     if shape_spec is not None:
         check_shape(path, out.shape, shape_spec, dims)
     return out
+
+
+def check_bool_bytes(path: str, data: bytes | bytearray | memoryview) -> None:
+    """Every element byte of a bool array is 0 or 1 (numpy would read 2 as True and
+    re-encode it as 1, silently changing the data); else ``invalid_bool``."""
+    raw = data if isinstance(data, bytes) else bytes(data)
+    if raw.translate(None, b"\x00\x01"):
+        raise SchemaError(path, "a bool array element byte other than 0 or 1", kind="invalid_bool")
 
 
 def check_int(path: str, value: object, dtype: DTypeLike) -> int:

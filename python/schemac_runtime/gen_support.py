@@ -67,6 +67,9 @@ __all__ = [
     "packb",
     "record_repr",
     "round_float",
+    "schema_path",
+    "unpack_sample",
+    "loads_sample",
 ]
 
 NDArray: TypeAlias = np.ndarray[Any, Any]
@@ -498,6 +501,9 @@ class Float(Codec):
                     path, f'expected float (or "NaN", "Infinity", "-Infinity"), found {j!r}'
                 )
             j = _NONFINITE_IN[j]
+        elif isinstance(j, float) and math.isinf(j):
+            # A JSON number past f64 (1e999): no JSON number is infinite.
+            raise SchemaError(path, f"number out of range for {self.info.name}", kind="out_of_range")
         return self.read(path, j, dims)
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
@@ -537,6 +543,9 @@ class Str(Codec):
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
         return _w.read_str(path, w)
+
+    def from_json(self, path: str, j: Any, dims: Dims) -> Any:
+        return _j.check_text(path, _w.read_str(path, j))
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
         _w.read_str(path, v)
@@ -869,6 +878,12 @@ def _flatten(
         raise SchemaError(path, f"expected {what}, found {type_name(w)}")
     want = spec[0]
     n = len(w)
+    out: list[Any] = []
+    if len(spec) > 1:
+        # Every element's nesting is checked before this level's length, as in Rust (a
+        # flat list where an array of arrays belongs is wrong_type at its first element).
+        for i, x in enumerate(w):
+            out.extend(_flatten(join_path(path, i), x, spec[1:], dims, what))
     if isinstance(want, int) and n != want:
         raise SchemaError(path, f"expected {want} elements, found {n}", kind="shape_mismatch")
     if isinstance(want, str):
@@ -882,12 +897,7 @@ def _flatten(
                 f"named dim {want} is {n} here but {prev} elsewhere in the sample",
                 kind="dim_mismatch",
             )
-    if len(spec) == 1:
-        return list(w)
-    out: list[Any] = []
-    for i, x in enumerate(w):
-        out.extend(_flatten(join_path(path, i), x, spec[1:], dims, what))
-    return out
+    return out if len(spec) > 1 else list(w)
 
 
 class RecordArray(Codec):
@@ -1087,7 +1097,10 @@ class Map(Codec):
 
     def from_json(self, path: str, j: Any, dims: Dims) -> Any:
         m = _w.read_map(path, j)
-        return {k: self.value.from_json(self._key_path(path, k), x, Dims()) for k, x in m.items()}
+        return {
+            _j.check_text(path, k): self.value.from_json(self._key_path(path, k), x, Dims())
+            for k, x in m.items()
+        }
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
         for k, x in self._dict(path, v).items():
@@ -1191,3 +1204,60 @@ def record_repr(obj: Any) -> str:
 def bf16_bits(x: float) -> int:
     """The bf16 raw bit pattern of ``x`` (for filling bf16 default arrays)."""
     return int(f32_to_bf16(np.float32(x))[()])
+
+
+_ARRAY_VALUE = object()  # schema_path: inside an array field's value
+
+
+def schema_path(cls: type[Any], path: str, chain: Sequence[_w.Step]) -> str:
+    """The field path of ``chain`` (map keys and array indices from the sample's root, as
+    :class:`~schemac_runtime.wire.DuplicateKeyError` gives them) in the schema's spelling:
+    ``.field`` for record fields, ``["key"]`` for ``map<str, T>`` keys, ``[i]`` for list and
+    component-array indices. Inside an array field's value (a msgpack-numpy map) the path
+    stays at the field; below a value the schema does not describe, str keys are ``.k``."""
+    codec: Any = Record(cls)
+    levels = 0  # component-array levels walked so far
+    for st in chain:
+        if isinstance(codec, Optional):
+            codec = codec.inner
+        if codec is _ARRAY_VALUE or isinstance(codec, Array | Packed):
+            codec = _ARRAY_VALUE
+        elif isinstance(st, bytes):
+            codec = None
+        elif isinstance(codec, Record) and isinstance(st, str):
+            path = join_path(path, st)
+            f = fields_by_name(codec.cls).get(st)
+            codec = f.codec if f is not None else None
+        elif isinstance(codec, Map) and isinstance(st, str):
+            path = key_path(path, st)
+            codec = codec.value
+        elif isinstance(codec, List) and isinstance(st, int):
+            path = join_path(path, st)
+            codec = codec.item
+        elif isinstance(codec, RecordArray) and isinstance(st, int):
+            path = join_path(path, st)
+            levels += 1
+            if levels == len(codec.shape):
+                codec, levels = codec.elem, 0
+        else:
+            path = join_path(path, st)
+            codec = None
+    return path
+
+
+def unpack_sample(cls: type[Any], data: _w.Buffer, path: str) -> Any:
+    """The msgpack value of a sample (:func:`schemac_runtime.wire.unpackb`), a duplicate
+    key named by its schema path (``Maps.m["a"]``, ``Comp.p.tag``)."""
+    try:
+        return _w.unpackb(data, path=path)
+    except _w.DuplicateKeyError as e:
+        raise _w.DuplicateKeyError(schema_path(cls, path, e.chain), e.reason, e.chain) from None
+
+
+def loads_sample(cls: type[Any], text: str | bytes | bytearray, path: str) -> Any:
+    """The parsed JSON of a sample (:func:`schemac_runtime.jsonform.loads`), a duplicate
+    key named by its schema path."""
+    try:
+        return _j.loads(text, path=path)
+    except _w.DuplicateKeyError as e:
+        raise _w.DuplicateKeyError(schema_path(cls, path, e.chain), e.reason, e.chain) from None

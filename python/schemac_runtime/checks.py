@@ -25,10 +25,10 @@ from .dtypes import DTypeLike, bf16_to_f32, dtype_info, from_numpy_dtype
 from .errors import SchemaError
 
 __all__ = [
-    "check_bool_bytes",
     "Dims",
     "ShapeSpec",
     "check_array",
+    "check_bool_bytes",
     "check_dtype",
     "check_int",
     "check_range",

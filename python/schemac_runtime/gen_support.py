@@ -62,6 +62,7 @@ __all__ = [
     "Rng",
     "Str",
     "check_version",
+    "loads_sample",
     "make_rng",
     "materialise",
     "packb",
@@ -69,7 +70,6 @@ __all__ = [
     "round_float",
     "schema_path",
     "unpack_sample",
-    "loads_sample",
 ]
 
 NDArray: TypeAlias = np.ndarray[Any, Any]
@@ -430,6 +430,11 @@ class Int(Codec):
         # JSON has one number type: an integral float (`3.0`) is the integer 3, as in Rust.
         if isinstance(j, float) and math.isfinite(j) and j.is_integer():
             j = int(j)
+        elif isinstance(j, float) and math.isinf(j):
+            # A JSON number past f64 (1e999), as for float fields.
+            raise SchemaError(
+                path, f"number out of range for {self.info.name}", kind="out_of_range"
+            )
         elif isinstance(j, float):
             raise SchemaError(
                 path, f"expected {self.info.name}, found the non-integral number {j!r}"
@@ -503,7 +508,9 @@ class Float(Codec):
             j = _NONFINITE_IN[j]
         elif isinstance(j, float) and math.isinf(j):
             # A JSON number past f64 (1e999): no JSON number is infinite.
-            raise SchemaError(path, f"number out of range for {self.info.name}", kind="out_of_range")
+            raise SchemaError(
+                path, f"number out of range for {self.info.name}", kind="out_of_range"
+            )
         return self.read(path, j, dims)
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:

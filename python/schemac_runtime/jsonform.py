@@ -21,6 +21,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any, TypeAlias
 
@@ -42,8 +43,8 @@ from .errors import DecodeError, SchemaError
 __all__ = [
     "array_to_json",
     "b64decode",
-    "check_text",
     "b64encode",
+    "check_text",
     "dumps",
     "json_to_array",
     "loads",
@@ -67,6 +68,11 @@ def _keep_last(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _WS = " \t\n\r"
+
+# What is left when the text ends inside a number or a literal (`[0.`, `tru`): json
+# reports those at the token's start, but the text ended early (truncated).
+_PARTIAL_TOKEN = re.compile(r"[-+.eE0-9]*|t|tr|tru|f|fa|fal|fals|n|nu|nul")
+_PARTIAL_ESCAPE = re.compile(r"u[0-9a-fA-F]{0,3}")
 
 
 def _first_dup(text: str) -> tuple[int, tuple[str | int, ...]] | None:
@@ -156,7 +162,9 @@ def check_text(path: str, s: str) -> str:
     try:
         s.encode("utf-8")
     except UnicodeEncodeError:
-        raise DecodeError(path, "a lone surrogate escape in a JSON string", kind="invalid_utf8") from None
+        raise DecodeError(
+            path, "a lone surrogate escape in a JSON string", kind="invalid_utf8"
+        ) from None
     return s
 
 
@@ -167,13 +175,14 @@ def loads(text: str | bytes | bytearray, *, path: str = "") -> Any:
     :class:`DecodeError` with its kind (``malformed``, ``truncated``, ``duplicate_key``,
     ``invalid_utf8``, ``too_deep``)."""
     if isinstance(text, bytes | bytearray):
-        if text.startswith(b"\xef\xbb\xbf"):
+        raw = bytes(text)
+        if raw.startswith(b"\xef\xbb\xbf"):
             raise DecodeError(path, "a byte-order mark before JSON text")
         try:
-            text = bytes(text).decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             # Not UTF-8, so not JSON text (malformed), unless a fault comes first.
-            prefix = bytes(text[: e.start]).decode("utf-8")
+            prefix = raw[: e.start].decode("utf-8")
             found = _first_dup(prefix)
             if found is not None:
                 raise _dup_error(path, found) from None
@@ -199,7 +208,12 @@ def loads(text: str | bytes | bytearray, *, path: str = "") -> Any:
             raise _dup_error(path, found) from None
         # JSON text that ends early is truncated (an unclosed string included, which
         # json reports at the string's start).
-        ends = e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string")
+        ends = (
+            e.pos >= len(text.rstrip())
+            or e.msg.startswith("Unterminated string")
+            or _PARTIAL_TOKEN.fullmatch(text, e.pos) is not None
+            or (e.msg.startswith("Invalid \\uXXXX") and _PARTIAL_ESCAPE.fullmatch(text, e.pos))
+        )
         kind = "truncated" if ends else "malformed"
         raise DecodeError(path, f"invalid JSON: {e}", kind=kind) from None
     except RecursionError:
@@ -302,7 +316,9 @@ def _parse_json_dict(
     assert info is not None and data is not None
     shape = obj["shape"]
     if not isinstance(shape, list) or not all(
-        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+        # serde_json reads an integer past u64 as a float, which is no dim.
+        isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= (1 << 64) - 1
+        for d in shape
     ):
         raise SchemaError(
             path,
@@ -366,7 +382,9 @@ def _nested_leaf(path: str, x: object, info: DTypeInfo) -> Any:
     if info.is_int:
         if isinstance(x, float):
             if math.isinf(x):  # a JSON number past f64 (1e999)
-                raise SchemaError(path, f"element out of range for {info.name}", kind="out_of_range")
+                raise SchemaError(
+                    path, f"element out of range for {info.name}", kind="out_of_range"
+                )
             if not x.is_integer():
                 raise SchemaError(path, f"expected integer elements for {info.name}, found {x!r}")
             x = int(x)
@@ -379,7 +397,9 @@ def _nested_leaf(path: str, x: object, info: DTypeInfo) -> Any:
     try:
         f = float(x)
     except OverflowError:
-        raise SchemaError(path, f"element out of range for {info.name}", kind="out_of_range") from None
+        raise SchemaError(
+            path, f"element out of range for {info.name}", kind="out_of_range"
+        ) from None
     if math.isinf(f):
         raise SchemaError(path, f"element out of range for {info.name}", kind="out_of_range")
     return f
@@ -414,6 +434,8 @@ def _from_nested(path: str, obj: list[Any], info: DTypeInfo) -> NDArray:
         raise DecodeError(path, "nested lists too deep", kind="too_deep") from None
     if math.prod(d for d in shape if d) > _I64_MAX:
         raise DecodeError(path, f"element count of {shape} overflows", kind="too_large")
+    out: NDArray
+    check: NDArray
     if info.name == "bf16":
         with np.errstate(over="ignore"):
             f32 = np.array(flat, dtype=np.float32)

@@ -49,9 +49,11 @@ from .dtypes import DTypeInfo, DTypeLike, dtype_info, from_numpy_dtype, from_typ
 from .errors import DecodeError, SchemaError, join_path
 
 __all__ = [
+    "MAX_DEPTH",
     "NPY_MAGIC",
     "Buffer",
     "Dims",
+    "DuplicateKeyError",
     "ShapeSpec",
     "array_to_bytes",
     "array_to_msgpack_numpy",
@@ -59,8 +61,6 @@ __all__ = [
     "bytes_to_array",
     "check_array",
     "check_shape",
-    "DuplicateKeyError",
-    "MAX_DEPTH",
     "decode_array",
     "expect_map",
     "get_optional",
@@ -131,9 +131,7 @@ class DuplicateKeyError(DecodeError):
 def generic_path(path: str, chain: Sequence[Step]) -> str:
     """``chain`` as a path without a schema: str keys as ``.k``, indices as ``[i]``."""
     for st in chain:
-        if isinstance(st, int):
-            path = join_path(path, st)
-        elif isinstance(st, str):
+        if isinstance(st, int | str):
             path = join_path(path, st)
     return path
 
@@ -531,9 +529,8 @@ def _materialise(p: _Payload, np_dtype: np.dtype[Any], path: str) -> NDArray:
             ) from None
     else:
         arr = np.frombuffer(p.buf, dtype=np_dtype, count=count, offset=p.offset)
-    if p.fortran:
-        return arr.reshape(p.shape[::-1]).transpose()
-    return arr.reshape(p.shape)
+    shaped: NDArray = arr.reshape(p.shape[::-1]).transpose() if p.fortran else arr.reshape(p.shape)
+    return shaped
 
 
 def _numpy_dtype_of(ts: str, path: str) -> np.dtype[Any]:
@@ -580,7 +577,10 @@ def _finish(
         check_bool_bytes(path, p.buf[p.offset :])
     if shape is not None:
         check_shape(path, p.shape, shape, dims)
-    return arr.astype(info.numpy) if swapped else arr
+    if swapped:
+        converted: NDArray = arr.astype(info.numpy)
+        return converted
+    return arr
 
 
 def decode_array(
@@ -641,12 +641,16 @@ def _parse_mnp(path: str, obj: object) -> tuple[str, _Payload]:
                 kind="wrong_type",
             )
         got[name] = v
-    if len(got) != len(_MNP_KEYS):
-        missing = ", ".join(k for k in _MNP_KEYS if k not in got)
+    # A numpy scalar (nd false) is written with nd, type and data alone.
+    need = _MNP_KEYS if got.get("nd") is not False else ("nd", "type", "data")
+    missing = ", ".join(k for k in need if k not in got)
+    if missing:
         raise SchemaError(path, f"not a msgpack-numpy array ({missing} missing)", kind="wrong_type")
-    nd, ts, shape, data = got["nd"], got["type"], got["shape"], got["data"]
+    nd, ts, shape, data = got["nd"], got["type"], got.get("shape", []), got["data"]
     if not isinstance(nd, bool):
-        raise SchemaError(join_path(path, "nd"), "msgpack-numpy nd must be a bool", kind="wrong_type")
+        raise SchemaError(
+            join_path(path, "nd"), "msgpack-numpy nd must be a bool", kind="wrong_type"
+        )
     if isinstance(ts, bytes):
         try:
             ts = ts.decode("ascii")
@@ -753,9 +757,7 @@ def get_required(m: Mapping[str, Any], path: str, name: str) -> Any:
     if v is _MISSING:
         raise SchemaError(join_path(path, name), "missing required field", kind="missing_field")
     if v is None:
-        raise SchemaError(
-            join_path(path, name), "nil for a required field", kind="missing_field"
-        )
+        raise SchemaError(join_path(path, name), "nil for a required field", kind="missing_field")
     return v
 
 
@@ -764,9 +766,7 @@ def get_present(m: Mapping[str, Any], path: str, name: str) -> Any:
     is ``missing_field``, as for :func:`get_required`."""
     v = m[name]
     if v is None:
-        raise SchemaError(
-            join_path(path, name), "nil for a required field", kind="missing_field"
-        )
+        raise SchemaError(join_path(path, name), "nil for a required field", kind="missing_field")
     return v
 
 

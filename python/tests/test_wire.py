@@ -362,10 +362,17 @@ def test_reject_msgpack_truncated() -> None:
 
 
 def test_reject_msgpack_length_larger_than_input() -> None:
-    with pytest.raises(DecodeError, match="truncated"):
+    # a declared length past the end is too_large; the input ending inside a fixed-size
+    # item is truncated (conformance/README.md)
+    with pytest.raises(DecodeError, match="larger than") as ei:
         unpackb(b"\xc6\xff\xff\xff\xff\x00")
-    with pytest.raises(DecodeError):
+    assert ei.value.kind == "too_large"
+    with pytest.raises(DecodeError) as ei:
         unpackb(b"\xdd\x7f\xff\xff\xff")  # array32 claiming 2^31 items
+    assert ei.value.kind == "too_large"
+    with pytest.raises(DecodeError) as ei:
+        unpackb(b"\xcd\x01")  # uint16 with one byte
+    assert ei.value.kind == "truncated"
 
 
 def test_reject_msgpack_garbage() -> None:
@@ -373,8 +380,10 @@ def test_reject_msgpack_garbage() -> None:
         unpackb(b"\xc1")
     with pytest.raises(DecodeError, match="UTF-8"):
         unpackb(b"\xa2\xff\xfe")
-    with pytest.raises(DecodeError):
-        unpackb(b"\x81\x01\x02")  # int map key
+    # an int map key is well-formed msgpack: the schema check refuses it (wrong_type)
+    with pytest.raises(SchemaError) as se:
+        expect_map("S", unpackb(b"\x81\x01\x02"))
+    assert se.value.kind == "wrong_type"
 
 
 def test_field_type_errors() -> None:

@@ -878,33 +878,43 @@ def _nest(flat: list[Any], shape: Sequence[int]) -> list[Any]:
 
 
 def _flatten(
-    path: str, w: Any, spec: Sequence[int | str | None], dims: Dims, what: str
-) -> list[Any]:
-    """Nested wire lists following ``spec`` -> flat list (checks every level's length)."""
+    path: str,
+    w: Any,
+    spec: Sequence[int | str | None],
+    what: str,
+    items: list[tuple[str, Any]],
+    checks: list[tuple[str, int | str | None, int]],
+) -> None:
+    """Nested wire lists following ``spec``: appends every element with its path
+    (``grid[1][0]``) to ``items`` and every level's length to ``checks``. The lengths are
+    checked after the elements are read (:func:`_check_levels`), as the Rust readers do: a
+    flat list where an array of arrays belongs is wrong_type at its first element, and an
+    element's own error comes before a wrong count."""
     if not isinstance(w, list | tuple):
         raise SchemaError(path, f"expected {what}, found {type_name(w)}")
-    want = spec[0]
-    n = len(w)
-    out: list[Any] = []
     if len(spec) > 1:
-        # Every element's nesting is checked before this level's length, as in Rust (a
-        # flat list where an array of arrays belongs is wrong_type at its first element).
         for i, x in enumerate(w):
-            out.extend(_flatten(join_path(path, i), x, spec[1:], dims, what))
-    if isinstance(want, int) and n != want:
-        raise SchemaError(path, f"expected {want} elements, found {n}", kind="shape_mismatch")
-    if isinstance(want, str):
-        prev = dims.get(want)
-        if prev is None:
-            dims[want] = n
-            dims.sources[want] = path
-        elif prev != n:
-            raise SchemaError(
-                path,
-                f"named dim {want} is {n} here but {prev} elsewhere in the sample",
-                kind="dim_mismatch",
-            )
-    return out if len(spec) > 1 else list(w)
+            _flatten(join_path(path, i), x, spec[1:], what, items, checks)
+    else:
+        items.extend((join_path(path, i), x) for i, x in enumerate(w))
+    checks.append((path, spec[0], len(w)))
+
+
+def _check_levels(checks: list[tuple[str, int | str | None, int]], dims: Dims) -> None:
+    for path, want, n in checks:
+        if isinstance(want, int) and n != want:
+            raise SchemaError(path, f"expected {want} elements, found {n}", kind="shape_mismatch")
+        if isinstance(want, str):
+            prev = dims.get(want)
+            if prev is None:
+                dims[want] = n
+                dims.sources[want] = path
+            elif prev != n:
+                raise SchemaError(
+                    path,
+                    f"named dim {want} is {n} here but {prev} elsewhere in the sample",
+                    kind="dim_mismatch",
+                )
 
 
 class RecordArray(Codec):
@@ -978,11 +988,13 @@ class RecordArray(Codec):
         return _nest(flat, shape)
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
-        flat = _flatten(path, w, self.shape, dims, "an array")
-        shape = self.outer_shape(path, len(flat))
-        return [
-            self.elem.read(self._index_path(path, k, shape), x, dims) for k, x in enumerate(flat)
-        ]
+        items: list[tuple[str, Any]] = []
+        checks: list[tuple[str, int | str | None, int]] = []
+        _flatten(path, w, self.shape, "an array", items, checks)
+        out = [self.elem.read(p, x, dims) for p, x in items]
+        _check_levels(checks, dims)
+        self.outer_shape(path, len(items))
+        return out
 
     def to_json(self, path: str, v: Any) -> Any:
         items, shape = self._list(path, v, Dims())
@@ -990,12 +1002,13 @@ class RecordArray(Codec):
         return _nest(flat, shape)
 
     def from_json(self, path: str, j: Any, dims: Dims) -> Any:
-        flat = _flatten(path, j, self.shape, dims, "a JSON array")
-        shape = self.outer_shape(path, len(flat))
-        return [
-            self.elem.from_json(self._index_path(path, k, shape), x, dims)
-            for k, x in enumerate(flat)
-        ]
+        items: list[tuple[str, Any]] = []
+        checks: list[tuple[str, int | str | None, int]] = []
+        _flatten(path, j, self.shape, "a JSON array", items, checks)
+        out = [self.elem.from_json(p, x, dims) for p, x in items]
+        _check_levels(checks, dims)
+        self.outer_shape(path, len(items))
+        return out
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
         items, shape = self._list(path, v, dims)

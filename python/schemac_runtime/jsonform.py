@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from .checks import ShapeSpec, check_bool_bytes, check_dtype, check_shape, type_name
 from .dtypes import (
+    DTYPES,
     DTypeInfo,
     DTypeLike,
     bf16_to_f32,
@@ -55,6 +56,7 @@ __all__ = [
 NDArray: TypeAlias = np.ndarray[Any, Any]
 
 _I64_MAX = (1 << 63) - 1
+_BY_NUMPY_NAME = {d.numpy_name: d for d in DTYPES.values()}
 
 
 def dumps(obj: Any) -> str:
@@ -231,12 +233,24 @@ def b64encode(data: bytes | bytearray | memoryview) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+_B64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
 def b64decode(path: str, s: str) -> bytes:
-    """Strict standard padded base64 (no whitespace, no URL-safe alphabet)."""
+    """Strict standard padded base64: whole 4-character groups, ``=`` only as the last
+    group's padding, unused trailing bits zero (the Rust runtime's ``RequireCanonical``);
+    no whitespace, no URL-safe alphabet."""
+    if _B64.fullmatch(s) is None:
+        raise DecodeError(
+            path, "invalid base64 (not standard padded base64)", kind="invalid_base64"
+        )
     try:
-        return base64.b64decode(s, validate=True)
+        out = base64.b64decode(s, validate=True)
     except (binascii.Error, ValueError) as e:
         raise DecodeError(path, f"invalid base64: {e}", kind="invalid_base64") from None
+    if s and base64.b64encode(out).decode("ascii") != s:
+        raise DecodeError(path, "invalid base64: non-zero trailing bits", kind="invalid_base64")
+    return out
 
 
 def read_b64(path: str, v: object) -> bytes:
@@ -281,13 +295,15 @@ def _dtype_from_json(path: str, s: object) -> tuple[DTypeInfo, bool]:
         raise SchemaError(
             path, f"array dtype must be a string, found {type_name(s)}", kind="wrong_type"
         )
+    # numpy names (`float32`) and the canonical typestrs (`<f4`), as the Rust runtime's
+    # Dtype::from_numpy; schema names (`f32`) are not numpy's.
     parsed = from_typestr(s)
     if parsed is not None:
         return parsed
-    try:
-        return (dtype_info(s), False)
-    except ValueError:
-        raise SchemaError(path, f"unknown array dtype {s!r}", kind="dtype_mismatch") from None
+    info = _BY_NUMPY_NAME.get(s)
+    if info is None:
+        raise SchemaError(path, f"unknown array dtype {s!r}", kind="dtype_mismatch")
+    return (info, False)
 
 
 def _parse_json_dict(

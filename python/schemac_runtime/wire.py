@@ -202,7 +202,8 @@ class _Scanner:
         if m in (0xC4, 0xC5, 0xC6):
             length = self.uint(1 << (m - 0xC4))
             s = self.take_len(length)
-            return ("b", bytes(self.b[s : s + length]))
+            # Not copied: only map() reads the bytes, and only of a key.
+            return ("b", (s, length))
         if m in (0xC7, 0xC8, 0xC9):
             length = self.uint(1 << (m - 0xC7))
             self.take(1)
@@ -231,9 +232,8 @@ class _Scanner:
 
     def str(self, length: int) -> tuple[str, object]:
         s = self.take_len(length)
-        raw = bytes(self.b[s : s + length])
         try:
-            return ("s", raw.decode("utf-8"))
+            return ("s", str(self.b[s : s + length], "utf-8"))
         except UnicodeDecodeError as e:
             raise self.fail(f"invalid UTF-8 in a msgpack str: {e.reason}", "invalid_utf8") from None
 
@@ -243,7 +243,16 @@ class _Scanner:
                 f"array of {count} items is larger than the {self.n - self.pos} byte(s) left",
                 "too_large",
             )
+        b, n = self.b, self.n
+        fast = depth < MAX_DEPTH  # the elements themselves are within the depth limit
         for i in range(count):
+            # Fast path for one-byte scalars (fixints, nil, bools): large int lists.
+            at = self.pos
+            if fast and at < n:
+                m = b[at]
+                if m <= 0x7F or m >= 0xE0 or m in (0xC0, 0xC2, 0xC3):
+                    self.pos = at + 1
+                    continue
             self.chain.append(i)
             self.value(depth + 1)
             self.chain.pop()
@@ -257,6 +266,10 @@ class _Scanner:
         seen: set[tuple[str, object]] = set()
         for _ in range(count):
             key = self.value(depth + 1)
+            if key[0] == "b":
+                span = key[1]
+                assert isinstance(span, tuple)
+                key = ("b", bytes(self.b[span[0] : span[0] + span[1]]))
             step: Step = -1
             if key[0] == "s":
                 assert isinstance(key[1], str)

@@ -422,3 +422,23 @@ def test_errors_are_value_errors() -> None:
 def test_msgpack_itself_uses_bin_type() -> None:
     # sanity: what msgpack writes by default is what atdata relies on
     assert msgpack.packb(b"\x00") == packb(b"\x00") == b"\xc4\x01\x00"
+
+
+def test_scan_depth_limit_and_large_values() -> None:
+    from schemac_runtime.wire import MAX_DEPTH, scan
+
+    # the root is level 0; a value at level MAX_DEPTH + 1 is too deep, scalars included
+    scan(b"\x91" * MAX_DEPTH + b"\xc0")
+    for deep in (b"\x91" * (MAX_DEPTH + 1) + b"\xc0", b"\x91" * (MAX_DEPTH + 1) + b"\x01"):
+        with pytest.raises(DecodeError) as ei:
+            scan(deep)
+        assert ei.value.kind == "too_deep"
+    # a bin key equal to a str key is no duplicate; two equal bin keys are
+    assert unpackb(b"\x82\xc4\x01a\x01\xa1a\x02") == {b"a": 1, "a": 2}
+    with pytest.raises(DecodeError) as ei:
+        unpackb(b"\x82\xc4\x01a\x01\xc4\x01a\x02")
+    assert ei.value.kind == "duplicate_key"
+    # str8 and fixstr spellings of one key are the same key
+    with pytest.raises(DecodeError) as ei:
+        unpackb(b"\x82\xa1a\x01\xd9\x01a\x02")
+    assert ei.value.kind == "duplicate_key"

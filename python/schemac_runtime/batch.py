@@ -1127,13 +1127,15 @@ class PackedLayout(Generic[B]):
     def from_bytes(cls: type[P], data: bytes | bytearray | memoryview | npt.NDArray[np.uint8]) -> P:
         """Rows in the compact form, back to back (or a uint8 ``[n, COMPACT_BYTES]``
         array). Lengths that are not a multiple of the row size and nonzero padding bits
-        raise :class:`~schemac_runtime.errors.DecodeError`."""
+        raise :class:`~schemac_runtime.errors.DecodeError` (``bad_padding``, at the
+        sample's name, as in the Rust runtime)."""
         arr = data if isinstance(data, np.ndarray) else np.frombuffer(data, dtype=np.uint8)
         if arr.ndim == 1:
             if cls.COMPACT_BYTES == 0 or arr.size % cls.COMPACT_BYTES:
                 raise DecodeError(
-                    cls.__name__,
+                    cls.BATCH.NAME,
                     f"{arr.size} bytes is not a whole number of {cls.COMPACT_BYTES}-byte rows",
+                    kind="bad_padding",
                 )
             arr = arr.reshape(-1, cls.COMPACT_BYTES)
         words = _bits.from_compact(
@@ -1142,7 +1144,7 @@ class PackedLayout(Generic[B]):
             cls.WORDS_LEN,
             cls.TAIL_BYTES,
             total_bits=cls.TOTAL_BITS,
-            path=cls.__name__,
+            path=cls.BATCH.NAME,
         )
         return cls(words)
 

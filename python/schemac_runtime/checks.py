@@ -28,6 +28,7 @@ __all__ = [
     "Dims",
     "ShapeSpec",
     "check_array",
+    "check_bool_bytes",
     "check_dtype",
     "check_int",
     "check_range",
@@ -170,6 +171,14 @@ def check_array(
     if shape_spec is not None:
         check_shape(path, out.shape, shape_spec, dims)
     return out
+
+
+def check_bool_bytes(path: str, data: bytes | bytearray | memoryview) -> None:
+    """Every element byte of a bool array is 0 or 1 (numpy would read 2 as True and
+    re-encode it as 1, silently changing the data); else ``invalid_bool``."""
+    raw = data if isinstance(data, bytes) else bytes(data)
+    if raw.translate(None, b"\x00\x01"):
+        raise SchemaError(path, "a bool array element byte other than 0 or 1", kind="invalid_bool")
 
 
 def check_int(path: str, value: object, dtype: DTypeLike) -> int:

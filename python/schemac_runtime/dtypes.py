@@ -202,7 +202,8 @@ def bf16_to_f32(raw: npt.ArrayLike) -> npt.NDArray[np.float32]:
     if a.dtype.name == "bfloat16" or a.dtype.kind == "V":
         a = a.view("<u2")
     bits = a.astype(np.uint32) << np.uint32(16)
-    return bits.view(np.float32)
+    out: npt.NDArray[np.float32] = bits.view(np.float32)
+    return out
 
 
 def f32_to_bf16(values: npt.ArrayLike) -> npt.NDArray[np.uint16]:
@@ -218,4 +219,5 @@ def f32_to_bf16(values: npt.ArrayLike) -> npt.NDArray[np.uint16]:
     if np.any(nan):
         quiet = ((bits >> np.uint32(16)) | np.uint32(0x0040)).astype(np.uint16)
         rounded = np.where(nan, quiet, rounded)
-    return rounded.astype("<u2")
+    out: npt.NDArray[np.uint16] = rounded.astype("<u2")
+    return out

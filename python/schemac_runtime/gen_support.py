@@ -62,11 +62,14 @@ __all__ = [
     "Rng",
     "Str",
     "check_version",
+    "loads_sample",
     "make_rng",
     "materialise",
     "packb",
     "record_repr",
     "round_float",
+    "schema_path",
+    "unpack_sample",
 ]
 
 NDArray: TypeAlias = np.ndarray[Any, Any]
@@ -427,6 +430,11 @@ class Int(Codec):
         # JSON has one number type: an integral float (`3.0`) is the integer 3, as in Rust.
         if isinstance(j, float) and math.isfinite(j) and j.is_integer():
             j = int(j)
+        elif isinstance(j, float) and math.isinf(j):
+            # A JSON number past f64 (1e999), as for float fields.
+            raise SchemaError(
+                path, f"number out of range for {self.info.name}", kind="out_of_range"
+            )
         elif isinstance(j, float):
             raise SchemaError(
                 path, f"expected {self.info.name}, found the non-integral number {j!r}"
@@ -498,6 +506,11 @@ class Float(Codec):
                     path, f'expected float (or "NaN", "Infinity", "-Infinity"), found {j!r}'
                 )
             j = _NONFINITE_IN[j]
+        elif isinstance(j, float) and math.isinf(j):
+            # A JSON number past f64 (1e999): no JSON number is infinite.
+            raise SchemaError(
+                path, f"number out of range for {self.info.name}", kind="out_of_range"
+            )
         return self.read(path, j, dims)
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
@@ -537,6 +550,9 @@ class Str(Codec):
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
         return _w.read_str(path, w)
+
+    def from_json(self, path: str, j: Any, dims: Dims) -> Any:
+        return _j.check_text(path, _w.read_str(path, j))
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
         _w.read_str(path, v)
@@ -862,32 +878,43 @@ def _nest(flat: list[Any], shape: Sequence[int]) -> list[Any]:
 
 
 def _flatten(
-    path: str, w: Any, spec: Sequence[int | str | None], dims: Dims, what: str
-) -> list[Any]:
-    """Nested wire lists following ``spec`` -> flat list (checks every level's length)."""
+    path: str,
+    w: Any,
+    spec: Sequence[int | str | None],
+    what: str,
+    items: list[tuple[str, Any]],
+    checks: list[tuple[str, int | str | None, int]],
+) -> None:
+    """Nested wire lists following ``spec``: appends every element with its path
+    (``grid[1][0]``) to ``items`` and every level's length to ``checks``. The lengths are
+    checked after the elements are read (:func:`_check_levels`), as the Rust readers do: a
+    flat list where an array of arrays belongs is wrong_type at its first element, and an
+    element's own error comes before a wrong count."""
     if not isinstance(w, list | tuple):
         raise SchemaError(path, f"expected {what}, found {type_name(w)}")
-    want = spec[0]
-    n = len(w)
-    if isinstance(want, int) and n != want:
-        raise SchemaError(path, f"expected {want} elements, found {n}", kind="shape_mismatch")
-    if isinstance(want, str):
-        prev = dims.get(want)
-        if prev is None:
-            dims[want] = n
-            dims.sources[want] = path
-        elif prev != n:
-            raise SchemaError(
-                path,
-                f"named dim {want} is {n} here but {prev} elsewhere in the sample",
-                kind="dim_mismatch",
-            )
-    if len(spec) == 1:
-        return list(w)
-    out: list[Any] = []
-    for i, x in enumerate(w):
-        out.extend(_flatten(join_path(path, i), x, spec[1:], dims, what))
-    return out
+    if len(spec) > 1:
+        for i, x in enumerate(w):
+            _flatten(join_path(path, i), x, spec[1:], what, items, checks)
+    else:
+        items.extend((join_path(path, i), x) for i, x in enumerate(w))
+    checks.append((path, spec[0], len(w)))
+
+
+def _check_levels(checks: list[tuple[str, int | str | None, int]], dims: Dims) -> None:
+    for path, want, n in checks:
+        if isinstance(want, int) and n != want:
+            raise SchemaError(path, f"expected {want} elements, found {n}", kind="shape_mismatch")
+        if isinstance(want, str):
+            prev = dims.get(want)
+            if prev is None:
+                dims[want] = n
+                dims.sources[want] = path
+            elif prev != n:
+                raise SchemaError(
+                    path,
+                    f"named dim {want} is {n} here but {prev} elsewhere in the sample",
+                    kind="dim_mismatch",
+                )
 
 
 class RecordArray(Codec):
@@ -961,11 +988,13 @@ class RecordArray(Codec):
         return _nest(flat, shape)
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
-        flat = _flatten(path, w, self.shape, dims, "an array")
-        shape = self.outer_shape(path, len(flat))
-        return [
-            self.elem.read(self._index_path(path, k, shape), x, dims) for k, x in enumerate(flat)
-        ]
+        items: list[tuple[str, Any]] = []
+        checks: list[tuple[str, int | str | None, int]] = []
+        _flatten(path, w, self.shape, "an array", items, checks)
+        out = [self.elem.read(p, x, dims) for p, x in items]
+        _check_levels(checks, dims)
+        self.outer_shape(path, len(items))
+        return out
 
     def to_json(self, path: str, v: Any) -> Any:
         items, shape = self._list(path, v, Dims())
@@ -973,12 +1002,13 @@ class RecordArray(Codec):
         return _nest(flat, shape)
 
     def from_json(self, path: str, j: Any, dims: Dims) -> Any:
-        flat = _flatten(path, j, self.shape, dims, "a JSON array")
-        shape = self.outer_shape(path, len(flat))
-        return [
-            self.elem.from_json(self._index_path(path, k, shape), x, dims)
-            for k, x in enumerate(flat)
-        ]
+        items: list[tuple[str, Any]] = []
+        checks: list[tuple[str, int | str | None, int]] = []
+        _flatten(path, j, self.shape, "a JSON array", items, checks)
+        out = [self.elem.from_json(p, x, dims) for p, x in items]
+        _check_levels(checks, dims)
+        self.outer_shape(path, len(items))
+        return out
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
         items, shape = self._list(path, v, dims)
@@ -1087,7 +1117,10 @@ class Map(Codec):
 
     def from_json(self, path: str, j: Any, dims: Dims) -> Any:
         m = _w.read_map(path, j)
-        return {k: self.value.from_json(self._key_path(path, k), x, Dims()) for k, x in m.items()}
+        return {
+            _j.check_text(path, k): self.value.from_json(self._key_path(path, k), x, Dims())
+            for k, x in m.items()
+        }
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
         for k, x in self._dict(path, v).items():
@@ -1191,3 +1224,60 @@ def record_repr(obj: Any) -> str:
 def bf16_bits(x: float) -> int:
     """The bf16 raw bit pattern of ``x`` (for filling bf16 default arrays)."""
     return int(f32_to_bf16(np.float32(x))[()])
+
+
+_ARRAY_VALUE = object()  # schema_path: inside an array field's value
+
+
+def schema_path(cls: type[Any], path: str, chain: Sequence[_w.Step]) -> str:
+    """The field path of ``chain`` (map keys and array indices from the sample's root, as
+    :class:`~schemac_runtime.wire.DuplicateKeyError` gives them) in the schema's spelling:
+    ``.field`` for record fields, ``["key"]`` for ``map<str, T>`` keys, ``[i]`` for list and
+    component-array indices. Inside an array field's value (a msgpack-numpy map) the path
+    stays at the field; below a value the schema does not describe, str keys are ``.k``."""
+    codec: Any = Record(cls)
+    levels = 0  # component-array levels walked so far
+    for st in chain:
+        if isinstance(codec, Optional):
+            codec = codec.inner
+        if codec is _ARRAY_VALUE or isinstance(codec, Array | Packed):
+            codec = _ARRAY_VALUE
+        elif isinstance(st, bytes):
+            codec = None
+        elif isinstance(codec, Record) and isinstance(st, str):
+            path = join_path(path, st)
+            f = fields_by_name(codec.cls).get(st)
+            codec = f.codec if f is not None else None
+        elif isinstance(codec, Map) and isinstance(st, str):
+            path = key_path(path, st)
+            codec = codec.value
+        elif isinstance(codec, List) and isinstance(st, int):
+            path = join_path(path, st)
+            codec = codec.item
+        elif isinstance(codec, RecordArray) and isinstance(st, int):
+            path = join_path(path, st)
+            levels += 1
+            if levels == len(codec.shape):
+                codec, levels = codec.elem, 0
+        else:
+            path = join_path(path, st)
+            codec = None
+    return path
+
+
+def unpack_sample(cls: type[Any], data: _w.Buffer, path: str) -> Any:
+    """The msgpack value of a sample (:func:`schemac_runtime.wire.unpackb`), a duplicate
+    key named by its schema path (``Maps.m["a"]``, ``Comp.p.tag``)."""
+    try:
+        return _w.unpackb(data, path=path)
+    except _w.DuplicateKeyError as e:
+        raise _w.DuplicateKeyError(schema_path(cls, path, e.chain), e.reason, e.chain) from None
+
+
+def loads_sample(cls: type[Any], text: str | bytes | bytearray, path: str) -> Any:
+    """The parsed JSON of a sample (:func:`schemac_runtime.jsonform.loads`), a duplicate
+    key named by its schema path."""
+    try:
+        return _j.loads(text, path=path)
+    except _w.DuplicateKeyError as e:
+        raise _w.DuplicateKeyError(schema_path(cls, path, e.chain), e.reason, e.chain) from None

@@ -21,20 +21,31 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
-from .checks import ShapeSpec, check_dtype, check_shape, type_name
-from .dtypes import DTypeInfo, DTypeLike, dtype_info, f32_to_bf16, from_numpy_dtype, from_typestr
+from .checks import ShapeSpec, check_bool_bytes, check_dtype, check_shape, type_name
+from .dtypes import (
+    DTYPES,
+    DTypeInfo,
+    DTypeLike,
+    bf16_to_f32,
+    dtype_info,
+    f32_to_bf16,
+    from_numpy_dtype,
+    from_typestr,
+)
 from .errors import DecodeError, SchemaError
 
 __all__ = [
     "array_to_json",
     "b64decode",
     "b64encode",
+    "check_text",
     "dumps",
     "json_to_array",
     "loads",
@@ -44,19 +55,89 @@ __all__ = [
 
 NDArray: TypeAlias = np.ndarray[Any, Any]
 
+_I64_MAX = (1 << 63) - 1
+_BY_NUMPY_NAME = {d.numpy_name: d for d in DTYPES.values()}
+
 
 def dumps(obj: Any) -> str:
     """Compact JSON, keys in insertion order, non-ASCII written as-is."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise DecodeError("", f"duplicate key {k!r}", kind="duplicate_key")
-        out[k] = v
-    return out
+def _keep_last(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Duplicates were ruled out (or placed after the first syntax error) by _first_dup.
+    return dict(pairs)
+
+
+_WS = " \t\n\r"
+
+# What is left when the text ends inside a number or a literal (`[0.`, `tru`): json
+# reports those at the token's start, but the text ended early (truncated).
+_PARTIAL_TOKEN = re.compile(r"[-+.eE0-9]*|t|tr|tru|f|fa|fal|fals|n|nu|nul")
+_PARTIAL_ESCAPE = re.compile(r"u[0-9a-fA-F]{0,3}")
+
+
+def _first_dup(text: str) -> tuple[int, tuple[str | int, ...]] | None:
+    """The first duplicated object key in byte order: (its offset, the keys and indices
+    from the root to it, the key last). Scans only as far as the text is well-formed
+    JSON; whatever it cannot follow ends the scan (json.loads reports it)."""
+    # Each frame: [is_object, keys seen, current key or index, expecting a key]
+    stack: list[list[Any]] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in _WS:
+            i += 1
+        elif c in "{[":
+            stack.append([c == "{", set(), 0 if c == "[" else None, c == "{"])
+            i += 1
+        elif c in "}]":
+            if not stack:
+                return None
+            stack.pop()
+            i += 1
+        elif c == ",":
+            if not stack:
+                return None
+            top = stack[-1]
+            if top[0]:
+                top[3] = True
+            else:
+                top[2] += 1
+            i += 1
+        elif c == ":":
+            if not stack or not stack[-1][0]:
+                return None
+            stack[-1][3] = False
+            i += 1
+        elif c == '"':
+            try:
+                key, end = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
+            except (json.JSONDecodeError, ValueError):
+                return None
+            if stack and stack[-1][0] and stack[-1][3]:
+                top = stack[-1]
+                if key in top[1]:
+                    return (i, (*(f[2] for f in stack[:-1]), key))
+                top[1].add(key)
+                top[2] = key
+                top[3] = False
+            i = end
+        else:
+            j = i
+            while j < n and text[j] not in _WS and text[j] not in ",]}":
+                j += 1
+            if j == i:
+                return None
+            i = j
+    return None
+
+
+def _dup_error(path: str, found: tuple[int, tuple[str | int, ...]]) -> DecodeError:
+    from .wire import DuplicateKeyError, generic_path
+
+    chain = found[1]
+    return DuplicateKeyError(generic_path(path, chain), f"duplicate key {chain[-1]!r}", chain)
 
 
 def _no_constant(token: str) -> Any:
@@ -72,29 +153,21 @@ def _int(text: str) -> int | float:
 
 
 def _float(text: str) -> float:
-    v = float(text)
-    if math.isinf(v):
-        raise DecodeError("", f"number out of range: {text}")
-    return v
+    # A finite-looking number past f64 (1e999) is valid JSON; it reads as infinity here
+    # and the field it is read for rejects it (out_of_range): no JSON number is infinite.
+    return float(text)
 
 
-def _check_strings(v: Any, path: str) -> None:
-    # json.loads accepts lone surrogate escapes (`"\\ud800"`); they are not UTF-8 text.
-    stack = [v]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, str):
-            try:
-                x.encode("utf-8")
-            except UnicodeEncodeError:
-                raise DecodeError(
-                    path, "a lone surrogate escape in a JSON string", kind="invalid_utf8"
-                ) from None
-        elif isinstance(x, dict):
-            stack.extend(x.keys())
-            stack.extend(x.values())
-        elif isinstance(x, list):
-            stack.extend(x)
+def check_text(path: str, s: str) -> str:
+    """``s`` if it is valid Unicode text: json.loads accepts lone surrogate escapes
+    (``"\\ud800"``), which are not UTF-8, so they are ``invalid_utf8`` at the field."""
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DecodeError(
+            path, "a lone surrogate escape in a JSON string", kind="invalid_utf8"
+        ) from None
+    return s
 
 
 def loads(text: str | bytes | bytearray, *, path: str = "") -> Any:
@@ -104,34 +177,54 @@ def loads(text: str | bytes | bytearray, *, path: str = "") -> Any:
     :class:`DecodeError` with its kind (``malformed``, ``truncated``, ``duplicate_key``,
     ``invalid_utf8``, ``too_deep``)."""
     if isinstance(text, bytes | bytearray):
-        if text.startswith(b"\xef\xbb\xbf"):
+        raw = bytes(text)
+        if raw.startswith(b"\xef\xbb\xbf"):
             raise DecodeError(path, "a byte-order mark before JSON text")
         try:
-            text = bytes(text).decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise DecodeError(
-                path, f"invalid UTF-8 in JSON text: {e.reason}", kind="invalid_utf8"
-            ) from None
+            # Not UTF-8, so not JSON text (malformed), unless a fault comes first.
+            prefix = raw[: e.start].decode("utf-8")
+            found = _first_dup(prefix)
+            if found is not None:
+                raise _dup_error(path, found) from None
+            raise DecodeError(path, f"JSON text is not UTF-8: {e.reason}") from None
     if text.startswith("\ufeff"):
         raise DecodeError(path, "a byte-order mark before JSON text")
     try:
         v = json.loads(
             text,
-            object_pairs_hook=_no_duplicates,
+            object_pairs_hook=_keep_last,
             parse_constant=_no_constant,
             parse_int=_int,
             parse_float=_float,
         )
     except DecodeError as e:
+        found = _first_dup(text)
+        if found is not None:
+            raise _dup_error(path, found) from None
         raise DecodeError(path, e.reason, kind=e.kind) from None
     except json.JSONDecodeError as e:
-        kind = "truncated" if e.pos >= len(text.rstrip()) else "malformed"
+        found = _first_dup(text)
+        if found is not None and found[0] < e.pos:
+            raise _dup_error(path, found) from None
+        # JSON text that ends early is truncated (an unclosed string included, which
+        # json reports at the string's start).
+        ends = (
+            e.pos >= len(text.rstrip())
+            or e.msg.startswith("Unterminated string")
+            or _PARTIAL_TOKEN.fullmatch(text, e.pos) is not None
+            or (e.msg.startswith("Invalid \\uXXXX") and _PARTIAL_ESCAPE.fullmatch(text, e.pos))
+        )
+        kind = "truncated" if ends else "malformed"
         raise DecodeError(path, f"invalid JSON: {e}", kind=kind) from None
     except RecursionError:
         raise DecodeError(path, "JSON nested too deep", kind="too_deep") from None
     except ValueError as e:  # int-to-str limits and the like
         raise DecodeError(path, f"invalid JSON: {e}") from None
-    _check_strings(v, path)
+    found = _first_dup(text)
+    if found is not None:
+        raise _dup_error(path, found)
     return v
 
 
@@ -140,12 +233,24 @@ def b64encode(data: bytes | bytearray | memoryview) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+_B64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
 def b64decode(path: str, s: str) -> bytes:
-    """Strict standard padded base64 (no whitespace, no URL-safe alphabet)."""
+    """Strict standard padded base64: whole 4-character groups, ``=`` only as the last
+    group's padding, unused trailing bits zero (the Rust runtime's ``RequireCanonical``);
+    no whitespace, no URL-safe alphabet."""
+    if _B64.fullmatch(s) is None:
+        raise DecodeError(
+            path, "invalid base64 (not standard padded base64)", kind="invalid_base64"
+        )
     try:
-        return base64.b64decode(s, validate=True)
+        out = base64.b64decode(s, validate=True)
     except (binascii.Error, ValueError) as e:
         raise DecodeError(path, f"invalid base64: {e}", kind="invalid_base64") from None
+    if s and base64.b64encode(out).decode("ascii") != s:
+        raise DecodeError(path, "invalid base64: non-zero trailing bits", kind="invalid_base64")
+    return out
 
 
 def read_b64(path: str, v: object) -> bytes:
@@ -190,16 +295,33 @@ def _dtype_from_json(path: str, s: object) -> tuple[DTypeInfo, bool]:
         raise SchemaError(
             path, f"array dtype must be a string, found {type_name(s)}", kind="wrong_type"
         )
+    # numpy names (`float32`) and the canonical typestrs (`<f4`), as the Rust runtime's
+    # Dtype::from_numpy; schema names (`f32`) are not numpy's.
     parsed = from_typestr(s)
     if parsed is not None:
         return parsed
-    try:
-        return (dtype_info(s), False)
-    except ValueError:
-        raise SchemaError(path, f"unknown array dtype {s!r}", kind="dtype_mismatch") from None
+    info = _BY_NUMPY_NAME.get(s)
+    if info is None:
+        raise SchemaError(path, f"unknown array dtype {s!r}", kind="dtype_mismatch")
+    return (info, False)
 
 
-def _parse_json_dict(path: str, obj: Mapping[str, Any]) -> tuple[DTypeInfo, NDArray]:
+def _parse_json_dict(
+    path: str, obj: Mapping[str, Any], want: DTypeInfo | None = None
+) -> tuple[DTypeInfo, NDArray]:
+    # The order of checks is fixed whatever the key order (conformance/README.md): dtype,
+    # base64, the keys being there, data length; the caller checks the shape last.
+    swapped = False
+    info = want
+    if "dtype" in obj:
+        info, swapped = _dtype_from_json(path, obj["dtype"])
+        if want is not None and info.name != want.name:
+            raise SchemaError(
+                path,
+                f"expected dtype {want.numpy_name}, found {info.numpy_name}",
+                kind="dtype_mismatch",
+            )
+    data = read_b64(path, obj["data_b64"]) if "data_b64" in obj else None
     for key in ("data_b64", "shape", "dtype"):
         if key not in obj:
             raise SchemaError(
@@ -207,18 +329,23 @@ def _parse_json_dict(path: str, obj: Mapping[str, Any]) -> tuple[DTypeInfo, NDAr
                 f"JSON array needs data_b64, shape and dtype; {key} missing",
                 kind="missing_field",
             )
-    info, swapped = _dtype_from_json(path, obj["dtype"])
+    assert info is not None and data is not None
     shape = obj["shape"]
     if not isinstance(shape, list) or not all(
-        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+        # serde_json reads an integer past u64 as a float, which is no dim.
+        isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= (1 << 64) - 1
+        for d in shape
     ):
         raise SchemaError(
             path,
             f"JSON array shape must be a list of non-negative ints: {shape!r}",
             kind="wrong_type",
         )
-    data = read_b64(path, obj["data_b64"])
+    if math.prod(d for d in shape if d) > _I64_MAX:
+        raise DecodeError(path, f"element count of {shape} overflows", kind="too_large")
     need = math.prod(shape) * info.itemsize
+    if need > (1 << 64) - 1:
+        raise DecodeError(path, f"byte size of {shape} overflows", kind="too_large")
     if len(data) != need:
         what = "truncated" if len(data) < need else "oversized"
         raise DecodeError(
@@ -227,10 +354,18 @@ def _parse_json_dict(path: str, obj: Mapping[str, Any]) -> tuple[DTypeInfo, NDAr
             f"data_b64 holds {len(data)}",
             kind="payload_length",
         )
+    if need == 0:
+        try:
+            empty: NDArray = np.empty(shape, dtype=info.numpy)
+        except ValueError:
+            raise DecodeError(path, f"shape {shape} is too large", kind="too_large") from None
+        return info, empty
     np_dtype = info.numpy.newbyteorder(">") if swapped else info.numpy
     arr: NDArray = np.frombuffer(data, dtype=np_dtype).reshape(shape)
     if swapped:
         arr = arr.astype(info.numpy)
+    if info.kind == "bool":
+        check_bool_bytes(path, data)
     return info, arr
 
 
@@ -246,43 +381,89 @@ def json_to_array(obj: object, *, path: str = "") -> NDArray:
     return _parse_json_dict(path, obj)[1]
 
 
-def _from_nested(path: str, obj: list[Any], info: DTypeInfo) -> NDArray:
-    try:
-        raw = np.array(obj)
-    except ValueError:
-        raise SchemaError(
-            path, "nested lists are ragged (not a rectangular array)", kind="wrong_type"
-        ) from None
-    if raw.size == 0:
-        return np.zeros(raw.shape, dtype=info.numpy)
-    k = raw.dtype.kind
+def _ragged(path: str) -> SchemaError:
+    return SchemaError(
+        path, "nested lists are ragged (not a rectangular array)", kind="shape_mismatch"
+    )
+
+
+def _nested_leaf(path: str, x: object, info: DTypeInfo) -> Any:
+    """One element of a nested-list array, checked as the Rust reader checks it."""
     if info.kind == "bool":
-        if k != "b":
-            raise SchemaError(
-                path, f"expected bool elements, found {raw.dtype.name}", kind="wrong_type"
-            )
-        return raw.astype(info.numpy)
+        if not isinstance(x, bool):
+            raise SchemaError(path, f"expected bool elements, found {type_name(x)}")
+        return x
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        raise SchemaError(path, f"expected numbers for {info.name}, found {type_name(x)}")
     if info.is_int:
-        if k not in "iu":
-            raise SchemaError(
-                path,
-                f"expected integer elements for {info.name}, found {raw.dtype}",
-                kind="wrong_type",
-            )
+        if isinstance(x, float):
+            if math.isinf(x):  # a JSON number past f64 (1e999)
+                raise SchemaError(
+                    path, f"element out of range for {info.name}", kind="out_of_range"
+                )
+            if not x.is_integer():
+                raise SchemaError(path, f"expected integer elements for {info.name}, found {x!r}")
+            x = int(x)
         lo, hi = info.int_range
-        if int(raw.min()) < lo or int(raw.max()) > hi:
+        if not lo <= x <= hi:
             raise SchemaError(
-                path, f"element out of range for {info.name} ({lo}..={hi})", kind="out_of_range"
+                path, f"element {x} out of range for {info.name} ({lo}..={hi})", kind="out_of_range"
             )
-        return raw.astype(info.numpy)
-    # floats
-    if k not in "iuf":
+        return x
+    try:
+        f = float(x)
+    except OverflowError:
         raise SchemaError(
-            path, f"expected numbers for {info.name}, found {raw.dtype}", kind="wrong_type"
-        )
+            path, f"element out of range for {info.name}", kind="out_of_range"
+        ) from None
+    if math.isinf(f):
+        raise SchemaError(path, f"element out of range for {info.name}", kind="out_of_range")
+    return f
+
+
+def _from_nested(path: str, obj: list[Any], info: DTypeInfo) -> NDArray:
+    shape: list[int] = []
+    flat: list[Any] = []
+    leaf_depth: int | None = None
+
+    def walk(x: object, depth: int) -> None:
+        nonlocal leaf_depth
+        if isinstance(x, list):
+            if leaf_depth is not None and depth >= leaf_depth:
+                raise _ragged(path)
+            if depth == len(shape):
+                shape.append(len(x))
+            elif shape[depth] != len(x):
+                raise _ragged(path)
+            for e in x:
+                walk(e, depth + 1)
+            return
+        if leaf_depth is None:
+            leaf_depth = depth
+        if depth != leaf_depth or len(shape) != depth:
+            raise _ragged(path)
+        flat.append(_nested_leaf(path, x, info))
+
+    try:
+        walk(obj, 0)
+    except RecursionError:
+        raise DecodeError(path, "nested lists too deep", kind="too_deep") from None
+    if math.prod(d for d in shape if d) > _I64_MAX:
+        raise DecodeError(path, f"element count of {shape} overflows", kind="too_large")
+    out: NDArray
+    check: NDArray
     if info.name == "bf16":
-        return f32_to_bf16(raw.astype(np.float32))
-    return raw.astype(info.numpy)
+        with np.errstate(over="ignore"):
+            f32 = np.array(flat, dtype=np.float32)
+        out = f32_to_bf16(f32)
+        check = bf16_to_f32(out)
+    else:
+        with np.errstate(over="ignore"):
+            out = np.array(flat, dtype=info.numpy)
+        check = out
+    if info.is_float and flat and not np.all(np.isfinite(check)):
+        raise SchemaError(path, f"element out of range for {info.name}", kind="out_of_range")
+    return out.reshape(shape)
 
 
 def read_json_array(
@@ -296,13 +477,7 @@ def read_json_array(
     schema dtype and shape spec (named dims recorded in ``dims``)."""
     want = dtype_info(dtype)
     if isinstance(v, Mapping):
-        info, arr = _parse_json_dict(path, v)
-        if info.name != want.name:
-            raise SchemaError(
-                path,
-                f"expected dtype {want.numpy_name}, found {info.numpy_name}",
-                kind="dtype_mismatch",
-            )
+        _, arr = _parse_json_dict(path, v, want)
     elif isinstance(v, list):
         arr = _from_nested(path, v, want)
     else:

@@ -57,8 +57,12 @@ class SplitMix64:
             z = (z ^ (z >> np.uint64(27))) * np.uint64(MUL2)
             z ^= z >> np.uint64(31)
         self.state = (self.state + n * GAMMA) & _MASK
-        return z
+        out: npt.NDArray[np.uint64] = z
+        return out
 
     def f64_array(self, n: int) -> npt.NDArray[np.float64]:
         """The next ``n`` outputs of :meth:`next_f64`."""
-        return (self.u64_array(n) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+        out: npt.NDArray[np.float64] = (self.u64_array(n) >> np.uint64(11)).astype(np.float64) * (
+            1.0 / (1 << 53)
+        )
+        return out

@@ -39,6 +39,7 @@ from .checks import (
     Dims,
     ShapeSpec,
     check_array,
+    check_bool_bytes,
     check_dtype,
     check_int,
     check_shape,
@@ -48,9 +49,11 @@ from .dtypes import DTypeInfo, DTypeLike, dtype_info, from_numpy_dtype, from_typ
 from .errors import DecodeError, SchemaError, join_path
 
 __all__ = [
+    "MAX_DEPTH",
     "NPY_MAGIC",
     "Buffer",
     "Dims",
+    "DuplicateKeyError",
     "ShapeSpec",
     "array_to_bytes",
     "array_to_msgpack_numpy",
@@ -61,6 +64,7 @@ __all__ = [
     "decode_array",
     "expect_map",
     "get_optional",
+    "get_present",
     "get_required",
     "msgpack_numpy_to_array",
     "packb",
@@ -74,6 +78,7 @@ __all__ = [
     "read_list",
     "read_map",
     "read_str",
+    "scan",
     "unpackb",
     "unpackb_msgpack_numpy",
     "write_array",
@@ -87,6 +92,7 @@ NDArray: TypeAlias = np.ndarray[Any, Any]
 
 NPY_MAGIC = b"\x93NUMPY"
 _I64_MAX = (1 << 63) - 1
+_U64_MAX = (1 << 64) - 1
 
 
 # ---------------------------------------------------------------------------------------
@@ -101,64 +107,236 @@ def packb(obj: Any) -> bytes:
     return out
 
 
-class _DuplicateKeyError(Exception):
-    def __init__(self, key: object) -> None:
-        self.key = key
+#: The deepest nesting :func:`scan` follows (the sample map is level 0), as the Rust
+#: reader's ``MAX_DEPTH`` of 64 levels below a field.
+MAX_DEPTH = 64
+
+#: One step from a value to a nested one: a map key (str, or bytes for a bin key) or an
+#: array index.
+Step: TypeAlias = str | bytes | int
 
 
-def _unique_pairs(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
-    # Every map schemac reads (sample, component, map<str, T>, msgpack-numpy dict) must
-    # not repeat a key: a dict would silently keep the last value (Rust rejects it too).
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        seen: set[Any] = set()
-        for k, _ in pairs:
-            if k in seen:
-                raise _DuplicateKeyError(k)
-            seen.add(k)
-    return out
+class DuplicateKeyError(DecodeError):
+    """A map key given twice; ``chain`` is the steps from the input's root to the
+    duplicated key (the key last), so a caller that knows the schema can name the path."""
+
+    def __init__(self, path: str, reason: str, chain: tuple[Step, ...]) -> None:
+        super().__init__(path, reason, kind="duplicate_key")
+        self.chain = chain
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.path, self.reason, self.chain))
+
+
+def generic_path(path: str, chain: Sequence[Step]) -> str:
+    """``chain`` as a path without a schema: str keys as ``.k``, indices as ``[i]``."""
+    for st in chain:
+        if isinstance(st, int | str):
+            path = join_path(path, st)
+    return path
+
+
+class _Scanner:
+    """Walks one msgpack value without building it, finding the structural faults of
+    conformance/README.md ("structure before schema") in byte order: ``truncated`` (the
+    input ends inside a fixed-size item), ``too_large`` (a declared length beyond the bytes
+    left), ``malformed`` (the reserved marker), ``invalid_utf8``, ``too_deep``,
+    ``duplicate_key`` and ``trailing_bytes``. Nothing is allocated for a declared length."""
+
+    __slots__ = ("b", "chain", "n", "path", "pos")
+
+    def __init__(self, data: memoryview, path: str) -> None:
+        self.b = data
+        self.n = len(data)
+        self.pos = 0
+        self.path = path
+        self.chain: list[Step] = []
+
+    def fail(self, reason: str, kind: str) -> DecodeError:
+        return DecodeError(self.path, reason, kind=kind)
+
+    def take(self, k: int) -> int:
+        """Advance over ``k`` fixed bytes; returns where they start."""
+        at = self.pos
+        if k > self.n - at:
+            raise self.fail("truncated msgpack input", "truncated")
+        self.pos = at + k
+        return at
+
+    def uint(self, k: int) -> int:
+        at = self.take(k)
+        return int.from_bytes(self.b[at : at + k], "big")
+
+    def take_len(self, length: int) -> int:
+        at = self.pos
+        if length > self.n - at:
+            raise self.fail(
+                f"declared length {length} is larger than the {self.n - at} byte(s) left",
+                "too_large",
+            )
+        self.pos = at + length
+        return at
+
+    def value(self, depth: int) -> tuple[str, object]:
+        """Skip one value; returns its identity as a map key (family, content)."""
+        if depth > MAX_DEPTH:
+            raise self.fail(f"msgpack nesting deeper than {MAX_DEPTH}", "too_deep")
+        at = self.take(1)
+        m = self.b[at]
+        if m <= 0x7F or m >= 0xE0:
+            return ("i", m if m <= 0x7F else m - 0x100)
+        if m <= 0x8F:
+            self.map(m & 0x0F, depth)
+            return ("m", at)
+        if m <= 0x9F:
+            self.array(m & 0x0F, depth)
+            return ("a", at)
+        if m <= 0xBF:
+            return self.str(m & 0x1F)
+        if m == 0xC0:
+            return ("n", None)
+        if m == 0xC1:
+            raise self.fail("reserved msgpack marker 0xc1", "malformed")
+        if m in (0xC2, 0xC3):
+            return ("t", m == 0xC3)
+        if m in (0xC4, 0xC5, 0xC6):
+            length = self.uint(1 << (m - 0xC4))
+            s = self.take_len(length)
+            # Not copied: only map() reads the bytes, and only of a key.
+            return ("b", (s, length))
+        if m in (0xC7, 0xC8, 0xC9):
+            length = self.uint(1 << (m - 0xC7))
+            self.take(1)
+            self.take_len(length)
+            return ("x", at)
+        if m in (0xCA, 0xCB):
+            s = self.take(4 if m == 0xCA else 8)
+            return ("f", bytes(self.b[s : self.pos]))
+        if m <= 0xCF:
+            return ("i", self.uint(1 << (m - 0xCC)))
+        if m <= 0xD3:
+            k = 1 << (m - 0xD0)
+            s = self.take(k)
+            return ("i", int.from_bytes(self.b[s : s + k], "big", signed=True))
+        if m <= 0xD8:
+            self.take(1)
+            self.take(1 << (m - 0xD4))
+            return ("x", at)
+        if m <= 0xDB:
+            return self.str(self.uint(1 << (m - 0xD9)))
+        if m <= 0xDD:
+            self.array(self.uint(2 if m == 0xDC else 4), depth)
+            return ("a", at)
+        self.map(self.uint(2 if m == 0xDE else 4), depth)
+        return ("m", at)
+
+    def str(self, length: int) -> tuple[str, object]:
+        s = self.take_len(length)
+        try:
+            return ("s", str(self.b[s : s + length], "utf-8"))
+        except UnicodeDecodeError as e:
+            raise self.fail(f"invalid UTF-8 in a msgpack str: {e.reason}", "invalid_utf8") from None
+
+    def array(self, count: int, depth: int) -> None:
+        if count > self.n - self.pos:
+            raise self.fail(
+                f"array of {count} items is larger than the {self.n - self.pos} byte(s) left",
+                "too_large",
+            )
+        b, n = self.b, self.n
+        fast = depth < MAX_DEPTH  # the elements themselves are within the depth limit
+        for i in range(count):
+            # Fast path for one-byte scalars (fixints, nil, bools): large int lists.
+            at = self.pos
+            if fast and at < n:
+                m = b[at]
+                if m <= 0x7F or m >= 0xE0 or m in (0xC0, 0xC2, 0xC3):
+                    self.pos = at + 1
+                    continue
+            self.chain.append(i)
+            self.value(depth + 1)
+            self.chain.pop()
+
+    def map(self, count: int, depth: int) -> None:
+        if 2 * count > self.n - self.pos:
+            raise self.fail(
+                f"map of {count} entries is larger than the {self.n - self.pos} byte(s) left",
+                "too_large",
+            )
+        seen: set[tuple[str, object]] = set()
+        for _ in range(count):
+            key = self.value(depth + 1)
+            if key[0] == "b":
+                span = key[1]
+                assert isinstance(span, tuple)
+                key = ("b", bytes(self.b[span[0] : span[0] + span[1]]))
+            step: Step = -1
+            if key[0] == "s":
+                assert isinstance(key[1], str)
+                step = key[1]
+            elif key[0] == "b":
+                assert isinstance(key[1], bytes)
+                step = key[1]
+            if key in seen and key[0] not in ("m", "a", "x"):
+                chain = (*self.chain, step)
+                raise DuplicateKeyError(
+                    generic_path(self.path, chain), f"duplicate map key {key[1]!r}", chain
+                )
+            seen.add(key)
+            self.chain.append(step)
+            self.value(depth + 1)
+            self.chain.pop()
+
+
+def scan(data: Buffer, *, path: str = "") -> None:
+    """Check that ``data`` is exactly one well-formed msgpack value (the structural faults
+    of conformance/README.md, first in byte order), without decoding it."""
+    mv = memoryview(data)
+    if mv.ndim != 1 or mv.itemsize != 1:
+        mv = mv.cast("B")
+    sc = _Scanner(mv, path)
+    sc.value(0)
+    if sc.pos != sc.n:
+        raise DecodeError(
+            path, f"{sc.n - sc.pos} trailing byte(s) after the msgpack value", kind="trailing_bytes"
+        )
+
+
+class _Unhashable:
+    """Stands in for a map key msgpack cannot hash (an array or map used as a key), so
+    the schema check reports a wrong key type instead of msgpack a TypeError."""
+
+    def __repr__(self) -> str:
+        return "<array or map key>"
+
+
+def _pairs(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    return {
+        (k if isinstance(k, str | bytes | int | float | bool) or k is None else _Unhashable()): v
+        for k, v in pairs
+    }
 
 
 def unpackb(data: Buffer, *, path: str = "") -> Any:
     """Decode exactly one msgpack value; any malformation is a :class:`DecodeError`.
 
-    str is decoded as UTF-8 (``raw=False``), bin as ``bytes``, arrays as lists. Map keys must
-    be str or bytes. Lengths larger than the input, truncated input and trailing bytes are
-    all rejected.
+    The input is first checked as a whole (:func:`scan`: its structural faults are found
+    before any schema fault, in byte order; a duplicate key is a
+    :class:`DuplicateKeyError`). str is decoded as UTF-8, bin as ``bytes``, arrays as
+    lists; non-str map keys are kept for the schema check to refuse.
     """
+    scan(data, path=path)
     try:
         return msgpack.unpackb(
             data,
             raw=False,
             use_list=True,
-            strict_map_key=True,
-            object_pairs_hook=_unique_pairs,
+            strict_map_key=False,
+            object_pairs_hook=_pairs,
         )
-    except _DuplicateKeyError as e:
-        raise DecodeError(path, f"duplicate map key {e.key!r}", kind="duplicate_key") from None
-    except msgpack.StackError:
-        raise DecodeError(path, "msgpack nesting too deep", kind="too_deep") from None
-    except msgpack.ExtraData as e:
-        raise DecodeError(
-            path,
-            f"{len(e.extra)} trailing byte(s) after the msgpack value",
-            kind="trailing_bytes",
-        ) from None
-    except UnicodeDecodeError as e:
-        raise DecodeError(
-            path, f"invalid UTF-8 in a msgpack str: {e.reason}", kind="invalid_utf8"
-        ) from None
-    except msgpack.OutOfData:
-        raise DecodeError(path, "truncated msgpack input", kind="truncated") from None
-    except (ValueError, TypeError, msgpack.UnpackException) as e:
-        msg = str(e)
-        if "incomplete input" in msg:
-            raise DecodeError(
-                path, "truncated msgpack input (runs past the end)", kind="truncated"
-            ) from None
-        if "not allowed for map key" in msg:
-            raise DecodeError(path, f"expected str map keys: {msg}", kind="wrong_type") from None
-        raise DecodeError(path, f"invalid msgpack: {msg or type(e).__name__}") from None
+    except (ValueError, TypeError, msgpack.UnpackException, RecursionError) as e:
+        # scan() accepted it, so this is a limit of msgpack-python, not bad framing.
+        raise DecodeError(path, f"invalid msgpack: {e or type(e).__name__}") from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -245,7 +423,7 @@ def _read_npy_header(mv: memoryview, path: str) -> tuple[str, tuple[int, ...], b
     end = start + hlen
     if end > n:
         raise DecodeError(
-            path, f".npy header length {hlen} runs past the end ({n} bytes)", kind="too_large"
+            path, f".npy header length {hlen} runs past the end ({n} bytes)", kind="truncated"
         )
     try:
         text = bytes(mv[start:end]).decode("utf-8" if major == 3 else "latin1")
@@ -298,7 +476,10 @@ def _parse_payload(data: Buffer, path: str) -> _Payload:
     if mv.ndim != 1 or mv.itemsize != 1:
         mv = mv.cast("B")
     n = len(mv)
-    if n >= 6 and mv[:6] == NPY_MAGIC:
+    if n >= 1 and mv[0] == NPY_MAGIC[0]:
+        # 0x93 cannot start an atdata payload (no typestr is 147 bytes long): a .npy file.
+        if mv[:6] != NPY_MAGIC:
+            raise DecodeError(path, "bad .npy magic", kind="bad_npy")
         ts, shape, fortran, off = _read_npy_header(mv, path)
         return _Payload(ts, shape, mv, off, fortran)
     if n < 1:
@@ -335,6 +516,8 @@ def _materialise(p: _Payload, np_dtype: np.dtype[Any], path: str) -> NDArray:
         raise DecodeError(path, f"element count of {list(p.shape)} overflows", kind="too_large")
     count = math.prod(p.shape)
     need = count * np_dtype.itemsize
+    if need > _U64_MAX:
+        raise DecodeError(path, f"byte size of {list(p.shape)} overflows", kind="too_large")
     have = len(p.buf) - p.offset
     if have < need:
         raise DecodeError(
@@ -359,9 +542,8 @@ def _materialise(p: _Payload, np_dtype: np.dtype[Any], path: str) -> NDArray:
             ) from None
     else:
         arr = np.frombuffer(p.buf, dtype=np_dtype, count=count, offset=p.offset)
-    if p.fortran:
-        return arr.reshape(p.shape[::-1]).transpose()
-    return arr.reshape(p.shape)
+    shaped: NDArray = arr.reshape(p.shape[::-1]).transpose() if p.fortran else arr.reshape(p.shape)
+    return shaped
 
 
 def _numpy_dtype_of(ts: str, path: str) -> np.dtype[Any]:
@@ -402,12 +584,16 @@ def _finish(
     if parsed is None or parsed[0].name != want.name:
         raise SchemaError(path, f"expected dtype {want.typestr}, found {ts}", kind="dtype_mismatch")
     info, swapped = parsed
+    # Order (conformance/README.md): dtype, data length (and bool bytes), then the shape.
+    arr = _materialise(p, info.numpy.newbyteorder(">") if swapped else info.numpy, path)
+    if info.kind == "bool":
+        check_bool_bytes(path, p.buf[p.offset :])
     if shape is not None:
         check_shape(path, p.shape, shape, dims)
     if swapped:
-        arr = _materialise(p, info.numpy.newbyteorder(">"), path)
-        return arr.astype(info.numpy)
-    return _materialise(p, info.numpy, path)
+        converted: NDArray = arr.astype(info.numpy)
+        return converted
+    return arr
 
 
 def decode_array(
@@ -447,25 +633,36 @@ def array_to_msgpack_numpy(
     }
 
 
-def _mnp_get(obj: Mapping[Any, Any], key: str) -> Any:
-    bkey = key.encode("ascii")
-    if bkey in obj:
-        return obj[bkey]
-    return obj.get(key)
+_MNP_KEYS = ("nd", "type", "kind", "shape", "data")
 
 
 def _parse_mnp(path: str, obj: object) -> tuple[str, _Payload]:
+    # A msgpack-numpy map has exactly nd, type, kind, shape, data (bin or str keys); errors
+    # inside it continue the path (`X.v.shape[0]`), as in the Rust runtime.
     if not isinstance(obj, Mapping):
         raise SchemaError(
             path, f"expected a msgpack-numpy map, found {type_name(obj)}", kind="wrong_type"
         )
-    nd = _mnp_get(obj, "nd")
-    ts = _mnp_get(obj, "type")
-    shape = _mnp_get(obj, "shape")
-    data = _mnp_get(obj, "data")
-    if nd is None or ts is None or data is None:
+    got: dict[str, Any] = {}
+    for k, v in obj.items():
+        name = k.decode("ascii", "replace") if isinstance(k, bytes) else k
+        if not isinstance(name, str) or name not in _MNP_KEYS or name in got:
+            raise SchemaError(
+                path,
+                f"a msgpack-numpy map has exactly the keys nd, type, kind, shape, data; "
+                f"found {k!r}",
+                kind="wrong_type",
+            )
+        got[name] = v
+    # A numpy scalar (nd false) is written with nd, type and data alone.
+    need = _MNP_KEYS if got.get("nd") is not False else ("nd", "type", "data")
+    missing = ", ".join(k for k in need if k not in got)
+    if missing:
+        raise SchemaError(path, f"not a msgpack-numpy array ({missing} missing)", kind="wrong_type")
+    nd, ts, shape, data = got["nd"], got["type"], got.get("shape", []), got["data"]
+    if not isinstance(nd, bool):
         raise SchemaError(
-            path, "not a msgpack-numpy array (needs nd, type, data)", kind="wrong_type"
+            join_path(path, "nd"), "msgpack-numpy nd must be a bool", kind="wrong_type"
         )
     if isinstance(ts, bytes):
         try:
@@ -476,28 +673,29 @@ def _parse_mnp(path: str, obj: object) -> tuple[str, _Payload]:
             ) from None
     if not isinstance(ts, str):
         raise SchemaError(
-            path, f"msgpack-numpy type must be a typestr, found {type_name(ts)}", kind="wrong_type"
+            join_path(path, "type"),
+            f"msgpack-numpy type must be a typestr, found {type_name(ts)}",
+            kind="wrong_type",
         )
+    if not isinstance(shape, list):
+        raise SchemaError(
+            join_path(path, "shape"),
+            f"msgpack-numpy shape must be an array, found {type_name(shape)}",
+            kind="wrong_type",
+        )
+    for i, d in enumerate(shape):
+        at = join_path(join_path(path, "shape"), i)
+        if isinstance(d, bool) or not isinstance(d, int):
+            raise SchemaError(at, f"expected a dim (int), found {type_name(d)}", kind="wrong_type")
+        if not 0 <= d <= _U64_MAX:
+            raise SchemaError(at, f"dim {d} does not fit u64", kind="out_of_range")
     if not isinstance(data, bytes | bytearray | memoryview):
         raise SchemaError(
-            path, f"msgpack-numpy data must be bin, found {type_name(data)}", kind="wrong_type"
+            join_path(path, "data"),
+            f"msgpack-numpy data must be bin, found {type_name(data)}",
+            kind="wrong_type",
         )
-    if nd is True:
-        if not isinstance(shape, list | tuple) or not all(
-            isinstance(d, int) and not isinstance(d, bool) for d in shape
-        ):
-            raise SchemaError(
-                path, "msgpack-numpy shape must be an array of ints", kind="wrong_type"
-            )
-        dims = tuple(int(d) for d in shape)
-        if any(d < 0 or d > _I64_MAX for d in dims):
-            raise DecodeError(
-                path, f"bad dim in msgpack-numpy shape {list(dims)}", kind="too_large"
-            )
-    elif nd is False:
-        dims = ()  # a numpy scalar
-    else:
-        raise SchemaError(path, "msgpack-numpy nd must be a bool", kind="wrong_type")
+    dims = tuple(shape) if nd else ()
     return ts, _Payload(ts, dims, memoryview(data).cast("B"), 0, False)
 
 
@@ -566,10 +764,22 @@ _MISSING = object()
 
 
 def get_required(m: Mapping[str, Any], path: str, name: str) -> Any:
-    """``m[name]``; a missing key is a :class:`SchemaError` at ``path.name``."""
+    """``m[name]``; a missing key, or nil/null, is a :class:`SchemaError`
+    (``missing_field``) at ``path.name``."""
     v = m.get(name, _MISSING)
     if v is _MISSING:
         raise SchemaError(join_path(path, name), "missing required field", kind="missing_field")
+    if v is None:
+        raise SchemaError(join_path(path, name), "nil for a required field", kind="missing_field")
+    return v
+
+
+def get_present(m: Mapping[str, Any], path: str, name: str) -> Any:
+    """``m[name]`` of a key known to be there (a required field with a default); nil/null
+    is ``missing_field``, as for :func:`get_required`."""
+    v = m[name]
+    if v is None:
+        raise SchemaError(join_path(path, name), "nil for a required field", kind="missing_field")
     return v
 
 

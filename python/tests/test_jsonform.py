@@ -47,15 +47,16 @@ def test_golden_decode(name: str) -> None:
     np.testing.assert_array_equal(got2, want)
 
 
-def test_accepts_typestr_and_schema_names() -> None:
+def test_accepts_typestr_and_numpy_names() -> None:
     obj = loads(case(VEC, "f32_2x3")["json"])
-    for spelling in ("<f4", "f32", "float32"):
+    for spelling in ("<f4", "float32"):
         obj["dtype"] = spelling
         np.testing.assert_array_equal(
             read_json_array("x", obj, "f32", (2, 3)), np.arange(6, dtype=np.float32).reshape(2, 3)
         )
-    # Byte-order variants are refused, as in Rust (docs/language.md).
-    for spelling in (">f4", "=f4", "f4"):
+    # Byte-order variants and schema names are refused, as in Rust (docs/language.md):
+    # JSON dtype is numpy's name or its typestr.
+    for spelling in (">f4", "=f4", "f4", "f32"):
         obj["dtype"] = spelling
         with pytest.raises(SchemaError) as ei:
             read_json_array("x", obj, "f32")
@@ -124,3 +125,32 @@ def test_bytes_fields() -> None:
     assert read_b64("S.raw", "AAE=") == b"\x00\x01"
     with pytest.raises(SchemaError, match="expected a base64 string"):
         read_b64("S.raw", 5)
+
+
+def test_base64_is_canonical() -> None:
+    # Standard padded base64 with zero trailing bits only (the Rust runtime's
+    # RequireCanonical engine); Python's own decoder takes all of these.
+    for bad in ("AAE", "AAF=", "AQDw==", "AA==AA==", "AAE==", "A===", " AAE="):
+        with pytest.raises(DecodeError) as ei:
+            read_b64("S.raw", bad)
+        assert ei.value.kind == "invalid_base64", bad
+    assert read_b64("S.raw", "") == b""
+    assert read_b64("S.raw", "AAEC") == b"\x00\x01\x02"
+
+
+def test_json_truncation_and_dup_order() -> None:
+    # Text that ends inside a number, literal, string or escape is truncated.
+    for text in ('{"v":[0.', '{"v":tru', '{"v":"ab', '{"v":"\\ud83d\\ude'):
+        with pytest.raises(DecodeError) as ei:
+            loads(text, path="S")
+        assert ei.value.kind == "truncated", text
+    with pytest.raises(DecodeError) as ei:
+        loads('{"v":1x}', path="S")
+    assert ei.value.kind == "malformed"
+    # Not UTF-8 is malformed, unless a duplicate key comes first in the text.
+    with pytest.raises(DecodeError) as ei:
+        loads(b'{"v":"\xff"}', path="S")
+    assert (ei.value.kind, ei.value.path) == ("malformed", "S")
+    with pytest.raises(DecodeError) as ei:
+        loads(b'{"v":1,"v":"\xff"}', path="S")
+    assert (ei.value.kind, ei.value.path) == ("duplicate_key", "S.v")

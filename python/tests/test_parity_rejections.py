@@ -156,6 +156,77 @@ def test_duplicate_keys(mod: ModuleType) -> None:
     assert err(mod.P.from_json, text).kind == "duplicate_key"
 
 
+def _mp_map(pairs: list[tuple[str, bytes]]) -> bytes:
+    """A msgpack map from already-encoded values, keys possibly repeated (msgpack.packb
+    cannot write a duplicate key)."""
+    assert len(pairs) < 16
+    return bytes([0x80 | len(pairs)]) + b"".join(msgpack.packb(k) + v for k, v in pairs)
+
+
+def _enc(v: object) -> bytes:
+    out = msgpack.packb(v, use_bin_type=True)
+    assert isinstance(out, bytes)
+    return out
+
+
+def test_duplicate_key_paths_follow_the_schema(mod: ModuleType) -> None:
+    # conformance/README.md: a duplicate key is found before any schema fault and names
+    # the key in the schema's spelling: .field, [i] for list indices, ["k"] for map keys.
+    g = good()
+    dup_in_list = _mp_map([("x", _enc(1)), ("x", _enc(2))])
+    fields = [(k, _enc(v)) for k, v in g.items() if k != "items"]
+    data = _mp_map([*fields, ("items", b"\x92" + _enc({"x": 1}) + dup_in_list)])
+    e = err(mod.P.from_bytes, data)
+    assert (e.kind, e.path) == ("duplicate_key", "P.items[1].x")
+    fields = [(k, _enc(v)) for k, v in g.items() if k != "named"]
+    data = _mp_map([*fields, ("named", _mp_map([("a", _enc({"x": 1})), ("a", _enc({"x": 2}))]))])
+    e = err(mod.P.from_bytes, data)
+    assert (e.kind, e.path) == ("duplicate_key", 'P.named["a"]')
+    # a duplicate beats a wrong type earlier in the sample (structure before schema)
+    fields = [(k, _enc(v)) for k, v in g.items() if k not in ("conf", "count")]
+    data = _mp_map([("conf", _enc("no")), *fields, ("count", _enc(1)), ("count", _enc(1))])
+    e = err(mod.P.from_bytes, data)
+    assert (e.kind, e.path) == ("duplicate_key", "P.count")
+    # JSON: the same paths, and a duplicate before a syntax error wins over it
+    j = json.dumps(good_json())
+    e = err(mod.P.from_json, j.replace('{"x": 2}', '{"x": 2, "x": 3}'))
+    assert (e.kind, e.path) == ("duplicate_key", 'P.named["a"].x')
+    e = err(mod.P.from_json, j.replace('[{"x": 1}]', '[{"x": 1}, {"x": 1, "x": 1}]'))
+    assert (e.kind, e.path) == ("duplicate_key", "P.items[1].x")
+    e = err(mod.P.from_json, '{"count": 1, "count": 2, "conf": ]')
+    assert (e.kind, e.path) == ("duplicate_key", "P.count")
+    e = err(mod.P.from_json, '{"conf": ], "count": 1, "count": 2}')
+    assert (e.kind, e.path) == ("malformed", "P")
+
+
+def test_structure_before_schema(mod: ModuleType) -> None:
+    g = msgpack.packb({**good(), "conf": "wrong type"}, use_bin_type=True)
+    assert isinstance(g, bytes)
+    for data, kind in [
+        (g + b"\x00", "trailing_bytes"),
+        (g[:-1], "truncated"),  # ends where the last value's marker should be
+        (b"\x81\xa1z\xa5ab", "too_large"),  # a str declaring more bytes than are left
+        (g + b"", "wrong_type"),
+        (b"\x81\xa1z" + b"\x91" * 70 + b"\xc0", "too_deep"),
+        (b"\x81\xa1z\xa2\xff\xfe", "invalid_utf8"),
+        (b"\x81\xa1z\xc1", "malformed"),
+        (b"\x81\xa1z\xcd\x01", "truncated"),
+    ]:
+        e = err(mod.P.from_bytes, data)
+        assert e.kind == kind, (data.hex(), str(e))
+        if kind != "wrong_type":
+            assert e.path == "P", str(e)
+
+
+def test_nil_for_a_required_field_is_missing(mod: ModuleType) -> None:
+    e = err(mod.P.from_bytes, msgpack.packb({**good(), "count": None}, use_bin_type=True))
+    assert (e.kind, e.path) == ("missing_field", "P.count")
+    e = err(mod.P.from_json, json.dumps({**good_json(), "items": [{"x": None}]}))
+    assert (e.kind, e.path) == ("missing_field", "P.items[0].x")
+    # an optional field takes nil
+    assert mod.P.from_bytes(msgpack.packb(good(), use_bin_type=True)).maybe is None
+
+
 def test_json_bom_and_lone_surrogate(mod: ModuleType) -> None:
     text = json.dumps(good_json())
     assert err(mod.P.from_json, "\ufeff" + text).kind == "malformed"
@@ -187,7 +258,9 @@ def test_typestr_and_shape_errors_are_typed(mod: ModuleType) -> None:
         m = good()
         m["grid"] = {"nd": True, "type": "|u1", "kind": "", "shape": shape, "data": b"\x01\x03"}
         e = err(mod.P.from_bytes, msgpack.packb(m, use_bin_type=True))
-        assert e.kind in {"shape_mismatch", "too_large", "wrong_type"}, str(e)
+        # data length is checked before the shape (conformance/README.md): 2^62 bytes do
+        # not overflow, so that one is payload_length; -1 does not fit u64 (out_of_range)
+        assert e.kind in {"payload_length", "too_large", "out_of_range"}, str(e)
     # the number shown is the one decoded, not a clamped one
     m = good()
     m["grid"] = {"nd": True, "type": "|u1", "kind": "", "shape": [2**62], "data": b"\x01\x03"}

@@ -362,10 +362,17 @@ def test_reject_msgpack_truncated() -> None:
 
 
 def test_reject_msgpack_length_larger_than_input() -> None:
-    with pytest.raises(DecodeError, match="truncated"):
+    # a declared length past the end is too_large; the input ending inside a fixed-size
+    # item is truncated (conformance/README.md)
+    with pytest.raises(DecodeError, match="larger than") as ei:
         unpackb(b"\xc6\xff\xff\xff\xff\x00")
-    with pytest.raises(DecodeError):
+    assert ei.value.kind == "too_large"
+    with pytest.raises(DecodeError) as ei:
         unpackb(b"\xdd\x7f\xff\xff\xff")  # array32 claiming 2^31 items
+    assert ei.value.kind == "too_large"
+    with pytest.raises(DecodeError) as ei:
+        unpackb(b"\xcd\x01")  # uint16 with one byte
+    assert ei.value.kind == "truncated"
 
 
 def test_reject_msgpack_garbage() -> None:
@@ -373,8 +380,10 @@ def test_reject_msgpack_garbage() -> None:
         unpackb(b"\xc1")
     with pytest.raises(DecodeError, match="UTF-8"):
         unpackb(b"\xa2\xff\xfe")
-    with pytest.raises(DecodeError):
-        unpackb(b"\x81\x01\x02")  # int map key
+    # an int map key is well-formed msgpack: the schema check refuses it (wrong_type)
+    with pytest.raises(SchemaError) as se:
+        expect_map("S", unpackb(b"\x81\x01\x02"))
+    assert se.value.kind == "wrong_type"
 
 
 def test_field_type_errors() -> None:
@@ -413,3 +422,23 @@ def test_errors_are_value_errors() -> None:
 def test_msgpack_itself_uses_bin_type() -> None:
     # sanity: what msgpack writes by default is what atdata relies on
     assert msgpack.packb(b"\x00") == packb(b"\x00") == b"\xc4\x01\x00"
+
+
+def test_scan_depth_limit_and_large_values() -> None:
+    from schemac_runtime.wire import MAX_DEPTH, scan
+
+    # the root is level 0; a value at level MAX_DEPTH + 1 is too deep, scalars included
+    scan(b"\x91" * MAX_DEPTH + b"\xc0")
+    for deep in (b"\x91" * (MAX_DEPTH + 1) + b"\xc0", b"\x91" * (MAX_DEPTH + 1) + b"\x01"):
+        with pytest.raises(DecodeError) as ei:
+            scan(deep)
+        assert ei.value.kind == "too_deep"
+    # a bin key equal to a str key is no duplicate; two equal bin keys are
+    assert unpackb(b"\x82\xc4\x01a\x01\xa1a\x02") == {b"a": 1, "a": 2}
+    with pytest.raises(DecodeError) as ei:
+        unpackb(b"\x82\xc4\x01a\x01\xc4\x01a\x02")
+    assert ei.value.kind == "duplicate_key"
+    # str8 and fixstr spellings of one key are the same key
+    with pytest.raises(DecodeError) as ei:
+        unpackb(b"\x82\xa1a\x01\xd9\x01a\x02")
+    assert ei.value.kind == "duplicate_key"

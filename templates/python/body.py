@@ -119,7 +119,7 @@ class {{ r.name }}:
     @classmethod
     def from_json(cls, text: str | bytes) -> {{ r.name }}:
         """Read the JSON form."""
-        return cls.from_json_obj(_j.loads(text, path={{ r.path_lit }}))
+        return cls.from_json_obj(_g.loads_sample(cls, text, {{ r.path_lit }}))
 {%- if r.is_sample %}
 
     @property
@@ -130,7 +130,7 @@ class {{ r.name }}:
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> {{ r.name }}:
         """Decode msgpack bytes. Arrays are read-only numpy views (no copy after msgpack's)."""
-        m = _w.unpackb(data, path={{ r.path_lit }})
+        m = _g.unpack_sample(cls, data, {{ r.path_lit }})
         return cls._sc_from_wire({{ r.path_lit }}, m, _g.Dims())
 
     def as_wds(self, key: str) -> dict[str, Any]:

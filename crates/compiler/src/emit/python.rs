@@ -1208,10 +1208,15 @@ fn record_view(
         );
         let read = |method: &str, fallback: &Option<String>| -> String {
             match (fallback, f.optional) {
-                (Some(v), _) => ternary(
+                (Some(v), optional) => ternary(
                     12,
                     &format!("{attr}="),
-                    &format!("{codec_name}.{method}({p}, m[{key}], dims)"),
+                    &if optional {
+                        format!("{codec_name}.{method}({p}, m[{key}], dims)")
+                    } else {
+                        // nil/null for a required field is missing_field, default or not.
+                        format!("{codec_name}.{method}({p}, _w.get_present(m, path, {key}), dims)")
+                    },
                     &format!("{key} in m"),
                     v,
                     ",",

@@ -146,5 +146,8 @@ fn schema_deep_list_nesting() {
     let text = std::str::from_utf8(&data).unwrap();
     let mut sources = diag::Sources::new();
     let id = sources.add("deep.schema".into(), "deep.schema".into(), text.to_owned());
-    assert!(parse::parse(id, text).is_err(), "3,000 levels must be an E0001");
+    assert!(
+        parse::parse(id, text).is_err(),
+        "3,000 levels must be an E0001"
+    );
 }

@@ -18,10 +18,13 @@ independent truth both runtimes are measured against.
 from __future__ import annotations
 
 import base64
+import gzip
+import io
 import json
 import math
 import struct
 import sys
+import tarfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -3326,6 +3329,277 @@ def differential() -> None:
     )
 
 
+# ---------------------------------------------------------------------------------------
+# Archives: WebDataset shards (tar) and safetensors batch files
+# ---------------------------------------------------------------------------------------
+#
+# A `shard` case is the bytes of one tar file, read through the shard reader and each
+# member decoded with the sample's msgpack reader; `ok` lists `[key, canonical msgpack
+# hex]` per sample in tar order. A `safetensors` case is the bytes of one batch file
+# loaded as `<Name>Batch`; `ok` lists each row's canonical msgpack hex. Errors about the
+# archive itself (`corrupt_archive`, `bad_key`, `fingerprint_mismatch`) and every
+# safetensors error have the path `""`; a shard member that does not decode has its own
+# kind and path, as a msgpack case would.
+
+
+def _tar(members: list[tuple[str, bytes]], fmt: int = tarfile.GNU_FORMAT, **kw: object) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 0
+            for k, v in kw.items():
+                setattr(info, k, v)
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _fix(h: bytearray) -> bytes:
+    h[148:156] = b" " * 8
+    h[148:156] = f"{sum(h[:512]):06o}\0 ".encode()
+    return bytes(h)
+
+
+def _hdr(name: bytes, size: int, flag: bytes = b"0", gnu: bool = True) -> bytes:
+    h = bytearray(512)
+    h[0 : len(name)] = name
+    h[100:108] = b"0000644\0"
+    h[124:136] = f"{size:011o}\0".encode()
+    h[156:157] = flag
+    h[257:265] = b"ustar  \0" if gnu else b"ustar\x0000"
+    return _fix(h)
+
+
+def _blocks(data: bytes) -> bytes:
+    return data + bytes(-len(data) % 512)
+
+
+def shard_ok(name: str, data: bytes, samples: list[tuple[str, V]], note: str = "") -> None:
+    expect = {"ok": {"samples": [[k, mp(v.wire).hex()] for k, v in samples]}}
+    _add("shards", name, "scalars", "ScalarU8", "shard", {"input_hex": data.hex()}, expect, note)
+
+
+def shard_err(name: str, data: bytes, kind: str, path: str = "", note: str = "", sample: str = "ScalarU8") -> None:
+    expect = {"error": {"kind": kind, "path": path}}
+    _add("shards", name, "scalars", sample, "shard", {"input_hex": data.hex()}, expect, note)
+
+
+def u8(v: int) -> V:
+    return R(("v", I(v)))
+
+
+def shards() -> None:
+    three = _tar([(f"k{i}.msgpack", mp({"v": i})) for i in range(3)])
+    k3 = [(f"k{i}", u8(i)) for i in range(3)]
+    second = 1024  # each member: a header and one data block
+    shard_ok("complete", three, k3)
+    shard_ok("no-end-blocks", three[: 3 * 1024], k3, "the two zero blocks are optional")
+    shard_ok("empty-archive", bytes(1024), [], "only the end blocks")
+    shard_ok("posix-format", _tar([("p.msgpack", mp({"v": 7}))], tarfile.USTAR_FORMAT), [("p", u8(7))])
+    shard_ok("nested-key", _tar([("a/b/c.msgpack", mp({"v": 1}))]), [("a/b/c", u8(1))])
+    shard_ok(
+        "non-canonical-member",
+        _tar([("k.msgpack", b"\x81\xa1v\xcd\x00\x05")]),
+        [("k", u8(5))],
+        "a u16-marked 5 re-encodes as a fixint",
+    )
+    shard_err("cut-in-header", three[: second + 100], "corrupt_archive", note="never a silent end")
+    shard_err("cut-in-data", three[: second + 512 + 2], "corrupt_archive")
+    bad_sum = bytearray(three)
+    bad_sum[second + 10] ^= 0xFF
+    shard_err("bad-checksum", bytes(bad_sum), "corrupt_archive")
+    huge = bytearray(three)
+    h = bytearray(huge[second : second + 512])
+    h[124:136] = f"{1 << 30:011o}\0".encode()
+    huge[second : second + 512] = _fix(h)
+    shard_err("size-past-end", bytes(huge), "corrupt_archive")
+    gz = io.BytesIO()
+    with gzip.GzipFile(fileobj=gz, mode="wb", mtime=0) as g:
+        g.write(_tar([("k.msgpack", mp({"v": 1}))]))
+    shard_err("gzip", gz.getvalue(), "corrupt_archive", note="shards are uncompressed tar")
+    shard_err("garbage", b"not a tar file at all" * 40, "corrupt_archive")
+    long = b"d" * 120 + b"/k.msgpack"
+    gnu_long = _hdr(b"././@LongLink", len(long) + 1, b"L") + _blocks(long + b"\0")
+    shard_ok(
+        "gnu-long-name",
+        gnu_long + _hdr(b"short", 4) + _blocks(mp({"v": 2})),
+        [("d" * 120 + "/k", u8(2))],
+    )
+    shard_err("gnu-long-name-alone", gnu_long, "corrupt_archive")
+    shard_err("gnu-long-name-then-end", gnu_long + bytes(1024), "corrupt_archive")
+    shard_err("gnu-long-name-twice", gnu_long + gnu_long + _hdr(b"x", 0), "corrupt_archive")
+    size_rec = b"10 size=4\n"
+    shard_ok(
+        "pax-size-overrides",
+        _hdr(b"pax", len(size_rec), b"x", gnu=False)
+        + _blocks(size_rec)
+        + _hdr(b"k.msgpack", 1, gnu=False)
+        + _blocks(mp({"v": 3})),
+        [("k", u8(3))],
+        "the pax size wins over the header's",
+    )
+    path_recs = b"99 bogus\n18 path=p.msgpack\n"
+    shard_ok(
+        "pax-path-after-bad-record",
+        _hdr(b"pax", len(path_recs), b"x", gnu=False)
+        + _blocks(path_recs)
+        + _hdr(b"k.msgpack", 4)
+        + _blocks(mp({"v": 4})),
+        [("p", u8(4))],
+    )
+    shard_ok(
+        "pax-long-names",
+        _tar([("d" * 150 + "/k.msgpack", mp({"v": 1})), ("sub/x.msgpack", mp({"v": 2}))], tarfile.PAX_FORMAT),
+        [("d" * 150 + "/k", u8(1)), ("sub/x", u8(2))],
+    )
+    v7 = bytearray(_hdr(b"k.msgpack", 0, b"L"))
+    v7[257:265] = bytes(8)
+    shard_err("v7-header-with-long-name-flag", _fix(v7), "bad_key", note="no ustar magic: not a long name")
+    good = ("ok.msgpack", mp({"v": 1}))
+    for name, member in [
+        ("key-dotdot", "../x.msgpack"),
+        ("key-dotdot-inside", "a/../x.msgpack"),
+        ("key-absolute", "/abs.msgpack"),
+        ("key-empty-segment", "a//b.msgpack"),
+        ("key-empty-last", "dir/.msgpack"),
+        ("no-extension", "x"),
+        ("other-extension", "k.json"),
+        ("double-extension", "k.cls.msgpack"),
+    ]:
+        shard_err(name, _tar([good, (member, mp({"v": 1}))]), "bad_key", note=f"member {member!r}")
+    shard_err("duplicate-key", _tar([("k.msgpack", mp({"v": 1})), ("k.msgpack", mp({"v": 2}))]), "bad_key")
+    shard_err("symlink", _tar([("l.msgpack", b"")], type=tarfile.SYMTYPE, linkname="k.msgpack"), "bad_key")
+    shard_err("hardlink", _tar([("l.msgpack", b"")], type=tarfile.LNKTYPE, linkname="k.msgpack"), "bad_key")
+    directory = _tar([("sub", b"")], type=tarfile.DIRTYPE)[:512]
+    shard_ok("directory-skipped", directory + _tar([("sub/k.msgpack", mp({"v": 9}))]), [("sub/k", u8(9))])
+    # members that do not decode: the sample's own kind at its own path
+    def one(data: bytes) -> bytes:
+        return _tar([good, ("bad.msgpack", data)])
+
+    shard_err("member-out-of-range", one(mp({"v": 300})), "out_of_range", "ScalarU8.v")
+    shard_err("member-wrong-type", one(mp({"v": "x"})), "wrong_type", "ScalarU8.v")
+    shard_err("member-missing-field", one(mp({})), "missing_field", "ScalarU8.v")
+    shard_err("member-empty", one(b""), "truncated", "ScalarU8")
+    shard_err("member-trailing-bytes", one(mp({"v": 1}) + b"\x00"), "trailing_bytes", "ScalarU8")
+    shard_err("member-malformed", one(b"\xc1"), "malformed", "ScalarU8")
+    shard_err(
+        "member-invalid-utf8",
+        _tar([("s.msgpack", b"\x81\xa1v\xa2\xff\xfe")]),
+        "invalid_utf8",
+        "ScalarStr",
+        sample="ScalarStr",
+    )
+
+
+# Layout fingerprints of the batch samples used below, as docs/language.md defines them
+# (SHA-256 over the canonical layout). Pinned here: a fingerprint change fails every
+# accepted case with fingerprint_mismatch, which is the point of the fingerprint.
+FINGERPRINT = {"ScalarU8": "4343edd256f3df41", "ScalarF32": "114d132bcbde9c5a", "ScalarStr": "f26e11c826083c0f"}
+
+
+def st_file(header: str, data: bytes) -> bytes:
+    """A safetensors file with ``header`` as raw JSON text (so it may repeat keys)."""
+    raw = header.encode("utf-8")
+    return struct.pack("<Q", len(raw)) + raw + data
+
+
+def st_meta(sample: str, rows: str | None = "2", fp: str | None = None) -> str:
+    meta = {"schemac_fingerprint": fp or FINGERPRINT[sample], "schemac_sample": sample}
+    if rows is not None:
+        meta["schemac_rows"] = rows
+    return '"__metadata__":' + json.dumps(meta, sort_keys=True, separators=(",", ":"))
+
+
+U8_ENTRY = '"v":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}'
+U8_DATA = b"\x01\xc8"
+
+
+def st_u8(header_tail: str = U8_ENTRY, data: bytes = U8_DATA, **meta: Any) -> bytes:
+    return st_file("{" + st_meta("ScalarU8", **meta) + "," + header_tail + "}", data)
+
+
+def st_ok(name: str, sample: str, data: bytes, rows: list[V], note: str = "") -> None:
+    expect = {"ok": {"rows": [mp(v.wire).hex() for v in rows]}}
+    _add("safetensors", name, "scalars", sample, "safetensors", {"input_hex": data.hex()}, expect, note)
+
+
+def st_err(name: str, data: bytes, kind: str, note: str = "", sample: str = "ScalarU8") -> None:
+    expect = {"error": {"kind": kind, "path": ""}}
+    _add("safetensors", name, "scalars", sample, "safetensors", {"input_hex": data.hex()}, expect, note)
+
+
+def safetensors() -> None:
+    st_ok("u8-two-rows", "ScalarU8", st_u8(), [u8(1), u8(200)])
+    st_ok(
+        "f32-one-row",
+        "ScalarF32",
+        st_file('{' + st_meta("ScalarF32", "1") + ',"v":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', struct.pack("<f", 1.5)),
+        [R(("v", F(1.5)))],
+    )
+    st_ok(
+        "str-one-row",
+        "ScalarStr",
+        st_file(
+            '{' + st_meta("ScalarStr", "1")
+            + ',"v.offsets":{"dtype":"I64","shape":[2],"data_offsets":[0,16]},"v":{"dtype":"U8","shape":[2],"data_offsets":[16,18]}}',
+            struct.pack("<2q", 0, 2) + b"ab",
+        ),
+        [R(("v", S("ab")))],
+    )
+    st_ok("zero-rows", "ScalarU8", st_u8('"v":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}', b"", rows="0"), [])
+    st_ok("no-row-count", "ScalarU8", st_u8(rows=None), [u8(1), u8(200)], "rows from the column's length")
+    st_ok("row-count-plus", "ScalarU8", st_u8(rows="+2"), [u8(1), u8(200)], "Rust's usize parse takes a leading +")
+    st_ok("header-padded", "ScalarU8", st_file("{" + st_meta("ScalarU8") + "," + U8_ENTRY + "}    ", U8_DATA), [u8(1), u8(200)], "trailing spaces pad the header")
+    st_err("wrong-fingerprint", st_u8(fp="0000000000000000"), "fingerprint_mismatch")
+    st_err("wrong-sample", st_file("{" + st_meta("ScalarI8", fp=FINGERPRINT["ScalarU8"]) + "," + U8_ENTRY + "}", U8_DATA), "fingerprint_mismatch")
+    st_err("no-metadata", st_file("{" + U8_ENTRY + "}", U8_DATA), "fingerprint_mismatch")
+    st_err("other-record", st_u8(), "fingerprint_mismatch", "a ScalarU8 file loaded as ScalarF32", sample="ScalarF32")
+    for name, entry in [
+        ("float-offsets", '{"dtype":"U8","shape":[2],"data_offsets":[0.0,2.0]}'),
+        ("exponent-offset", '{"dtype":"U8","shape":[2],"data_offsets":[0,2e0]}'),
+        ("string-offsets", '{"dtype":"U8","shape":[2],"data_offsets":["0","2"]}'),
+        ("non-ascii-digit-offset", '{"dtype":"U8","shape":[2],"data_offsets":["0","\u0662"]}'),
+        ("float-dim", '{"dtype":"U8","shape":[2.0],"data_offsets":[0,2]}'),
+        ("non-ascii-digit-dim", '{"dtype":"U8","shape":["\u0662"],"data_offsets":[0,2]}'),
+        ("bool-dim", '{"dtype":"U8","shape":[true],"data_offsets":[0,2]}'),
+        ("object-shape", '{"dtype":"U8","shape":{},"data_offsets":[0,2]}'),
+        ("negative-dim", '{"dtype":"U8","shape":[-2],"data_offsets":[0,2]}'),
+        ("three-offsets", '{"dtype":"U8","shape":[2],"data_offsets":[0,2,2]}'),
+        ("duplicate-entry-field", '{"dtype":"U8","dtype":"U8","shape":[2],"data_offsets":[0,2]}'),
+        ("unused-dtype", '{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}'),
+        ("missing-dtype", '{"shape":[2],"data_offsets":[0,2]}'),
+        ("offsets-past-end", '{"dtype":"U8","shape":[2],"data_offsets":[0,3]}'),
+        ("size-not-shape", '{"dtype":"U8","shape":[3],"data_offsets":[0,2]}'),
+    ]:
+        st_err(name, st_u8('"v":' + entry), "corrupt_archive", f"entry {entry}")
+    st_err("duplicate-tensor-name", st_u8(U8_ENTRY + "," + U8_ENTRY), "bad_key", "JSON parsers would keep the last")
+    meta = st_meta("ScalarU8")
+    st_err("duplicate-metadata", st_file("{" + meta + "," + meta + "," + U8_ENTRY + "}", U8_DATA), "corrupt_archive")
+    st_err("metadata-list", st_file('{"__metadata__":[],' + U8_ENTRY + "}", U8_DATA), "corrupt_archive")
+    st_err("metadata-number", st_file('{"__metadata__":{"k":1},' + U8_ENTRY + "}", U8_DATA), "corrupt_archive")
+    st_err("metadata-lone-surrogate", st_file('{"__metadata__":{"k":"\\ud800"},' + U8_ENTRY + "}", U8_DATA), "corrupt_archive")
+    st_err("name-lone-surrogate", st_u8('"\\ud800":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}'), "corrupt_archive")
+    st_err("header-not-object", st_file("[]", b""), "corrupt_archive")
+    st_err("header-cut", st_file("{" + meta + "," + U8_ENTRY, U8_DATA), "corrupt_archive")
+    st_err("header-not-utf8", struct.pack("<Q", 4) + b'{"\xff"' + U8_DATA, "corrupt_archive")
+    st_err("data-trailing-byte", st_u8(data=U8_DATA + b"\x00"), "corrupt_archive")
+    st_err("data-short", st_u8(data=U8_DATA[:1]), "corrupt_archive")
+    st_err("data-gap", st_u8('"v":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}', b"\x00" + U8_DATA), "corrupt_archive")
+    st_err("header-length-huge", struct.pack("<Q", 200_000_000) + b"{}", "corrupt_archive")
+    st_err("header-length-past-end", struct.pack("<Q", 100) + b"{}", "corrupt_archive")
+    st_err("shorter-than-8", b"\x01", "corrupt_archive")
+    st_err("empty-file", b"", "corrupt_archive")
+    for name, rows in [("rows-non-ascii", "\u0662"), ("rows-float", "2.0"), ("rows-empty", ""), ("rows-negative", "-2"), ("rows-space", " 2")]:
+        st_err(name, st_u8(rows=rows), "corrupt_archive", f"schemac_rows {rows!r}")
+    # Tensors that contradict the layout the fingerprint names: the file is broken.
+    st_err("rows-disagree", st_u8(rows="3"), "corrupt_archive", "3 rows stated, the column has 2")
+    st_err("wrong-tensor-dtype", st_u8('"v":{"dtype":"I8","shape":[2],"data_offsets":[0,2]}'), "corrupt_archive")
+    st_err("missing-tensor", st_u8('"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}'), "corrupt_archive")
+    st_err("fixed-dim-extra", st_u8('"v":{"dtype":"U8","shape":[2,1],"data_offsets":[0,2]}'), "corrupt_archive", "a [n, 1] column for a scalar field")
+    st_err("unknown-tensor", st_u8(U8_ENTRY + ',"w":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}', U8_DATA + b"\x00"), "bad_key", "a tensor name the layout does not have")
+
+
 BUILDERS: list[Callable[[], None]] = [
     scalars,
     floats,
@@ -3341,6 +3615,8 @@ BUILDERS: list[Callable[[], None]] = [
     packed,
     decisions,
     differential,
+    shards,
+    safetensors,
 ]
 
 

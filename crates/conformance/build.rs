@@ -3,7 +3,8 @@
 //! `OUT_DIR/<stem>/` and writes `OUT_DIR/dispatch.rs`: one module per schema and a
 //! `generated(schema, sample, format, input)` function that runs the input through the
 //! generated Rust of that sample. The sample list (and which samples have an aggregate
-//! packed form) comes from the IR, so adding a sample to a schema needs no code here.
+//! packed form) comes from the IR; every sample also gets the
+//! `shard` (tar bytes through `ShardReader`) and `safetensors` (`<Name>Batch` files) formats, so adding a sample to a schema needs no code here.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -66,6 +67,11 @@ fn main() {
                  \x20           \"msgpack\" | \"msgpack-numpy\" => Some(outcome({stem}::{name}::from_msgpack(input), |v| (v.to_msgpack(), v.to_json()))),\n\
                  \x20           \"json\" => Some(outcome(json_text(input, \"{name}\").and_then({stem}::{name}::from_json), |v| (v.to_msgpack(), v.to_json()))),\n\
                  {packed}\
+                 \x20           \"shard\" => Some(shard_outcome(input, {stem}::{name}::from_msgpack, |v| v.to_msgpack())),\n\
+                 \x20           \"safetensors\" => Some(match {stem}::{name}Batch::from_safetensors(input.to_vec()) {{\n\
+                 \x20               Ok(b) => rows_outcome((0..b.len()).map(|i| b.try_get(i).map(|v| v.to_msgpack()))),\n\
+                 \x20               Err(e) => archive_err(&e),\n\
+                 \x20           }}),\n\
                  \x20           _ => None,\n\
                  \x20       }},"
             )

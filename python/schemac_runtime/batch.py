@@ -699,16 +699,16 @@ class Batch(Generic[S]):
         for leaf in cls.LEAVES:
             p = leaf.path
             if p not in tensors:
-                raise DecodeError(cls.NAME, f"missing tensor {p!r}")
+                raise _bad_tensor(cls.NAME, f"missing tensor {p!r}")
             values = np.asarray(tensors[p])
             want = dtype_info(leaf.dtype).numpy
             if values.dtype != want:
-                raise DecodeError(p, f"expected dtype {want.str}, found {values.dtype.str}")
+                raise _bad_tensor(p, f"expected dtype {want.str}, found {values.dtype.str}")
             offsets = shapes = validity = None
             if leaf.storage == "fixed":
                 shape = _fixed_shape(leaf)
                 if values.ndim != 1 + len(shape) or tuple(values.shape[1:]) != shape:
-                    raise DecodeError(
+                    raise _bad_tensor(
                         p,
                         f"expected shape [n, {', '.join(map(str, shape))}], "
                         f"found {list(values.shape)}",
@@ -790,18 +790,24 @@ class Batch(Generic[S]):
         return cls.from_tensors(tensors, n)
 
 
+def _bad_tensor(path: str, reason: str) -> DecodeError:
+    # A tensor missing, or of another dtype or row count than the layout the file's
+    # fingerprint names: a broken file, as the Rust runtime's TensorFile reports it.
+    return DecodeError(path, reason, kind="corrupt_archive")
+
+
 def _agree(path: str, rows: int | None, got: int) -> int:
     if rows is not None and rows != got:
-        raise DecodeError(path, f"has {got} rows, other columns have {rows}")
+        raise _bad_tensor(path, f"has {got} rows, other columns have {rows}")
     return got
 
 
 def _tensor(tensors: Mapping[str, NDArray], name: str, dtype: Any) -> NDArray:
     if name not in tensors:
-        raise DecodeError(name, "missing tensor")
+        raise _bad_tensor(name, "missing tensor")
     a = np.asarray(tensors[name])
     if dtype is not None and a.dtype != np.dtype(dtype):
-        raise DecodeError(name, f"expected dtype {np.dtype(dtype).str}, found {a.dtype.str}")
+        raise _bad_tensor(name, f"expected dtype {np.dtype(dtype).str}, found {a.dtype.str}")
     return a
 
 

@@ -134,3 +134,23 @@ def test_seeded_mutations_raise_only_schemac_errors(tmp_path: Path) -> None:
             read_safetensors(p, use_mmap=False)
         except SchemacError as e:
             assert e.kind in ("corrupt_archive", "bad_key"), e
+
+
+def test_tensors_that_do_not_fit_the_layout_are_corrupt(gen: Generated, tmp_path: Path) -> None:
+    # A missing tensor, another dtype or another row count than the fingerprinted layout:
+    # a broken file (corrupt_archive), as Rust's TensorFile reports it; they were `malformed`.
+    mod = gen["puzzle"]
+    f = tmp_path / "a.safetensors"
+    mod.AggStateBatch.random(3, rng=0).save(f)
+    t, meta = read_safetensors(f)
+    name = sorted(t)[0]
+    for bad in (
+        {k: v for k, v in t.items() if k != name},
+        {**t, name: t[name].astype(np.float64)},
+        {**t, name: np.concatenate([t[name], t[name][:1]])},
+    ):
+        g = tmp_path / "b.safetensors"
+        write_safetensors(g, bad, meta)
+        with pytest.raises(SchemacError) as e:
+            mod.AggStateBatch.load(g)
+        assert getattr(e.value, "kind", "") == "corrupt_archive", e.value

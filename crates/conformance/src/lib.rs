@@ -35,6 +35,10 @@ pub enum Verdict {
         path: String,
         message: String,
     },
+    /// A shard read to its end: `(key, canonical msgpack)` per sample, in tar order.
+    Samples(Vec<(String, Vec<u8>)>),
+    /// A safetensors batch loaded: each row's canonical msgpack.
+    Rows(Vec<Vec<u8>>),
     /// The runtime panicked (or could not write back what it accepted).
     Panic(String),
 }
@@ -50,6 +54,14 @@ impl Verdict {
                 path,
                 message,
             } => json!({"error": {"kind": kind, "path": path, "message": message}}),
+            Verdict::Samples(s) => {
+                let s: Vec<Json> = s.iter().map(|(k, b)| json!([k, hex(b)])).collect();
+                json!({"ok": {"samples": s}})
+            }
+            Verdict::Rows(r) => {
+                let r: Vec<String> = r.iter().map(|b| hex(b)).collect();
+                json!({"ok": {"rows": r}})
+            }
             Verdict::Panic(m) => json!({"panic": m}),
         }
     }
@@ -70,6 +82,8 @@ impl Verdict {
                     kind: k2, path: p2, ..
                 },
             ) => kind == k2 && path == p2,
+            (Verdict::Samples(a), Verdict::Samples(b)) => a == b,
+            (Verdict::Rows(a), Verdict::Rows(b)) => a == b,
             _ => false,
         }
     }
@@ -77,6 +91,33 @@ impl Verdict {
     /// The expected outcome of a corpus case (`{"ok": ...}` or `{"error": ...}`).
     pub fn from_expect(expect: &Json) -> Result<Verdict, String> {
         if let Some(ok) = expect.get("ok") {
+            if let Some(samples) = ok.get("samples") {
+                let pair = |p: &Json| -> Result<(String, Vec<u8>), String> {
+                    match (
+                        p.get(0).and_then(Json::as_str),
+                        p.get(1).and_then(Json::as_str),
+                    ) {
+                        (Some(k), Some(h)) => Ok((k.to_string(), unhex(h)?)),
+                        _ => Err(format!("ok.samples entry {p}")),
+                    }
+                };
+                let list = samples.as_array().ok_or("ok.samples")?;
+                return Ok(Verdict::Samples(
+                    list.iter().map(pair).collect::<Result<_, _>>()?,
+                ));
+            }
+            if let Some(rows) = ok.get("rows") {
+                let list = rows.as_array().ok_or("ok.rows")?;
+                return Ok(Verdict::Rows(
+                    list.iter()
+                        .map(|h| {
+                            h.as_str()
+                                .ok_or("ok.rows entry".to_string())
+                                .and_then(unhex)
+                        })
+                        .collect::<Result<_, _>>()?,
+                ));
+            }
             let msgpack = ok
                 .get("msgpack")
                 .and_then(Json::as_str)
@@ -142,6 +183,82 @@ fn outcome<T>(r: Result<T, Error>, back: impl FnOnce(&T) -> (Vec<u8>, String)) -
     }
 }
 
+/// A safetensors error: every path is `""` in a case (conformance/README.md); the
+/// runtimes name a file or tensor there, which says nothing about the data.
+fn archive_err(e: &Error) -> Verdict {
+    Verdict::Err {
+        kind: kind_code(e),
+        path: String::new(),
+        message: e.to_string(),
+    }
+}
+
+/// `bytes` written to a fresh temporary file (the shard reader reads paths only), removed
+/// when the returned guard drops.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(bytes: &[u8], ext: &str) -> Result<TempFile, String> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!(
+            "schemac-conformance-{}-{n}.{ext}",
+            std::process::id()
+        ));
+        std::fs::write(&p, bytes).map_err(|e| format!("{}: {e}", p.display()))?;
+        Ok(TempFile(p))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Reads the tar bytes `input` with `ShardReader`, decoding every member with `decode` and
+/// writing it back with `back`; the first error ends the read. A member that does not
+/// decode keeps its own kind and path; archive errors have the path `""`.
+fn shard_outcome<T>(
+    input: &[u8],
+    decode: impl FnMut(&[u8]) -> Result<T, Error>,
+    back: impl Fn(&T) -> Vec<u8>,
+) -> Verdict {
+    use schemac_runtime::shard::{ShardError, ShardReader};
+    let file = match TempFile::new(input, "tar") {
+        Ok(f) => f,
+        Err(m) => return Verdict::Panic(m),
+    };
+    let mut out = Vec::new();
+    for item in ShardReader::open(&file.0).read(decode) {
+        match item {
+            Ok((key, v)) => out.push((key, back(&v))),
+            Err(e) => {
+                let path = match &e {
+                    ShardError::Sample { source, .. } => source.path().to_string(),
+                    _ => String::new(),
+                };
+                let kind = e.code().to_string();
+                return Verdict::Err {
+                    kind,
+                    path,
+                    message: e.to_string(),
+                };
+            }
+        }
+    }
+    Verdict::Samples(out)
+}
+
+/// A loaded batch's rows, or the first row that does not decode.
+fn rows_outcome(rows: impl Iterator<Item = Result<Vec<u8>, Error>>) -> Verdict {
+    match rows.collect::<Result<Vec<_>, _>>() {
+        Ok(r) => Verdict::Rows(r),
+        Err(e) => archive_err(&e),
+    }
+}
+
 /// JSON input for readers that take `&str`: text that is not UTF-8 is not JSON, so the
 /// runner reports it as `malformed` at the sample (what the byte-level readers do).
 fn json_text<'a>(input: &'a [u8], sample: &str) -> Result<&'a str, Error> {
@@ -189,6 +306,15 @@ fn schemas() -> &'static HashMap<String, schemac::ir::Schema> {
 pub fn run_codec(schema: &str, sample: &str, format: &str, input: &[u8]) -> Option<Verdict> {
     let ir = schemas().get(schema)?;
     let codec = Codec::new(ir, sample).ok()?;
+    if format == "shard" {
+        return Some(guard(|| {
+            shard_outcome(
+                input,
+                |b| codec.decode(b, Format::Msgpack),
+                |v| codec.encode(v, Format::Msgpack).unwrap_or_default(),
+            )
+        }));
+    }
     let format = Format::ALL.into_iter().find(|f| f.name() == format)?;
     if format == Format::Packed && codec.aggregate().is_none() {
         return None;

@@ -21,13 +21,14 @@ fn describe(v: &Verdict) -> String {
             path,
             message,
         } => format!("error {kind} at {path:?} ({message})"),
+        Verdict::Samples(_) | Verdict::Rows(_) => format!("ok {}", v.to_json()),
         Verdict::Panic(m) => format!("panic: {m}"),
     }
 }
 
 fn brief(v: &Verdict) -> String {
     match v {
-        Verdict::Ok { .. } => "accepted".into(),
+        Verdict::Ok { .. } | Verdict::Samples(_) | Verdict::Rows(_) => "accepted".into(),
         Verdict::Err { kind, path, .. } => format!("{kind} at {path}"),
         Verdict::Panic(m) => format!("panic: {}", m.lines().next().unwrap_or_default()),
     }
@@ -52,6 +53,10 @@ fn corpus() {
                 run_generated(&case.schema, &case.sample, &case.format, &case.input),
             ),
         ] {
+            // The dynamic codec has no batch layouts: safetensors files are generated-code only.
+            if testee == "codec" && case.format == "safetensors" {
+                continue;
+            }
             let got = got.unwrap_or_else(|| {
                 panic!(
                     "{}: {testee} has no sample {}/{} or format {}",

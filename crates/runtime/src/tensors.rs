@@ -404,7 +404,7 @@ impl TensorFile {
         let (dtype, shape) = self
             .index
             .get(name)
-            .ok_or_else(|| tensor_error(format!("missing tensor {name:?}")))?;
+            .ok_or_else(|| corrupt(format!("missing tensor {name:?}")))?;
         let d = Dtype::ALL
             .into_iter()
             .find(|d| st_dtype(*d) == *dtype)
@@ -428,10 +428,10 @@ impl TensorFile {
         let (dtype, shape) = self
             .index
             .get(name)
-            .ok_or_else(|| tensor_error(format!("missing tensor {name:?}")))?;
+            .ok_or_else(|| corrupt(format!("missing tensor {name:?}")))?;
         let want = st_dtype(T::DTYPE);
         if *dtype != want {
-            return Err(tensor_error(format!(
+            return Err(corrupt(format!(
                 "tensor {name:?} has dtype {dtype:?}, expected {want:?}"
             )));
         }
@@ -441,9 +441,11 @@ impl TensorFile {
         Ok((data, shape.clone()))
     }
 
+    // A tensor that is missing or has another dtype or shape than the layout the file's
+    // fingerprint names is a broken file (`corrupt_archive`), as in the Python runtime.
     fn expect_shape(name: &str, found: &[usize], expected: &[usize]) -> Result<()> {
         if found != expected {
-            return Err(tensor_error(format!(
+            return Err(corrupt(format!(
                 "tensor {name:?} has shape {found:?}, expected {expected:?}"
             )));
         }
@@ -507,6 +509,27 @@ impl TensorFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tensors_that_do_not_fit_the_layout_are_corrupt_archives() {
+        let col: FixedColumn<u8> = {
+            let mut c = FixedColumn::new(vec![]);
+            c.push_row(&[1]).unwrap();
+            c.push_row(&[2]).unwrap();
+            c
+        };
+        let mut set = TensorSet::new();
+        set.add_fixed("v", &col);
+        let f = TensorFile::from_bytes(set.to_bytes("S", "0123456789abcdef", 2).unwrap()).unwrap();
+        let code = |r: Result<()>| r.unwrap_err().code();
+        assert_eq!(code(f.tensor::<u8>("w").map(drop)), "corrupt_archive");
+        assert_eq!(code(f.tensor::<i8>("v").map(drop)), "corrupt_archive");
+        assert_eq!(
+            code(f.fixed::<u8>("v", 3, &[]).map(drop)),
+            "corrupt_archive"
+        );
+        assert_eq!(f.fixed::<u8>("v", 2, &[]).unwrap().len(), 2);
+    }
 
     #[test]
     fn round_trip_every_column_kind() {

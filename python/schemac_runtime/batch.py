@@ -693,7 +693,8 @@ class Batch(Generic[S]):
 
     @classmethod
     def from_tensors(cls: type[B], tensors: Mapping[str, NDArray], n: int | None = None) -> B:
-        """The inverse of :meth:`to_tensors`; checks every buffer's dtype and shape."""
+        """The inverse of :meth:`to_tensors`; checks every buffer's dtype and shape, then that
+        there is no buffer the layout does not have (``bad_key``, as in the Rust runtime)."""
         rows = n
         columns: dict[str, Column] = {}
         for leaf in cls.LEAVES:
@@ -749,6 +750,15 @@ class Batch(Generic[S]):
                     raise DecodeError(f"{p}.validity", "validity bytes must be 0 or 1")
                 validity = v.view(np.bool_)
             columns[p] = Column(values, offsets, shapes, validity)
+        # The layout's buffers are all there; an extra one means another writer or schema.
+        expected = set(_tensor_names(cls.LEAVES))
+        unknown = sorted(name for name in tensors if name not in expected)
+        if unknown:
+            raise DecodeError(
+                cls.NAME,
+                f"unknown tensor {unknown[0]!r} (not in this record's layout)",
+                kind="bad_key",
+            )
         return cls(columns, rows if rows is not None else 0)
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -788,6 +798,18 @@ class Batch(Generic[S]):
                 raise _corrupt_st(cls.NAME, f"bad {META_ROWS} {rows!r}")
             n = int(digits)
         return cls.from_tensors(tensors, n)
+
+
+def _tensor_names(leaves: Sequence[LeafSpec]) -> Iterator[str]:
+    # The buffers `to_tensors` writes per leaf; the Rust emitter lists the same names.
+    for leaf in leaves:
+        yield leaf.path
+        if leaf.storage != "fixed":
+            yield f"{leaf.path}.offsets"
+        if leaf.storage == "ragged":
+            yield f"{leaf.path}.shapes"
+        if leaf.validity:
+            yield f"{leaf.path}.validity"
 
 
 def _bad_tensor(path: str, reason: str) -> DecodeError:

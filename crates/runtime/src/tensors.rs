@@ -364,6 +364,17 @@ impl TensorFile {
         v
     }
 
+    /// Errors (`bad_key`) when the file holds a tensor that is not in `expected`: a batch
+    /// file has exactly its layout's buffers, so an extra one means another writer or schema.
+    pub fn check_names(&self, expected: &[&str]) -> Result<()> {
+        match self.names().into_iter().find(|n| !expected.contains(n)) {
+            Some(unknown) => Err(Error::new(ErrorKind::BadKey(format!(
+                "safetensors: unknown tensor {unknown:?} (not in this record's layout)"
+            )))),
+            None => Ok(()),
+        }
+    }
+
     /// Errors unless the metadata names record `sample` with layout `fingerprint`.
     pub fn check_header(&self, sample: &str, fingerprint: &str) -> Result<()> {
         let get = |k: &str| self.metadata.get(k).map(String::as_str);

@@ -352,6 +352,7 @@ impl {{ m.batch }} {
 {%- endfor %}
         };
         b.check_columns()?;
+        f.check_names(&[{{ m.tensor_names }}])?;
         for i in 0..n {
             b.try_get(i)?;
         }

@@ -1287,6 +1287,8 @@ struct BatchModel {
     /// Column whose first dim tells the row count of a file without `schemac_rows`.
     rows_probe: Option<String>,
     leaves_list: String,
+    /// Every tensor name a saved batch holds (`path`, `path.offsets`, ...), quoted.
+    tensor_names: String,
     row_needs_marker: bool,
 }
 
@@ -1354,6 +1356,13 @@ impl BatchModel {
                 .map(|l| format!("{:?}", l.path))
                 .collect::<Vec<_>>()
                 .join(", "),
+            tensor_names: rec
+                .leaves
+                .iter()
+                .flat_map(tensor_names)
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             row_needs_marker: rec.leaves.is_empty(),
             cols,
             get_body,
@@ -1364,6 +1373,24 @@ impl BatchModel {
             opt_check,
         }
     }
+}
+
+/// The safetensors names of one leaf's buffers, as `TensorSet::add_*` writes them.
+fn tensor_names(leaf: &Leaf) -> Vec<String> {
+    let p = &leaf.path;
+    let mut names = vec![p.clone()];
+    match leaf.soa.storage {
+        SoaStorage::Fixed => {}
+        SoaStorage::Ragged => {
+            names.push(format!("{p}.offsets"));
+            names.push(format!("{p}.shapes"));
+        }
+        SoaStorage::Binary | SoaStorage::Encoded => names.push(format!("{p}.offsets")),
+    }
+    if leaf.soa.validity {
+        names.push(format!("{p}.validity"));
+    }
+    names
 }
 
 impl ColModel {

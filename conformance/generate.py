@@ -2400,10 +2400,10 @@ def framing() -> None:
         "scalars",
         "AllScalars",
         "msgpack",
-        mp({"b": 1, "i8v": "x"})[:-1],
+        mp({"b": 1, "i8v": 1000})[:-1],
         "truncated",
         "AllScalars",
-        note="a truncation after a wrong-type field: the truncation wins",
+        note="a truncation (inside an int) after a wrong-type field: the truncation wins",
     )
     err(
         cat,

@@ -56,10 +56,7 @@ impl {{ r.ident }} {
     /// skipped; missing optional or defaulted fields are filled; errors carry the field path
     /// (`{{ r.ident }}.field`).
     pub fn from_msgpack(bytes: &[u8]) -> ::core::result::Result<Self, ::schemac_runtime::error::Error> {
-        let mut r = ::schemac_runtime::msgpack::Reader::new(bytes);
-        let v = Self::read_msgpack_in(&mut r, &mut ::schemac_runtime::array::DimTable::new()).at({{ r.name_lit }})?;
-        r.finish().at({{ r.name_lit }})?;
-        Ok(v)
+        ::schemac_runtime::gen_support::from_msgpack(bytes, {{ r.name_lit }}, |r| Self::read_msgpack_in(r, &mut ::schemac_runtime::array::DimTable::new()))
     }
 
 {% if r.is_sample %}

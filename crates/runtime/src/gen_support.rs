@@ -999,6 +999,35 @@ pub fn flatten_level<T>(v: Vec<Vec<T>>, n: usize, spec: &[DimSpec]) -> Result<Ve
     Ok(out)
 }
 
+/// Reads a sample from MessagePack with `read` (the generated `read_msgpack_in`) after
+/// the structural pre-pass [`crate::msgpack::check_structure`]: a structural fault is
+/// reported at the sample (a duplicate key at its path) before any schema fault. The
+/// whole input must be consumed.
+pub fn from_msgpack<'a, T>(
+    bytes: &'a [u8],
+    name: &str,
+    read: impl FnOnce(&mut Reader<'a>) -> Result<T>,
+) -> Result<T> {
+    let mut path = Vec::new();
+    if let Err(e) = crate::msgpack::check_structure(bytes, &mut path) {
+        if matches!(e.kind(), ErrorKind::DuplicateKey(_)) && path.len() > 1 {
+            // Below the top level only the schema knows whether a key is a field
+            // (`.k`) or a `map<str, T>` key (`["k"]`); the decoder reports the same
+            // repeated key with that path when it reaches it.
+            if let Err(d) = read(&mut Reader::new(bytes)) {
+                if d.kind() == e.kind() {
+                    return Err(d.at(name));
+                }
+            }
+        }
+        return Err(e.at(&crate::msgpack::render_path(name, &path)));
+    }
+    let mut r = Reader::new(bytes);
+    let v = read(&mut r).at(name)?;
+    r.finish().at(name)?;
+    Ok(v)
+}
+
 /// The sample as JSON (DESIGN §4 form).
 pub fn to_json<T: serde::Serialize>(v: &T) -> String {
     // Serializing these structs to a String cannot fail: every map key is a str and every
@@ -1016,6 +1045,30 @@ pub fn from_json<T: serde::de::DeserializeOwned>(s: &str, name: &str) -> Result<
         ))
         .at(name));
     }
+    let mut path = Vec::new();
+    if let Err(e) = crate::json::check_structure(s.as_bytes(), &mut path) {
+        let fielded = matches!(
+            e.kind(),
+            ErrorKind::DuplicateKey(_) | ErrorKind::InvalidUtf8
+        );
+        if !fielded {
+            return Err(e.at(name));
+        }
+        if path.len() > 1 {
+            // As in `from_msgpack`: below the top level only the schema tells a field
+            // from a map key, and the decoder meets the same fault with that path.
+            if let Err(d) = decode_json::<T>(s, name) {
+                if d.kind() == e.kind() {
+                    return Err(d);
+                }
+            }
+        }
+        return Err(e.at(&crate::msgpack::render_path(name, &path)));
+    }
+    decode_json(s, name)
+}
+
+fn decode_json<T: serde::de::DeserializeOwned>(s: &str, name: &str) -> Result<T> {
     crate::error::clear_serde_error();
     serde_json::from_str(s).map_err(|e| {
         let e = crate::error::from_serde_json(&e);

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::array::{shape_len, Element, NdArray, Scalar};
 use crate::dtype::Dtype;
 use crate::error::{Error, ErrorKind};
+use crate::msgpack::PathSeg;
 
 /// Standard alphabet with `=` padding, both ways: unpadded, URL-safe or whitespace-holding
 /// text is `InvalidBase64` (docs/language.md, "Rejections both runtimes agree on").
@@ -603,5 +604,114 @@ impl<'de> Visitor<'de> for StrictValue {
             out.insert(k, v);
         }
         Ok(serde_json::Value::Object(out))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Structure before schema
+// ---------------------------------------------------------------------------------------
+
+thread_local! {
+    /// The object keys and array indices down to the fault [`check_structure`] met,
+    /// innermost first (serde errors carry only text).
+    static FAULT_PATH: std::cell::RefCell<Vec<PathSeg>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Checks that `text` is one JSON text before any schema is applied (conformance/README.md,
+/// "Structure before schema"): no byte-order mark, well-formed syntax, no early end, no
+/// nesting past serde_json's limit, and no object key given twice — the first fault in
+/// byte order wins. Values are not built; each object's keys go into a sorted set, so an
+/// object of k keys costs O(k log k). On a fault, `path` holds the keys and indices from
+/// the top down to it: for `DuplicateKey` the repeated key, for `InvalidUtf8` (a lone
+/// surrogate escape) the string holding it; callers use it for those two kinds.
+pub fn check_structure(text: &[u8], path: &mut Vec<PathSeg>) -> Result<(), Error> {
+    path.clear();
+    if text.starts_with(b"\xef\xbb\xbf") {
+        return Err(Error::new(ErrorKind::Malformed(
+            "a byte-order mark before JSON text".into(),
+        )));
+    }
+    crate::error::clear_serde_error();
+    FAULT_PATH.with(|p| p.borrow_mut().clear());
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let r = Structure
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| crate::error::from_serde_json(&e));
+    if r.is_err() {
+        FAULT_PATH.with(|p| {
+            let mut p = p.borrow_mut();
+            path.extend(p.drain(..).rev());
+        });
+    }
+    r
+}
+
+/// A seed that walks a JSON value without building it (see [`check_structure`]).
+#[derive(Clone, Copy)]
+struct Structure;
+
+fn push_seg(seg: PathSeg) {
+    FAULT_PATH.with(|p| p.borrow_mut().push(seg));
+}
+
+impl<'de> DeserializeSeed<'de> for Structure {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Structure {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        loop {
+            match seq.next_element_seed(self) {
+                Ok(Some(())) => i += 1,
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    push_seg(PathSeg::Index(i));
+                    return Err(e);
+                }
+            }
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if seen.contains(&k) {
+                push_seg(PathSeg::Key(k.clone().into_owned()));
+                return Err(de_err(ErrorKind::DuplicateKey(k.into_owned())));
+            }
+            if let Err(e) = map.next_value_seed(self) {
+                push_seg(PathSeg::Key(k.into_owned()));
+                return Err(e);
+            }
+            seen.insert(k);
+        }
+        Ok(())
     }
 }

@@ -746,6 +746,62 @@ impl<'a> Reader<'a> {
         }
     }
 
+    // -- structure -----------------------------------------------------------------------
+
+    /// One step of a structural walk (see [`check_structure`]): validates the next value's
+    /// framing without decoding it, skipping str/bin bodies by their length (strs are
+    /// checked for UTF-8). `depth` counts containers above this value.
+    fn walk(&mut self, depth: usize, path: &mut Vec<PathSeg>) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(Error::new(ErrorKind::TooDeep));
+        }
+        match self.peek()? {
+            Family::Nil => self.nil(),
+            Family::Bool | Family::Int | Family::Float => self.read_scalar().map(drop),
+            Family::Str => self.str().map(drop),
+            Family::Bin => self.bin().map(drop),
+            Family::Ext => self.skip_at(0),
+            Family::Array => {
+                for i in 0..self.array_len()? {
+                    self.walk(depth + 1, path).map_err(|e| {
+                        if matches!(e.kind(), ErrorKind::DuplicateKey(_)) {
+                            path.push(PathSeg::Index(i));
+                        }
+                        e
+                    })?;
+                }
+                Ok(())
+            }
+            Family::Map => {
+                let n = self.map_len()?;
+                // Raw key encodings with their entry index; sorted on demand, so a map of
+                // k keys costs O(k log k) and the allocation is bounded by the input.
+                let buf = self.buf;
+                let mut keys: Vec<(&'a [u8], usize)> = Vec::with_capacity(n.min(64));
+                for i in 0..n {
+                    let start = self.pos;
+                    let r = self.walk(depth + 1, path).and_then(|()| {
+                        keys.push((&buf[start..self.pos], i));
+                        self.walk(depth + 1, path).map_err(|e| {
+                            if matches!(e.kind(), ErrorKind::DuplicateKey(_)) {
+                                path.push(key_seg(&buf[start..]));
+                            }
+                            e
+                        })
+                    });
+                    if let Err(e) = r {
+                        // A duplicate among the keys read so far comes earlier in the bytes.
+                        return Err(first_duplicate(&mut keys, path).unwrap_or(e));
+                    }
+                }
+                match first_duplicate(&mut keys, path) {
+                    Some(e) => Err(e),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
     // -- arrays --------------------------------------------------------------------------
 
     /// An n-d array of `T`, in any of the accepted encodings: a bin holding atdata's array
@@ -1131,4 +1187,83 @@ mod tests {
         r.skip().unwrap();
         r.finish().unwrap();
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Structure before schema
+// ---------------------------------------------------------------------------------------
+
+/// A step on the way to a duplicate key found by [`check_structure`]: a str map key, a
+/// key of another type (a msgpack-numpy dict's bin keys; paths end before it, at the
+/// value holding the map), or an array index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathSeg {
+    Key(String),
+    OtherKey,
+    Index(usize),
+}
+
+/// The path segment for the map key encoded at the start of `raw`.
+fn key_seg(raw: &[u8]) -> PathSeg {
+    let mut r = Reader::new(raw);
+    match r.str() {
+        Ok(s) => PathSeg::Key(s.to_owned()),
+        Err(_) => PathSeg::OtherKey,
+    }
+}
+
+/// Of the keys read so far, the duplicate whose second occurrence comes first; pushes
+/// its segment onto `path` (reversed: innermost first).
+fn first_duplicate(keys: &mut [(&[u8], usize)], path: &mut Vec<PathSeg>) -> Option<Error> {
+    if keys.len() < 2 {
+        return None;
+    }
+    keys.sort_unstable();
+    let second = keys
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| (w[1].1, w[1].0))
+        .min()?;
+    let seg = key_seg(second.1);
+    let name = match &seg {
+        PathSeg::Key(k) => k.clone(),
+        _ => String::from_utf8_lossy(second.1).into_owned(),
+    };
+    path.clear();
+    path.push(seg);
+    Some(Error::new(ErrorKind::DuplicateKey(name)))
+}
+
+/// Checks that `buf` is exactly one well-formed MessagePack value before any schema is
+/// applied (conformance/README.md, "Structure before schema"): the first structural
+/// fault in byte order wins — `Truncated`, `LengthTooLarge`, `Malformed` (0xc1),
+/// `InvalidUtf8` in a str, `TooDeep`, `TrailingBytes` or `DuplicateKey` (in any map,
+/// skipped values and msgpack-numpy dicts included). Bin bodies are skipped by length,
+/// so the cost is one pass over the headers. On a `DuplicateKey`, `path` holds the map
+/// keys and array indices from the top down to the repeated key; else it is empty.
+pub fn check_structure(buf: &[u8], path: &mut Vec<PathSeg>) -> Result<()> {
+    path.clear();
+    let mut r = Reader::new(buf);
+    let res = r.walk(0, path).and_then(|()| r.finish());
+    if res.is_err() {
+        path.reverse();
+    }
+    res
+}
+
+/// Renders a [`check_structure`] path generically: keys as `.key`, indices as `[i]`,
+/// below `root` (the sample's name).
+pub fn render_path(root: &str, path: &[PathSeg]) -> String {
+    let mut out = root.to_owned();
+    for seg in path {
+        match seg {
+            PathSeg::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
+            PathSeg::OtherKey => break,
+        }
+    }
+    out
 }

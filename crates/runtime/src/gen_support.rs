@@ -926,6 +926,29 @@ pub fn de_error<E: serde::de::Error>(e: Error) -> E {
     crate::error::to_serde(e)
 }
 
+/// A required field's JSON value read as `Option<T>`: `null` is `MissingField` at
+/// `field` (conformance/README.md), other errors go through [`de_at`].
+pub fn de_required<T, E: serde::de::Error>(
+    v: std::result::Result<Option<T>, E>,
+    field: &str,
+) -> std::result::Result<T, E> {
+    match v {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(de_error(Error::missing_field(field))),
+        Err(e) => Err(de_at(e, field)),
+    }
+}
+
+/// `MissingField` if the next MessagePack value is nil (read before a required field;
+/// the caller adds the field's path). A peek at one byte.
+#[inline]
+pub fn not_nil(r: &Reader<'_>) -> Result<()> {
+    match r.peek() {
+        Ok(crate::msgpack::Family::Nil) => Err(Error::new(ErrorKind::MissingField)),
+        _ => Ok(()),
+    }
+}
+
 /// Prefixes a serde error from a field's value with the field: a typed error (from
 /// [`de_error`]) keeps its kind; serde's own type errors (`invalid type`, `invalid value`,
 /// `invalid length`) become `WrongValue`. Anything else (JSON syntax, early end) passes

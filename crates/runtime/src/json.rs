@@ -715,3 +715,35 @@ impl<'de> Visitor<'de> for Structure {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod structure_tests {
+    use super::*;
+
+    fn fault(text: &str) -> (&'static str, String) {
+        let mut path = Vec::new();
+        let e = check_structure(text.as_bytes(), &mut path).unwrap_err();
+        (e.code(), crate::msgpack::render_path("S", &path))
+    }
+
+    #[test]
+    fn structural_faults_in_byte_order() {
+        let mut path = Vec::new();
+        check_structure(br#"{"a": [1, {"b": null}], "c": "x"}"#, &mut path).unwrap();
+        // The duplicate is met before the syntax error that follows it.
+        assert_eq!(
+            fault(r#"{"a": 1, "a": 2, "b": }"#),
+            ("duplicate_key", "S.a".into())
+        );
+        // ... and a syntax error inside the first value comes before it.
+        assert_eq!(fault(r#"{"a": tru, "a": 2}"#).0, "malformed");
+        assert_eq!(
+            fault(r#"{"a": [1, {"x": 1, "x": 2}]}"#),
+            ("duplicate_key", "S.a[1].x".into())
+        );
+        assert_eq!(fault(r#"{"a": 1"#).0, "truncated");
+        assert_eq!(fault("\u{feff}{}").0, "malformed");
+        // A lone surrogate escape is invalid_utf8 at the string holding it.
+        assert_eq!(fault(r#"{"s": "\ud800"}"#), ("invalid_utf8", "S.s".into()));
+    }
+}

@@ -763,11 +763,10 @@ impl<'a> Reader<'a> {
             Family::Ext => self.skip_at(0),
             Family::Array => {
                 for i in 0..self.array_len()? {
-                    self.walk(depth + 1, path).map_err(|e| {
+                    self.walk(depth + 1, path).inspect_err(|e| {
                         if matches!(e.kind(), ErrorKind::DuplicateKey(_)) {
                             path.push(PathSeg::Index(i));
                         }
-                        e
                     })?;
                 }
                 Ok(())
@@ -782,11 +781,10 @@ impl<'a> Reader<'a> {
                     let start = self.pos;
                     let r = self.walk(depth + 1, path).and_then(|()| {
                         keys.push((&buf[start..self.pos], i));
-                        self.walk(depth + 1, path).map_err(|e| {
+                        self.walk(depth + 1, path).inspect_err(|e| {
                             if matches!(e.kind(), ErrorKind::DuplicateKey(_)) {
                                 path.push(key_seg(&buf[start..]));
                             }
-                            e
                         })
                     });
                     if let Err(e) = r {
@@ -1266,4 +1264,62 @@ pub fn render_path(root: &str, path: &[PathSeg]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod structure_tests {
+    use super::*;
+
+    fn fault(bytes: &[u8]) -> (&'static str, String) {
+        let mut path = Vec::new();
+        let e = check_structure(bytes, &mut path).unwrap_err();
+        (e.code(), render_path("S", &path))
+    }
+
+    #[test]
+    fn well_formed_values_pass() {
+        let mut path = Vec::new();
+        // {"a": 1, "b": [bin(2), "x"]}
+        check_structure(b"\x82\xa1a\x01\xa1b\x92\xc4\x02\xff\xff\xa1x", &mut path).unwrap();
+        assert!(path.is_empty());
+    }
+
+    #[test]
+    fn first_fault_in_byte_order_wins() {
+        // A duplicate key, then a truncated int: the duplicate comes first.
+        assert_eq!(
+            fault(b"\x83\xa1a\x01\xa1a\x02\xa1b\xcd\x01"),
+            ("duplicate_key", "S.a".into())
+        );
+        // A truncated int, then trailing bytes never seen: truncated.
+        assert_eq!(fault(b"\x81\xa1a\xcd\x01"), ("truncated", "S".into()));
+        // A str declaring more bytes than are left: too_large.
+        assert_eq!(fault(b"\x81\xa1a\xa5ab"), ("too_large", "S".into()));
+        assert_eq!(fault(b"\x81\xa1a\xc1"), ("malformed", "S".into()));
+        assert_eq!(fault(b"\x81\xa1a\xa1\xff"), ("invalid_utf8", "S".into()));
+        assert_eq!(fault(b"\x81\xa1a\x01\xc0"), ("trailing_bytes", "S".into()));
+        let mut deep = b"\x81\xa1a".to_vec();
+        deep.extend(std::iter::repeat_n(0x91, 100));
+        deep.push(0xc0);
+        assert_eq!(fault(&deep), ("too_deep", "S".into()));
+    }
+
+    #[test]
+    fn duplicate_paths_go_down_to_the_key() {
+        // {"l": [{"x": 1, "x": 2}]}
+        assert_eq!(
+            fault(b"\x81\xa1l\x91\x82\xa1x\x01\xa1x\x02"),
+            ("duplicate_key", "S.l[0].x".into())
+        );
+        // An earlier duplicate in the outer map beats a later inner one.
+        assert_eq!(
+            fault(b"\x83\xa1a\x01\xa1a\x01\xa1m\x82\xa1x\x01\xa1x\x02"),
+            ("duplicate_key", "S.a".into())
+        );
+        // bin keys (msgpack-numpy dicts): the path ends at the value holding them.
+        assert_eq!(
+            fault(b"\x81\xa1v\x82\xc4\x02nd\xc2\xc4\x02nd\xc2"),
+            ("duplicate_key", "S.v".into())
+        );
+    }
 }

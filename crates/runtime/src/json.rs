@@ -137,7 +137,9 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut data: Option<Vec<u8>> = None;
+        // Checked in the decided order whatever the key order (conformance/README.md):
+        // dtype, then base64, then the data length and shape.
+        let mut data: Option<String> = None;
         let mut shape: Option<Vec<u64>> = None;
         let mut seen_dtype = false;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
@@ -153,7 +155,7 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
             match &*key {
                 "data_b64" => {
                     let s: std::borrow::Cow<'de, str> = map.next_value()?;
-                    data = Some(decode_base64(&s).map_err(crate::error::to_serde)?);
+                    data = Some(s.into_owned());
                 }
                 "shape" => shape = Some(map.next_value()?),
                 "dtype" => {
@@ -165,9 +167,12 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
                 }
             }
         }
-        // A missing dtype means "the schema's" (it is checked when present).
-        let data = data.ok_or_else(|| de::Error::missing_field("data_b64"))?;
-        let shape = shape.ok_or_else(|| de::Error::missing_field("shape"))?;
+        // The object has exactly data_b64, shape and dtype: a missing one is
+        // `MissingField` at the array's field.
+        let (Some(data), Some(shape), true) = (data, shape, seen_dtype) else {
+            return Err(de_err(ErrorKind::MissingField));
+        };
+        let data = decode_base64(&data).map_err(crate::error::to_serde)?;
         from_parts(shape, &data)
     }
 
@@ -631,13 +636,28 @@ pub fn check_structure(text: &[u8], path: &mut Vec<PathSeg>) -> Result<(), Error
             "a byte-order mark before JSON text".into(),
         )));
     }
+    // Bytes that are not UTF-8 are `Malformed` where they stand; a fault in the text
+    // before them still comes first (serde_json checks a string's UTF-8 only at its end).
+    let (text, bad_utf8) = match std::str::from_utf8(text) {
+        Ok(_) => (text, None),
+        Err(e) => (&text[..e.valid_up_to()], Some(e.valid_up_to())),
+    };
     crate::error::clear_serde_error();
     FAULT_PATH.with(|p| p.borrow_mut().clear());
     let mut de = serde_json::Deserializer::from_slice(text);
-    let r = Structure
+    let mut r = Structure
         .deserialize(&mut de)
         .and_then(|()| de.end())
         .map_err(|e| crate::error::from_serde_json(&e));
+    if let Some(at) = bad_utf8 {
+        let earlier = matches!(&r, Err(e) if !matches!(e.kind(), ErrorKind::Truncated));
+        if !earlier {
+            FAULT_PATH.with(|p| p.borrow_mut().clear());
+            r = Err(Error::new(ErrorKind::Malformed(format!(
+                "JSON text is not UTF-8 (byte {at})"
+            ))));
+        }
+    }
     if r.is_err() {
         FAULT_PATH.with(|p| {
             let mut p = p.borrow_mut();
@@ -742,6 +762,12 @@ mod structure_tests {
             ("duplicate_key", "S.a[1].x".into())
         );
         assert_eq!(fault(r#"{"a": 1"#).0, "truncated");
+        // Bytes that are not UTF-8: malformed where they stand, unless a fault comes first.
+        let mut path = Vec::new();
+        let e = check_structure(b"{\"v\": \"\xc1AB", &mut path).unwrap_err();
+        assert_eq!(e.code(), "malformed");
+        let e = check_structure(b"{\"v\": 1, \"v\": \"\xc1\"}", &mut path).unwrap_err();
+        assert_eq!(e.code(), "duplicate_key");
         assert_eq!(fault("\u{feff}{}").0, "malformed");
         // A lone surrogate escape is invalid_utf8 at the string holding it.
         assert_eq!(fault(r#"{"s": "\ud800"}"#), ("invalid_utf8", "S.s".into()));

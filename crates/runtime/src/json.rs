@@ -122,6 +122,105 @@ fn from_parts<T: Element, E: de::Error>(shape: Vec<u64>, bytes: &[u8]) -> Result
     NdArray::from_le_bytes(shape, bytes).map_err(crate::error::to_serde)
 }
 
+/// An array object's `shape`, read without failing on a value of the wrong type: that
+/// error is kept (`Err(message)`) and reported after the dtype and base64 checks, which
+/// come first whatever the key order.
+struct DeferredShape;
+
+impl<'de> DeserializeSeed<'de> for DeferredShape {
+    type Value = std::result::Result<Vec<u64>, String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DeferredShape {
+    type Value = std::result::Result<Vec<u64>, String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a shape (a list of non-negative integers)")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut dims = Vec::new();
+        let mut bad = None;
+        while let Some(x) = seq.next_element::<DimValue>()? {
+            match (x, &bad) {
+                (DimValue(Some(d)), None) => dims.push(d),
+                (DimValue(None), None) => {
+                    bad = Some("invalid value in shape, expected u64".to_owned());
+                }
+                _ => {}
+            }
+        }
+        Ok(bad.map_or(Ok(dims), Err))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Err("invalid type: map, expected a shape".into()))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: boolean, expected a shape".into()))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: integer, expected a shape".into()))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: integer, expected a shape".into()))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: float, expected a shape".into()))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: string, expected a shape".into()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: null, expected a shape".into()))
+    }
+}
+
+/// One shape dim: `Some` for a non-negative integer (an integral float is not one),
+/// `None` for any other value (skipped whole).
+struct DimValue(Option<u64>);
+
+impl<'de> Deserialize<'de> for DimValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DimValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a dim")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DimValue, E> {
+                Ok(DimValue(Some(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DimValue, E> {
+                Ok(DimValue(u64::try_from(v).ok()))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<DimValue, E> {
+                Ok(DimValue(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<DimValue, E> {
+                Ok(DimValue(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<DimValue, E> {
+                Ok(DimValue(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<DimValue, E> {
+                Ok(DimValue(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DimValue, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(DimValue(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DimValue, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(DimValue(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// The JSON visitor: an object (`data_b64` form) or nested lists.
 struct HumanVisitor<T>(PhantomData<T>);
 
@@ -140,7 +239,7 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
         // Checked in the decided order whatever the key order (conformance/README.md):
         // dtype, then base64, then the data length and shape.
         let mut data: Option<String> = None;
-        let mut shape: Option<Vec<u64>> = None;
+        let mut shape: Option<std::result::Result<Vec<u64>, String>> = None;
         let mut seen_dtype = false;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let dup = match &*key {
@@ -157,7 +256,7 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
                     let s: std::borrow::Cow<'de, str> = map.next_value()?;
                     data = Some(s.into_owned());
                 }
-                "shape" => shape = Some(map.next_value()?),
+                "shape" => shape = Some(map.next_value_seed(DeferredShape)?),
                 "dtype" => {
                     let s: std::borrow::Cow<'de, str> = map.next_value()?;
                     check_dtype::<T, A::Error>(&s)?;
@@ -173,6 +272,7 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
             return Err(de_err(ErrorKind::MissingField));
         };
         let data = decode_base64(&data).map_err(crate::error::to_serde)?;
+        let shape = shape.map_err(|msg| de_err(ErrorKind::WrongValue(msg)))?;
         from_parts(shape, &data)
     }
 

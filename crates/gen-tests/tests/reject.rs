@@ -502,7 +502,8 @@ fn packed_values_must_fit() {
     ]);
     let e = PuzzleState::from_msgpack(&bytes).unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::BitsOverflow { value: 8, bits: 3 });
-    assert_eq!(e.path(), "PuzzleState.faces[10]");
+    // At the field, not the element (conformance/README.md).
+    assert_eq!(e.path(), "PuzzleState.faces");
     let e = PuzzleStateRef::from_msgpack(&bytes).unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::BitsOverflow { value: 8, bits: 3 });
     // The setter checks values and shape.

@@ -484,15 +484,16 @@ pub fn random_packed<T: Element + BitElement, const N: usize>(
 
 fn bits_error(e: BitsError) -> Error {
     match e {
-        BitsError::Overflow { index, value, bits } => {
-            Error::new(ErrorKind::BitsOverflow { value, bits }).at_index(index)
+        // At the field, not the element (conformance/README.md: `@bits` and `@range`
+        // errors on an array name the field).
+        BitsError::Overflow { value, bits, .. } => {
+            Error::new(ErrorKind::BitsOverflow { value, bits })
         }
         other => Error::new(ErrorKind::Unsupported(other.to_string())),
     }
 }
 
-/// Packs `values` into a `@packed` field's `N` bytes; `BitsOverflow` (at the value's index)
-/// when one does not fit, `PayloadLength` when `N` bytes cannot hold them.
+/// Packs `values` into a `@packed` field's `N` bytes; `BitsOverflow` when one does not fit, `PayloadLength` when `N` bytes cannot hold them.
 pub fn pack<T: BitElement, const N: usize>(values: &[T], bits: u32) -> Result<[u8; N]> {
     let mut out = [0u8; N];
     if bits::bytes_for(values.len(), bits) != N {

@@ -1139,7 +1139,8 @@ mod tests {
         let v: [u8; 2] = pack(&[1u8, 2, 7, 0, 5], 3).unwrap();
         assert_eq!(unpack::<u8>(&v, 5, 3), vec![1, 2, 7, 0, 5]);
         let e = pack::<u8, 2>(&[1u8, 2, 8, 0, 5], 3).unwrap_err();
-        assert_eq!(e.path(), "[2]");
+        // Named at the field by the caller, not at the element.
+        assert_eq!(e.path(), "");
         assert!(matches!(
             e.kind(),
             ErrorKind::BitsOverflow { value: 8, bits: 3 }

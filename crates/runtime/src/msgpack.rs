@@ -824,7 +824,9 @@ impl<'a> Reader<'a> {
         match self.peek()? {
             Family::Bin => {
                 let b = self.bin()?;
-                if b.starts_with(NPY_MAGIC) {
+                // 0x93 starts the .npy magic; no atdata payload starts so (its first
+                // byte is a typestr length, at most 3), so a bad magic is `bad_npy`.
+                if b.first() == Some(&NPY_MAGIC[0]) {
                     parse_npy(b)
                 } else {
                     parse_atdata(b)
@@ -874,7 +876,14 @@ impl<'a> Reader<'a> {
                     shape = Some(dims);
                 }
                 b"data" => data = Some(self.str_or_bin()?),
-                _ => self.skip()?,
+                b"kind" => self.skip()?,
+                // The map has exactly msgpack-numpy's keys (conformance/README.md).
+                _ => {
+                    return Err(Error::new(ErrorKind::WrongType {
+                        expected: "a msgpack-numpy map (nd, type, kind, shape, data)",
+                        found: "a map with another key",
+                    }))
+                }
             }
         }
         let typestr = typestr.ok_or_else(|| {
@@ -948,6 +957,9 @@ fn parse_atdata(b: &[u8]) -> Result<ArrayParts<'_>> {
 /// literal `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`, then the data.
 fn parse_npy(b: &[u8]) -> Result<ArrayParts<'_>> {
     let mut c = Cursor { b };
+    if !b.starts_with(NPY_MAGIC) {
+        return Err(bad_npy("bad magic string"));
+    }
     c.take(NPY_MAGIC.len())?;
     let version = c.take(2)?[0];
     let hlen = match version {
@@ -985,6 +997,10 @@ fn parse_npy(b: &[u8]) -> Result<ArrayParts<'_>> {
             p.expect(b'}')?;
             break;
         }
+    }
+    // numpy pads the dict with spaces and ends it with a newline; nothing else may follow.
+    if !p.s.iter().all(|&c| c == b' ' || c == b'\n') {
+        return Err(bad_npy("bytes after the header dict"));
     }
     let descr = descr.ok_or_else(|| bad_npy("header without 'descr'"))?;
     let shape = shape.ok_or_else(|| bad_npy("header without 'shape'"))?;

@@ -207,16 +207,31 @@ fn read_nested<'a, T>(
     f: &mut impl FnMut(&mut Reader<'a>, &mut DimTable) -> Result<T>,
 ) -> Result<()> {
     let n = r.array_len()?;
+    // A wrong length is reported after the items are read, as the codec does: a value of
+    // the wrong type inside (a flat list for `Pt[2, 2]`) is the first fault.
+    let mut wrong_len = None;
     match spec.first() {
         Some(&DimSpec::Fixed(k)) if k != n as u64 => {
-            return Err(Error::new(ErrorKind::ShapeMismatch {
+            wrong_len = Some(Error::new(ErrorKind::ShapeMismatch {
                 expected: format_shape(spec),
                 found: vec![n as u64],
-            }))
+            }));
         }
         Some(&DimSpec::Named(name)) => dims.bind(name, n as u64)?,
         _ => {}
     }
+    read_items(r, spec, dims, out, f, n)?;
+    wrong_len.map_or(Ok(()), Err)
+}
+
+fn read_items<'a, T>(
+    r: &mut Reader<'a>,
+    spec: &[DimSpec],
+    dims: &mut DimTable,
+    out: &mut Vec<T>,
+    f: &mut impl FnMut(&mut Reader<'a>, &mut DimTable) -> Result<T>,
+    n: usize,
+) -> Result<()> {
     if spec.len() <= 1 {
         out.reserve(n);
         for i in 0..n {

@@ -53,12 +53,11 @@ impl {{ r.ident }} {
     }
 
     /// Decodes one MessagePack map; the whole input must be consumed. Unknown keys are
-    /// skipped; missing optional or defaulted fields are filled; errors carry the field path
-    /// (`{{ r.ident }}.field`).
+    /// skipped; missing optional or defaulted fields are filled; `@range` and `@bits` are
+    /// checked; errors carry the field path (`{{ r.ident }}.field`).
     pub fn from_msgpack(bytes: &[u8]) -> ::core::result::Result<Self, ::schemac_runtime::error::Error> {
-        let mut r = ::schemac_runtime::msgpack::Reader::new(bytes);
-        let v = Self::read_msgpack_in(&mut r, &mut ::schemac_runtime::array::DimTable::new()).at({{ r.name_lit }})?;
-        r.finish().at({{ r.name_lit }})?;
+        let v = ::schemac_runtime::gen_support::from_msgpack(bytes, {{ r.name_lit }}, |r| Self::read_msgpack_in(r, &mut ::schemac_runtime::array::DimTable::new()))?;
+        <Self as ::schemac_runtime::gen_support::Record>::check_in(&v, &mut ::schemac_runtime::array::DimTable::new(), true).at({{ r.name_lit }})?;
         Ok(v)
     }
 
@@ -102,9 +101,11 @@ impl {{ r.ident }} {
         ::schemac_runtime::gen_support::to_json(self)
     }
 
-    /// Reads the JSON form; shapes are checked as in `from_msgpack`.
+    /// Reads the JSON form; shapes, `@range` and `@bits` are checked as in `from_msgpack`.
     pub fn from_json(s: &str) -> ::core::result::Result<Self, ::schemac_runtime::error::Error> {
-        ::schemac_runtime::gen_support::from_json(s, {{ r.name_lit }})
+        let v: Self = ::schemac_runtime::gen_support::from_json(s, {{ r.name_lit }})?;
+        <Self as ::schemac_runtime::gen_support::Record>::check_in(&v, &mut ::schemac_runtime::array::DimTable::new(), true).at({{ r.name_lit }})?;
+        Ok(v)
     }
 {% for f in r.fields %}{{ f.accessors }}{% endfor %}
 }

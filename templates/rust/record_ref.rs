@@ -18,10 +18,7 @@ impl<'a> {{ r.ref_ident }}<'a> {
     /// Decodes one MessagePack map, borrowing from `bytes`; the same checks and errors as
     /// [`{{ r.ident }}::from_msgpack`].
     pub fn from_msgpack(bytes: &'a [u8]) -> ::core::result::Result<Self, ::schemac_runtime::error::Error> {
-        let mut r = ::schemac_runtime::msgpack::Reader::new(bytes);
-        let v = Self::read_msgpack_in(&mut r, &mut ::schemac_runtime::array::DimTable::new()).at({{ r.name_lit }})?;
-        r.finish().at({{ r.name_lit }})?;
-        Ok(v)
+        ::schemac_runtime::gen_support::from_msgpack(bytes, {{ r.name_lit }}, |r| Self::read_msgpack_in(r, &mut ::schemac_runtime::array::DimTable::new()))
     }
 
     /// Copies into the owned struct.

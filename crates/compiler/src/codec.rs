@@ -39,7 +39,7 @@ use schemac_runtime::array::{self as rt, Element, Scalar};
 use schemac_runtime::bits::{self, BitsError};
 use schemac_runtime::error::{Error, ErrorKind, Result, ResultExt};
 use schemac_runtime::json::base64_bytes;
-use schemac_runtime::msgpack::{Reader, Writer};
+use schemac_runtime::msgpack::{check_structure, PathSeg, Reader, Writer};
 use schemac_runtime::with_dtype;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Serialize, Serializer};
@@ -313,7 +313,17 @@ impl<'s> Codec<'s> {
 
     /// A sample from JSON text, validated.
     pub fn from_json_slice(&self, text: &[u8]) -> Result<Value> {
-        let json = schemac_runtime::json::parse_strict(text)?;
+        let mut path = Vec::new();
+        if let Err(e) = schemac_runtime::json::check_structure(text, &mut path) {
+            let at = match e.kind() {
+                ErrorKind::DuplicateKey(_) | ErrorKind::InvalidUtf8 => {
+                    dup_path(self.schema, self.record, &path)
+                }
+                _ => self.record.name.clone(),
+            };
+            return Err(e.at(&at));
+        }
+        let json = self.at_sample(schemac_runtime::json::parse_strict(text))?;
         self.from_json(&json)
     }
 
@@ -344,6 +354,11 @@ impl<'s> Codec<'s> {
         let parse = Parse {
             schema: self.schema,
         };
+        let mut path = Vec::new();
+        if let Err(e) = check_structure(bytes, &mut path) {
+            let at = dup_path(self.schema, self.record, &path);
+            return Err(e.at(&at));
+        }
         let v = self.at_sample((|| {
             let mut r = Reader::new(bytes);
             let v = parse.mp_record(self.record, &mut r)?;
@@ -595,6 +610,8 @@ impl Parse<'_> {
             let v = match obj.get(&f.name) {
                 None => missing(f)?,
                 Some(Json::Null) if f.optional => Value::Nil,
+                // `null` for a required (even defaulted) field is not "absent".
+                Some(Json::Null) => return Err(Error::missing_field(&f.name)),
                 Some(j) => self.json_ty(&f.ty, j).at(&f.name)?,
             };
             out.push((f.name.clone(), v));
@@ -677,7 +694,7 @@ impl Parse<'_> {
                 if f.optional {
                     Value::Nil
                 } else {
-                    return Err(wrong(ty_family(&f.ty), "nil").at(key));
+                    return Err(Error::missing_field(key));
                 }
             } else {
                 self.mp_ty(&f.ty, r).at(key)?
@@ -748,6 +765,86 @@ impl Parse<'_> {
         }
         Ok(Value::List(items))
     }
+}
+
+/// The path of a structural fault below `rec` (see `check_structure`): fields as
+/// `.name`, `map<str, T>` keys as `["key"]`, list and component-array indices as `[i]`.
+/// A repeated key inside an array value (a msgpack-numpy dict) is reported at the field;
+/// below an unknown key the segments are rendered generically (`.key`, `[i]`).
+fn dup_path(schema: &Schema, rec: &Record, segs: &[PathSeg]) -> String {
+    let mut out = rec.name.clone();
+    // Where the next segment lands: a record's fields, or a type with `dims` of its
+    // component-array shape already consumed.
+    let mut at_rec: Option<&Record> = Some(rec);
+    let mut at_ty: Option<(&Ty, usize)> = None;
+    let mut generic = false;
+    for seg in segs {
+        if generic {
+            match seg {
+                PathSeg::Key(k) => {
+                    out.push('.');
+                    out.push_str(k);
+                }
+                PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
+                PathSeg::OtherKey => break,
+            }
+            continue;
+        }
+        if let Some(r) = at_rec.take() {
+            match seg {
+                PathSeg::Key(k) => {
+                    out.push('.');
+                    out.push_str(k);
+                    match r.fields.iter().find(|f| &f.name == k) {
+                        Some(f) => at_ty = Some((&f.ty, 0)),
+                        None => generic = true,
+                    }
+                }
+                PathSeg::Index(i) => {
+                    out.push_str(&format!("[{i}]"));
+                    generic = true;
+                }
+                PathSeg::OtherKey => break,
+            }
+        } else if let Some((ty, d)) = at_ty.take() {
+            match (ty, seg) {
+                (Ty::Record { shape, .. }, PathSeg::Index(i)) if d < shape.len() => {
+                    out.push_str(&format!("[{i}]"));
+                    at_ty = Some((ty, d + 1));
+                }
+                (Ty::List { item }, PathSeg::Index(i)) => {
+                    out.push_str(&format!("[{i}]"));
+                    at_ty = Some((item, 0));
+                }
+                (Ty::Map { value }, PathSeg::Key(k)) => {
+                    out.push_str(&format!("[{k:?}]"));
+                    at_ty = Some((value, 0));
+                }
+                (Ty::Record { .. } | Ty::List { .. }, PathSeg::Key(k)) => {
+                    out.push('.');
+                    out.push_str(k);
+                    generic = true;
+                }
+                (Ty::Record { .. } | Ty::Map { .. }, PathSeg::Index(i)) => {
+                    out.push_str(&format!("[{i}]"));
+                    generic = true;
+                }
+                _ => break,
+            }
+        } else {
+            break;
+        }
+        if let Some((Ty::Record { name, shape }, d)) = at_ty {
+            if d == shape.len() {
+                at_ty = None;
+                match child(schema, name) {
+                    Ok(r) => at_rec = Some(r),
+                    Err(_) => generic = true,
+                }
+            }
+        }
+    }
+    out
 }
 
 /// What a value of `ty` is called in `WrongType` errors.
@@ -1121,12 +1218,10 @@ fn bits_error(e: BitsError) -> Error {
         BitsError::Overflow { value, bits, .. } => {
             Error::new(ErrorKind::BitsOverflow { value, bits })
         }
-        BitsError::CompactLength { expected, got } if got < expected => {
-            Error::new(ErrorKind::Truncated)
-        }
-        BitsError::CompactLength { expected, got } => {
-            Error::new(ErrorKind::TrailingBytes { n: got - expected })
-        }
+        // One sample is exactly one compact row (conformance/README.md, "Packed input").
+        BitsError::CompactLength { expected, got } => Error::new(ErrorKind::BadPadding(format!(
+            "compact form is {got} bytes, expected {expected}"
+        ))),
         e => Error::new(ErrorKind::BadPadding(e.to_string())),
     }
 }

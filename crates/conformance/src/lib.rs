@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use schemac::codec::{Codec, Format};
-use schemac_runtime::error::Error;
+use schemac_runtime::error::{Error, ErrorKind};
 use serde_json::{json, Value as Json};
 
 include!(concat!(env!("OUT_DIR"), "/dispatch.rs"));
@@ -262,8 +262,18 @@ fn rows_outcome(rows: impl Iterator<Item = Result<Vec<u8>, Error>>) -> Verdict {
 /// JSON input for readers that take `&str`: text that is not UTF-8 is not JSON, so the
 /// runner reports it as `malformed` at the sample (what the byte-level readers do).
 fn json_text<'a>(input: &'a [u8], sample: &str) -> Result<&'a str, Error> {
-    std::str::from_utf8(input)
-        .map_err(|e| Error::custom(format!("JSON text is not UTF-8: {e}")).at(sample))
+    std::str::from_utf8(input).map_err(|e| {
+        // The first structural fault in byte order, as the byte-level readers find it
+        // (a duplicate key before the bad bytes wins); else `malformed`.
+        let mut path = Vec::new();
+        match schemac_runtime::json::check_structure(input, &mut path) {
+            Err(f) if matches!(f.kind(), ErrorKind::DuplicateKey(_)) => {
+                f.at(&schemac_runtime::msgpack::render_path(sample, &path))
+            }
+            Err(f) => f.at(sample),
+            Ok(()) => Error::custom(format!("JSON text is not UTF-8: {e}")).at(sample),
+        }
+    })
 }
 
 /// Runs `input` through the generated Rust; `None` for an unknown sample or format.

@@ -114,7 +114,8 @@ fn truncated() {
         + 4;
     let e = image_err(&full[..at]);
     assert_eq!(e.kind(), &ErrorKind::Truncated);
-    assert_eq!(e.path(), "ImageSample.confidence");
+    // A structural fault, found before any field is read: at the sample.
+    assert_eq!(e.path(), "ImageSample");
 }
 
 #[test]
@@ -250,11 +251,12 @@ fn lengths_beyond_input() {
         matches!(e.kind(), ErrorKind::LengthTooLarge { len: 4096, .. }),
         "{e}"
     );
-    assert_eq!(e.path(), "ImageSample.label");
+    // Structural faults are reported at the sample (conformance/README.md).
+    assert_eq!(e.path(), "ImageSample");
     // A list header claiming 2^32-1 items.
     let e = image_err(&image_with("tags", vec![0xdd, 0xff, 0xff, 0xff, 0xff]));
     assert!(matches!(e.kind(), ErrorKind::LengthTooLarge { .. }), "{e}");
-    assert_eq!(e.path(), "ImageSample.tags");
+    assert_eq!(e.path(), "ImageSample");
     // A map header claiming more entries than bytes.
     let e = image_err(&[0xdf, 0x10, 0, 0, 0]);
     assert!(matches!(e.kind(), ErrorKind::LengthTooLarge { .. }), "{e}");
@@ -500,7 +502,8 @@ fn packed_values_must_fit() {
     ]);
     let e = PuzzleState::from_msgpack(&bytes).unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::BitsOverflow { value: 8, bits: 3 });
-    assert_eq!(e.path(), "PuzzleState.faces[10]");
+    // At the field, not the element (conformance/README.md).
+    assert_eq!(e.path(), "PuzzleState.faces");
     let e = PuzzleStateRef::from_msgpack(&bytes).unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::BitsOverflow { value: 8, bits: 3 });
     // The setter checks values and shape.

@@ -1652,8 +1652,30 @@ pub fn bits_error(e: crate::bits::BitsError, path: &str) -> Error {
                 .at_index(index)
                 .at(path)
         }
+        BitsError::NonZeroPadding { .. } => {
+            Error::new(ErrorKind::BadPadding(e.to_string())).at(path)
+        }
         other => Error::custom(other).at(path),
     }
+}
+
+/// One sample's compact row (a generated `<Name>Packed::from_bytes`): exactly
+/// `layout.compact_len()` bytes with zero padding bits, else `BadPadding` at the sample
+/// `name` (conformance/README.md, "Packed input").
+pub fn compact_to_row(
+    bytes: &[u8],
+    layout: crate::bits::CompactLayout,
+    name: &str,
+) -> Result<AlignedVec<u32>> {
+    let clen = layout.compact_len();
+    if bytes.len() != clen {
+        return Err(Error::new(ErrorKind::BadPadding(format!(
+            "compact form is {} bytes, expected {clen}",
+            bytes.len()
+        )))
+        .at(name));
+    }
+    compact_to_rows(bytes, layout, "").map_err(|e| Error::new(e.kind().clone()).at(name))
 }
 
 /// Values per stack chunk in [`pack_at`] / [`unpack_at`]: a multiple of 32, so every chunk

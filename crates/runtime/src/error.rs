@@ -350,7 +350,7 @@ pub fn from_serde_json(e: &serde_json::Error) -> Error {
     let kind = match e.classify() {
         Category::Eof => ErrorKind::Truncated,
         Category::Syntax if msg.starts_with("recursion limit exceeded") => ErrorKind::TooDeep,
-        Category::Syntax if msg.contains("surrogate") || msg.contains("invalid unicode") => {
+        Category::Syntax if msg.contains("surrogate") || msg.contains("end of hex escape") => {
             ErrorKind::InvalidUtf8
         }
         Category::Syntax | Category::Io => ErrorKind::Malformed(format!("invalid JSON: {msg}")),

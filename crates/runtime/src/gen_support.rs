@@ -207,16 +207,31 @@ fn read_nested<'a, T>(
     f: &mut impl FnMut(&mut Reader<'a>, &mut DimTable) -> Result<T>,
 ) -> Result<()> {
     let n = r.array_len()?;
+    // A wrong length is reported after the items are read, as the codec does: a value of
+    // the wrong type inside (a flat list for `Pt[2, 2]`) is the first fault.
+    let mut wrong_len = None;
     match spec.first() {
         Some(&DimSpec::Fixed(k)) if k != n as u64 => {
-            return Err(Error::new(ErrorKind::ShapeMismatch {
+            wrong_len = Some(Error::new(ErrorKind::ShapeMismatch {
                 expected: format_shape(spec),
                 found: vec![n as u64],
-            }))
+            }));
         }
         Some(&DimSpec::Named(name)) => dims.bind(name, n as u64)?,
         _ => {}
     }
+    read_items(r, spec, dims, out, f, n)?;
+    wrong_len.map_or(Ok(()), Err)
+}
+
+fn read_items<'a, T>(
+    r: &mut Reader<'a>,
+    spec: &[DimSpec],
+    dims: &mut DimTable,
+    out: &mut Vec<T>,
+    f: &mut impl FnMut(&mut Reader<'a>, &mut DimTable) -> Result<T>,
+    n: usize,
+) -> Result<()> {
     if spec.len() <= 1 {
         out.reserve(n);
         for i in 0..n {
@@ -484,15 +499,16 @@ pub fn random_packed<T: Element + BitElement, const N: usize>(
 
 fn bits_error(e: BitsError) -> Error {
     match e {
-        BitsError::Overflow { index, value, bits } => {
-            Error::new(ErrorKind::BitsOverflow { value, bits }).at_index(index)
+        // At the field, not the element (conformance/README.md: `@bits` and `@range`
+        // errors on an array name the field).
+        BitsError::Overflow { value, bits, .. } => {
+            Error::new(ErrorKind::BitsOverflow { value, bits })
         }
         other => Error::new(ErrorKind::Unsupported(other.to_string())),
     }
 }
 
-/// Packs `values` into a `@packed` field's `N` bytes; `BitsOverflow` (at the value's index)
-/// when one does not fit, `PayloadLength` when `N` bytes cannot hold them.
+/// Packs `values` into a `@packed` field's `N` bytes; `BitsOverflow` when one does not fit, `PayloadLength` when `N` bytes cannot hold them.
 pub fn pack<T: BitElement, const N: usize>(values: &[T], bits: u32) -> Result<[u8; N]> {
     let mut out = [0u8; N];
     if bits::bytes_for(values.len(), bits) != N {
@@ -926,6 +942,29 @@ pub fn de_error<E: serde::de::Error>(e: Error) -> E {
     crate::error::to_serde(e)
 }
 
+/// A required field's JSON value read as `Option<T>`: `null` is `MissingField` at
+/// `field` (conformance/README.md), other errors go through [`de_at`].
+pub fn de_required<T, E: serde::de::Error>(
+    v: std::result::Result<Option<T>, E>,
+    field: &str,
+) -> std::result::Result<T, E> {
+    match v {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(de_error(Error::missing_field(field))),
+        Err(e) => Err(de_at(e, field)),
+    }
+}
+
+/// `MissingField` if the next MessagePack value is nil (read before a required field;
+/// the caller adds the field's path). A peek at one byte.
+#[inline]
+pub fn not_nil(r: &Reader<'_>) -> Result<()> {
+    match r.peek() {
+        Ok(crate::msgpack::Family::Nil) => Err(Error::new(ErrorKind::MissingField)),
+        _ => Ok(()),
+    }
+}
+
 /// Prefixes a serde error from a field's value with the field: a typed error (from
 /// [`de_error`]) keeps its kind; serde's own type errors (`invalid type`, `invalid value`,
 /// `invalid length`) become `WrongValue`. Anything else (JSON syntax, early end) passes
@@ -999,6 +1038,35 @@ pub fn flatten_level<T>(v: Vec<Vec<T>>, n: usize, spec: &[DimSpec]) -> Result<Ve
     Ok(out)
 }
 
+/// Reads a sample from MessagePack with `read` (the generated `read_msgpack_in`) after
+/// the structural pre-pass [`crate::msgpack::check_structure`]: a structural fault is
+/// reported at the sample (a duplicate key at its path) before any schema fault. The
+/// whole input must be consumed.
+pub fn from_msgpack<'a, T>(
+    bytes: &'a [u8],
+    name: &str,
+    read: impl FnOnce(&mut Reader<'a>) -> Result<T>,
+) -> Result<T> {
+    let mut path = Vec::new();
+    if let Err(e) = crate::msgpack::check_structure(bytes, &mut path) {
+        if matches!(e.kind(), ErrorKind::DuplicateKey(_)) && path.len() > 1 {
+            // Below the top level only the schema knows whether a key is a field
+            // (`.k`) or a `map<str, T>` key (`["k"]`); the decoder reports the same
+            // repeated key with that path when it reaches it.
+            if let Err(d) = read(&mut Reader::new(bytes)) {
+                if d.kind() == e.kind() {
+                    return Err(d.at(name));
+                }
+            }
+        }
+        return Err(e.at(&crate::msgpack::render_path(name, &path)));
+    }
+    let mut r = Reader::new(bytes);
+    let v = read(&mut r).at(name)?;
+    r.finish().at(name)?;
+    Ok(v)
+}
+
 /// The sample as JSON (DESIGN §4 form).
 pub fn to_json<T: serde::Serialize>(v: &T) -> String {
     // Serializing these structs to a String cannot fail: every map key is a str and every
@@ -1016,6 +1084,30 @@ pub fn from_json<T: serde::de::DeserializeOwned>(s: &str, name: &str) -> Result<
         ))
         .at(name));
     }
+    let mut path = Vec::new();
+    if let Err(e) = crate::json::check_structure(s.as_bytes(), &mut path) {
+        let fielded = matches!(
+            e.kind(),
+            ErrorKind::DuplicateKey(_) | ErrorKind::InvalidUtf8
+        );
+        if !fielded {
+            return Err(e.at(name));
+        }
+        if path.len() > 1 {
+            // As in `from_msgpack`: below the top level only the schema tells a field
+            // from a map key, and the decoder meets the same fault with that path.
+            if let Err(d) = decode_json::<T>(s, name) {
+                if d.kind() == e.kind() {
+                    return Err(d);
+                }
+            }
+        }
+        return Err(e.at(&crate::msgpack::render_path(name, &path)));
+    }
+    decode_json(s, name)
+}
+
+fn decode_json<T: serde::de::DeserializeOwned>(s: &str, name: &str) -> Result<T> {
     crate::error::clear_serde_error();
     serde_json::from_str(s).map_err(|e| {
         let e = crate::error::from_serde_json(&e);
@@ -1062,7 +1154,8 @@ mod tests {
         let v: [u8; 2] = pack(&[1u8, 2, 7, 0, 5], 3).unwrap();
         assert_eq!(unpack::<u8>(&v, 5, 3), vec![1, 2, 7, 0, 5]);
         let e = pack::<u8, 2>(&[1u8, 2, 8, 0, 5], 3).unwrap_err();
-        assert_eq!(e.path(), "[2]");
+        // Named at the field by the caller, not at the element.
+        assert_eq!(e.path(), "");
         assert!(matches!(
             e.kind(),
             ErrorKind::BitsOverflow { value: 8, bits: 3 }

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::array::{shape_len, Element, NdArray, Scalar};
 use crate::dtype::Dtype;
 use crate::error::{Error, ErrorKind};
+use crate::msgpack::PathSeg;
 
 /// Standard alphabet with `=` padding, both ways: unpadded, URL-safe or whitespace-holding
 /// text is `InvalidBase64` (docs/language.md, "Rejections both runtimes agree on").
@@ -121,6 +122,105 @@ fn from_parts<T: Element, E: de::Error>(shape: Vec<u64>, bytes: &[u8]) -> Result
     NdArray::from_le_bytes(shape, bytes).map_err(crate::error::to_serde)
 }
 
+/// An array object's `shape`, read without failing on a value of the wrong type: that
+/// error is kept (`Err(message)`) and reported after the dtype and base64 checks, which
+/// come first whatever the key order.
+struct DeferredShape;
+
+impl<'de> DeserializeSeed<'de> for DeferredShape {
+    type Value = std::result::Result<Vec<u64>, String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DeferredShape {
+    type Value = std::result::Result<Vec<u64>, String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a shape (a list of non-negative integers)")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut dims = Vec::new();
+        let mut bad = None;
+        while let Some(x) = seq.next_element::<DimValue>()? {
+            match (x, &bad) {
+                (DimValue(Some(d)), None) => dims.push(d),
+                (DimValue(None), None) => {
+                    bad = Some("invalid value in shape, expected u64".to_owned());
+                }
+                _ => {}
+            }
+        }
+        Ok(bad.map_or(Ok(dims), Err))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Err("invalid type: map, expected a shape".into()))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: boolean, expected a shape".into()))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: integer, expected a shape".into()))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: integer, expected a shape".into()))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: float, expected a shape".into()))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: string, expected a shape".into()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: null, expected a shape".into()))
+    }
+}
+
+/// One shape dim: `Some` for a non-negative integer (an integral float is not one),
+/// `None` for any other value (skipped whole).
+struct DimValue(Option<u64>);
+
+impl<'de> Deserialize<'de> for DimValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DimValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a dim")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DimValue, E> {
+                Ok(DimValue(Some(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DimValue, E> {
+                Ok(DimValue(u64::try_from(v).ok()))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<DimValue, E> {
+                Ok(DimValue(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<DimValue, E> {
+                Ok(DimValue(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<DimValue, E> {
+                Ok(DimValue(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<DimValue, E> {
+                Ok(DimValue(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DimValue, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(DimValue(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DimValue, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(DimValue(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// The JSON visitor: an object (`data_b64` form) or nested lists.
 struct HumanVisitor<T>(PhantomData<T>);
 
@@ -136,8 +236,10 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut data: Option<Vec<u8>> = None;
-        let mut shape: Option<Vec<u64>> = None;
+        // Checked in the decided order whatever the key order (conformance/README.md):
+        // dtype, then base64, then the data length and shape.
+        let mut data: Option<String> = None;
+        let mut shape: Option<std::result::Result<Vec<u64>, String>> = None;
         let mut seen_dtype = false;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let dup = match &*key {
@@ -152,9 +254,9 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
             match &*key {
                 "data_b64" => {
                     let s: std::borrow::Cow<'de, str> = map.next_value()?;
-                    data = Some(decode_base64(&s).map_err(crate::error::to_serde)?);
+                    data = Some(s.into_owned());
                 }
-                "shape" => shape = Some(map.next_value()?),
+                "shape" => shape = Some(map.next_value_seed(DeferredShape)?),
                 "dtype" => {
                     let s: std::borrow::Cow<'de, str> = map.next_value()?;
                     check_dtype::<T, A::Error>(&s)?;
@@ -164,9 +266,13 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
                 }
             }
         }
-        // A missing dtype means "the schema's" (it is checked when present).
-        let data = data.ok_or_else(|| de::Error::missing_field("data_b64"))?;
-        let shape = shape.ok_or_else(|| de::Error::missing_field("shape"))?;
+        // The object has exactly data_b64, shape and dtype: a missing one is
+        // `MissingField` at the array's field.
+        let (Some(data), Some(shape), true) = (data, shape, seen_dtype) else {
+            return Err(de_err(ErrorKind::MissingField));
+        };
+        let data = decode_base64(&data).map_err(crate::error::to_serde)?;
+        let shape = shape.map_err(|msg| de_err(ErrorKind::WrongValue(msg)))?;
         from_parts(shape, &data)
     }
 
@@ -603,5 +709,167 @@ impl<'de> Visitor<'de> for StrictValue {
             out.insert(k, v);
         }
         Ok(serde_json::Value::Object(out))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Structure before schema
+// ---------------------------------------------------------------------------------------
+
+thread_local! {
+    /// The object keys and array indices down to the fault [`check_structure`] met,
+    /// innermost first (serde errors carry only text).
+    static FAULT_PATH: std::cell::RefCell<Vec<PathSeg>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Checks that `text` is one JSON text before any schema is applied (conformance/README.md,
+/// "Structure before schema"): no byte-order mark, well-formed syntax, no early end, no
+/// nesting past serde_json's limit, and no object key given twice — the first fault in
+/// byte order wins. Values are not built; each object's keys go into a sorted set, so an
+/// object of k keys costs O(k log k). On a fault, `path` holds the keys and indices from
+/// the top down to it: for `DuplicateKey` the repeated key, for `InvalidUtf8` (a lone
+/// surrogate escape) the string holding it; callers use it for those two kinds.
+pub fn check_structure(text: &[u8], path: &mut Vec<PathSeg>) -> Result<(), Error> {
+    path.clear();
+    if text.starts_with(b"\xef\xbb\xbf") {
+        return Err(Error::new(ErrorKind::Malformed(
+            "a byte-order mark before JSON text".into(),
+        )));
+    }
+    // Bytes that are not UTF-8 are `Malformed` where they stand; a fault in the text
+    // before them still comes first (serde_json checks a string's UTF-8 only at its end).
+    let (text, bad_utf8) = match std::str::from_utf8(text) {
+        Ok(_) => (text, None),
+        Err(e) => (&text[..e.valid_up_to()], Some(e.valid_up_to())),
+    };
+    crate::error::clear_serde_error();
+    FAULT_PATH.with(|p| p.borrow_mut().clear());
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let mut r = Structure
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| crate::error::from_serde_json(&e));
+    if let Some(at) = bad_utf8 {
+        let earlier = matches!(&r, Err(e) if !matches!(e.kind(), ErrorKind::Truncated));
+        if !earlier {
+            FAULT_PATH.with(|p| p.borrow_mut().clear());
+            r = Err(Error::new(ErrorKind::Malformed(format!(
+                "JSON text is not UTF-8 (byte {at})"
+            ))));
+        }
+    }
+    if r.is_err() {
+        FAULT_PATH.with(|p| {
+            let mut p = p.borrow_mut();
+            path.extend(p.drain(..).rev());
+        });
+    }
+    r
+}
+
+/// A seed that walks a JSON value without building it (see [`check_structure`]).
+#[derive(Clone, Copy)]
+struct Structure;
+
+fn push_seg(seg: PathSeg) {
+    FAULT_PATH.with(|p| p.borrow_mut().push(seg));
+}
+
+impl<'de> DeserializeSeed<'de> for Structure {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Structure {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        loop {
+            match seq.next_element_seed(self) {
+                Ok(Some(())) => i += 1,
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    push_seg(PathSeg::Index(i));
+                    return Err(e);
+                }
+            }
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if seen.contains(&k) {
+                push_seg(PathSeg::Key(k.clone().into_owned()));
+                return Err(de_err(ErrorKind::DuplicateKey(k.into_owned())));
+            }
+            if let Err(e) = map.next_value_seed(self) {
+                push_seg(PathSeg::Key(k.into_owned()));
+                return Err(e);
+            }
+            seen.insert(k);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod structure_tests {
+    use super::*;
+
+    fn fault(text: &str) -> (&'static str, String) {
+        let mut path = Vec::new();
+        let e = check_structure(text.as_bytes(), &mut path).unwrap_err();
+        (e.code(), crate::msgpack::render_path("S", &path))
+    }
+
+    #[test]
+    fn structural_faults_in_byte_order() {
+        let mut path = Vec::new();
+        check_structure(br#"{"a": [1, {"b": null}], "c": "x"}"#, &mut path).unwrap();
+        // The duplicate is met before the syntax error that follows it.
+        assert_eq!(
+            fault(r#"{"a": 1, "a": 2, "b": }"#),
+            ("duplicate_key", "S.a".into())
+        );
+        // ... and a syntax error inside the first value comes before it.
+        assert_eq!(fault(r#"{"a": tru, "a": 2}"#).0, "malformed");
+        assert_eq!(
+            fault(r#"{"a": [1, {"x": 1, "x": 2}]}"#),
+            ("duplicate_key", "S.a[1].x".into())
+        );
+        assert_eq!(fault(r#"{"a": 1"#).0, "truncated");
+        // Bytes that are not UTF-8: malformed where they stand, unless a fault comes first.
+        let mut path = Vec::new();
+        let e = check_structure(b"{\"v\": \"\xc1AB", &mut path).unwrap_err();
+        assert_eq!(e.code(), "malformed");
+        let e = check_structure(b"{\"v\": 1, \"v\": \"\xc1\"}", &mut path).unwrap_err();
+        assert_eq!(e.code(), "duplicate_key");
+        assert_eq!(fault("\u{feff}{}").0, "malformed");
+        // A lone surrogate escape is invalid_utf8 at the string holding it.
+        assert_eq!(fault(r#"{"s": "\ud800"}"#), ("invalid_utf8", "S.s".into()));
     }
 }

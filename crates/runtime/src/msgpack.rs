@@ -746,6 +746,60 @@ impl<'a> Reader<'a> {
         }
     }
 
+    // -- structure -----------------------------------------------------------------------
+
+    /// One step of a structural walk (see [`check_structure`]): validates the next value's
+    /// framing without decoding it, skipping str/bin bodies by their length (strs are
+    /// checked for UTF-8). `depth` counts containers above this value.
+    fn walk(&mut self, depth: usize, path: &mut Vec<PathSeg>) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(Error::new(ErrorKind::TooDeep));
+        }
+        match self.peek()? {
+            Family::Nil => self.nil(),
+            Family::Bool | Family::Int | Family::Float => self.read_scalar().map(drop),
+            Family::Str => self.str().map(drop),
+            Family::Bin => self.bin().map(drop),
+            Family::Ext => self.skip_at(0),
+            Family::Array => {
+                for i in 0..self.array_len()? {
+                    self.walk(depth + 1, path).inspect_err(|e| {
+                        if matches!(e.kind(), ErrorKind::DuplicateKey(_)) {
+                            path.push(PathSeg::Index(i));
+                        }
+                    })?;
+                }
+                Ok(())
+            }
+            Family::Map => {
+                let n = self.map_len()?;
+                // Raw key encodings with their entry index; sorted on demand, so a map of
+                // k keys costs O(k log k) and the allocation is bounded by the input.
+                let buf = self.buf;
+                let mut keys: Vec<(&'a [u8], usize)> = Vec::with_capacity(n.min(64));
+                for i in 0..n {
+                    let start = self.pos;
+                    let r = self.walk(depth + 1, path).and_then(|()| {
+                        keys.push((&buf[start..self.pos], i));
+                        self.walk(depth + 1, path).inspect_err(|e| {
+                            if matches!(e.kind(), ErrorKind::DuplicateKey(_)) {
+                                path.push(key_seg(&buf[start..]));
+                            }
+                        })
+                    });
+                    if let Err(e) = r {
+                        // A duplicate among the keys read so far comes earlier in the bytes.
+                        return Err(first_duplicate(&mut keys, path).unwrap_or(e));
+                    }
+                }
+                match first_duplicate(&mut keys, path) {
+                    Some(e) => Err(e),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
     // -- arrays --------------------------------------------------------------------------
 
     /// An n-d array of `T`, in any of the accepted encodings: a bin holding atdata's array
@@ -770,7 +824,9 @@ impl<'a> Reader<'a> {
         match self.peek()? {
             Family::Bin => {
                 let b = self.bin()?;
-                if b.starts_with(NPY_MAGIC) {
+                // 0x93 starts the .npy magic; no atdata payload starts so (its first
+                // byte is a typestr length, at most 3), so a bad magic is `bad_npy`.
+                if b.first() == Some(&NPY_MAGIC[0]) {
                     parse_npy(b)
                 } else {
                     parse_atdata(b)
@@ -820,7 +876,14 @@ impl<'a> Reader<'a> {
                     shape = Some(dims);
                 }
                 b"data" => data = Some(self.str_or_bin()?),
-                _ => self.skip()?,
+                b"kind" => self.skip()?,
+                // The map has exactly msgpack-numpy's keys (conformance/README.md).
+                _ => {
+                    return Err(Error::new(ErrorKind::WrongType {
+                        expected: "a msgpack-numpy map (nd, type, kind, shape, data)",
+                        found: "a map with another key",
+                    }))
+                }
             }
         }
         let typestr = typestr.ok_or_else(|| {
@@ -894,6 +957,9 @@ fn parse_atdata(b: &[u8]) -> Result<ArrayParts<'_>> {
 /// literal `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`, then the data.
 fn parse_npy(b: &[u8]) -> Result<ArrayParts<'_>> {
     let mut c = Cursor { b };
+    if !b.starts_with(NPY_MAGIC) {
+        return Err(bad_npy("bad magic string"));
+    }
     c.take(NPY_MAGIC.len())?;
     let version = c.take(2)?[0];
     let hlen = match version {
@@ -931,6 +997,10 @@ fn parse_npy(b: &[u8]) -> Result<ArrayParts<'_>> {
             p.expect(b'}')?;
             break;
         }
+    }
+    // numpy pads the dict with spaces and ends it with a newline; nothing else may follow.
+    if !p.s.iter().all(|&c| c == b' ' || c == b'\n') {
+        return Err(bad_npy("bytes after the header dict"));
     }
     let descr = descr.ok_or_else(|| bad_npy("header without 'descr'"))?;
     let shape = shape.ok_or_else(|| bad_npy("header without 'shape'"))?;
@@ -1130,5 +1200,142 @@ mod tests {
         let mut r = Reader::new(&b);
         r.skip().unwrap();
         r.finish().unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Structure before schema
+// ---------------------------------------------------------------------------------------
+
+/// A step on the way to a duplicate key found by [`check_structure`]: a str map key, a
+/// key of another type (a msgpack-numpy dict's bin keys; paths end before it, at the
+/// value holding the map), or an array index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathSeg {
+    Key(String),
+    OtherKey,
+    Index(usize),
+}
+
+/// The path segment for the map key encoded at the start of `raw`.
+fn key_seg(raw: &[u8]) -> PathSeg {
+    let mut r = Reader::new(raw);
+    match r.str() {
+        Ok(s) => PathSeg::Key(s.to_owned()),
+        Err(_) => PathSeg::OtherKey,
+    }
+}
+
+/// Of the keys read so far, the duplicate whose second occurrence comes first; pushes
+/// its segment onto `path` (reversed: innermost first).
+fn first_duplicate(keys: &mut [(&[u8], usize)], path: &mut Vec<PathSeg>) -> Option<Error> {
+    if keys.len() < 2 {
+        return None;
+    }
+    keys.sort_unstable();
+    let second = keys
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| (w[1].1, w[1].0))
+        .min()?;
+    let seg = key_seg(second.1);
+    let name = match &seg {
+        PathSeg::Key(k) => k.clone(),
+        _ => String::from_utf8_lossy(second.1).into_owned(),
+    };
+    path.clear();
+    path.push(seg);
+    Some(Error::new(ErrorKind::DuplicateKey(name)))
+}
+
+/// Checks that `buf` is exactly one well-formed MessagePack value before any schema is
+/// applied (conformance/README.md, "Structure before schema"): the first structural
+/// fault in byte order wins — `Truncated`, `LengthTooLarge`, `Malformed` (0xc1),
+/// `InvalidUtf8` in a str, `TooDeep`, `TrailingBytes` or `DuplicateKey` (in any map,
+/// skipped values and msgpack-numpy dicts included). Bin bodies are skipped by length,
+/// so the cost is one pass over the headers. On a `DuplicateKey`, `path` holds the map
+/// keys and array indices from the top down to the repeated key; else it is empty.
+pub fn check_structure(buf: &[u8], path: &mut Vec<PathSeg>) -> Result<()> {
+    path.clear();
+    let mut r = Reader::new(buf);
+    let res = r.walk(0, path).and_then(|()| r.finish());
+    if res.is_err() {
+        path.reverse();
+    }
+    res
+}
+
+/// Renders a [`check_structure`] path generically: keys as `.key`, indices as `[i]`,
+/// below `root` (the sample's name).
+pub fn render_path(root: &str, path: &[PathSeg]) -> String {
+    let mut out = root.to_owned();
+    for seg in path {
+        match seg {
+            PathSeg::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
+            PathSeg::OtherKey => break,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod structure_tests {
+    use super::*;
+
+    fn fault(bytes: &[u8]) -> (&'static str, String) {
+        let mut path = Vec::new();
+        let e = check_structure(bytes, &mut path).unwrap_err();
+        (e.code(), render_path("S", &path))
+    }
+
+    #[test]
+    fn well_formed_values_pass() {
+        let mut path = Vec::new();
+        // {"a": 1, "b": [bin(2), "x"]}
+        check_structure(b"\x82\xa1a\x01\xa1b\x92\xc4\x02\xff\xff\xa1x", &mut path).unwrap();
+        assert!(path.is_empty());
+    }
+
+    #[test]
+    fn first_fault_in_byte_order_wins() {
+        // A duplicate key, then a truncated int: the duplicate comes first.
+        assert_eq!(
+            fault(b"\x83\xa1a\x01\xa1a\x02\xa1b\xcd\x01"),
+            ("duplicate_key", "S.a".into())
+        );
+        // A truncated int, then trailing bytes never seen: truncated.
+        assert_eq!(fault(b"\x81\xa1a\xcd\x01"), ("truncated", "S".into()));
+        // A str declaring more bytes than are left: too_large.
+        assert_eq!(fault(b"\x81\xa1a\xa5ab"), ("too_large", "S".into()));
+        assert_eq!(fault(b"\x81\xa1a\xc1"), ("malformed", "S".into()));
+        assert_eq!(fault(b"\x81\xa1a\xa1\xff"), ("invalid_utf8", "S".into()));
+        assert_eq!(fault(b"\x81\xa1a\x01\xc0"), ("trailing_bytes", "S".into()));
+        let mut deep = b"\x81\xa1a".to_vec();
+        deep.extend(std::iter::repeat_n(0x91, 100));
+        deep.push(0xc0);
+        assert_eq!(fault(&deep), ("too_deep", "S".into()));
+    }
+
+    #[test]
+    fn duplicate_paths_go_down_to_the_key() {
+        // {"l": [{"x": 1, "x": 2}]}
+        assert_eq!(
+            fault(b"\x81\xa1l\x91\x82\xa1x\x01\xa1x\x02"),
+            ("duplicate_key", "S.l[0].x".into())
+        );
+        // An earlier duplicate in the outer map beats a later inner one.
+        assert_eq!(
+            fault(b"\x83\xa1a\x01\xa1a\x01\xa1m\x82\xa1x\x01\xa1x\x02"),
+            ("duplicate_key", "S.a".into())
+        );
+        // bin keys (msgpack-numpy dicts): the path ends at the value holding them.
+        assert_eq!(
+            fault(b"\x81\xa1v\x82\xc4\x02nd\xc2\xc4\x02nd\xc2"),
+            ("duplicate_key", "S.v".into())
+        );
     }
 }

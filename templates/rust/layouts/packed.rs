@@ -97,10 +97,7 @@ impl {{ m.packed }} {
 
     /// From the compact byte form: exactly {{ m.compact_bytes }} bytes, padding bits zero.
     pub fn from_bytes(bytes: &[u8]) -> ::schemac_runtime::Result<Self> {
-        let rows = ::schemac_runtime::batch::compact_to_rows(bytes, Self::LAYOUT, {{ "{:?}"|format(m.packed) }})?;
-        if rows.len() != Self::WORDS {
-            return Err(::schemac_runtime::Error::custom(format!("compact form is {} bytes, expected {}", bytes.len(), Self::COMPACT_BYTES)).at({{ "{:?}"|format(m.packed) }}));
-        }
+        let rows = ::schemac_runtime::batch::compact_to_row(bytes, Self::LAYOUT, {{ "{:?}"|format(m.name) }})?;
         let mut words = [0u32; {{ m.words }}];
         words.copy_from_slice(&rows);
         Ok(Self { words })

@@ -1401,14 +1401,18 @@ impl<'s> Gen<'s> {
             (t, conv)
         };
         let local = local_name(&f.name);
-        // `de_at` gives serde's own type errors in the value a kind and the field's path.
+        // `de_at` gives serde's own type errors in the value a kind and the field's path;
+        // a required field reads through `Option` so that `null` is `missing_field`.
         let name = lit(&f.name);
+        let next = if f.optional {
+            format!("map.next_value::<{t}>().map_err(|e| {GS}::de_at(e, {name}))?")
+        } else {
+            format!("{GS}::de_required(map.next_value::<Option<{t}>>(), {name})?")
+        };
         match conv {
-            None => format!(
-                "{local} = Some(map.next_value::<{t}>().map_err(|e| {GS}::de_at(e, {name}))?);"
-            ),
+            None => format!("{local} = Some({next});"),
             Some(c) => format!(
-                "{local} = Some({{ let v: {t} = map.next_value().map_err(|e| {GS}::de_at(e, {name}))?; \
+                "{local} = Some({{ let v: {t} = {next}; \
                  let c: ::core::result::Result<{ty}, {RT}::error::Error> = {c}; \
                  c.map_err(|e| {GS}::de_error::<A::Error>(e.at({name})))? }});"
             ),
@@ -1660,8 +1664,14 @@ impl<'s> Gen<'s> {
                     ),
                 }
             };
-            let read = self.read_field(f, &ident, false, &mut read_uses);
-            let ref_read = self.read_field(f, &ident, true, &mut ref_uses);
+            let mut read = self.read_field(f, &ident, false, &mut read_uses);
+            let mut ref_read = self.read_field(f, &ident, true, &mut ref_uses);
+            if !f.optional {
+                // nil for a required field is `missing_field` (conformance/README.md).
+                for r in [&mut read, &mut ref_read] {
+                    *r = format!("match {GS}::not_nil(r) {{ Ok(()) => {r}, Err(e) => Err(e) }}");
+                }
+            }
             let write = self.write_field(f);
             let (hint_e, hint_c) = self.hint_field(f);
             hint_base += f.name.len() as u64 + 3 + hint_c;

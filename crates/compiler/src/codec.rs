@@ -1025,8 +1025,7 @@ impl<'s> Check<'s> {
                 for (spec, &d) in shape.iter().zip(&a.shape) {
                     self.dim(spec, d, shape, &a.shape)?;
                 }
-                let n = rt::shape_len(&a.shape)? as u128;
-                let expected = n * u128::from(dtype.size());
+                let expected = rt::byte_len(&a.shape, dtype.size() as usize)?;
                 if expected != a.data.len() as u128 {
                     return Err(Error::new(ErrorKind::PayloadLength {
                         expected,

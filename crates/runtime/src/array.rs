@@ -369,6 +369,19 @@ pub fn shape_len(shape: &[usize]) -> Result<usize> {
         })
 }
 
+/// Bytes of `shape` elements of `size` bytes each, or an `InvalidShape` error (`too_large`)
+/// when the element count (see [`shape_len`]) or the byte size overflows: a `[2^62]` `<f4`
+/// shape claims 2^64 bytes, which no input holds, so it is refused before any length check.
+pub fn byte_len(shape: &[usize], size: usize) -> Result<u128> {
+    let bytes = shape_len(shape)? as u128 * size as u128;
+    if bytes > u128::from(u64::MAX) {
+        return Err(Error::new(ErrorKind::InvalidShape(format!(
+            "byte size of {shape:?} overflows u64"
+        ))));
+    }
+    Ok(bytes)
+}
+
 /// An owned n-d array: C-order (row-major) `data` with `shape`. `len() == product(shape)`
 /// always holds; a 0-d array has shape `[]` and one element.
 #[derive(Clone, PartialEq)]
@@ -382,6 +395,7 @@ impl<T: Element> NdArray<T> {
     /// product of `shape` (lengths in bytes, as on the wire).
     pub fn new(shape: Vec<usize>, data: Vec<T>) -> Result<Self> {
         let n = shape_len(&shape)?;
+        byte_len(&shape, elem_size::<T>())?;
         if n != data.len() {
             let size = elem_size::<T>() as u64;
             return Err(Error::new(ErrorKind::PayloadLength {
@@ -437,8 +451,7 @@ impl<T: Element> NdArray<T> {
 
     /// Decodes an array of `shape` from little-endian element bytes.
     pub fn from_le_bytes(shape: Vec<usize>, bytes: &[u8]) -> Result<Self> {
-        let n = shape_len(&shape)?;
-        let expected = n as u128 * elem_size::<T>() as u128;
+        let expected = byte_len(&shape, elem_size::<T>())?;
         if expected != bytes.len() as u128 {
             return Err(Error::new(ErrorKind::PayloadLength {
                 expected,
@@ -552,8 +565,7 @@ impl<'a, T: Element> ArrayView<'a, T> {
     /// A view of `shape` over `bytes`: `PayloadLength` unless `bytes` holds exactly the
     /// elements, `InvalidBool` for a bool byte other than 0/1.
     pub fn new(shape: Vec<usize>, bytes: &'a [u8]) -> Result<Self> {
-        let n = shape_len(&shape)?;
-        let expected = n as u128 * elem_size::<T>() as u128;
+        let expected = byte_len(&shape, elem_size::<T>())?;
         if expected != bytes.len() as u128 {
             return Err(Error::new(ErrorKind::PayloadLength {
                 expected,

@@ -730,18 +730,26 @@ impl<'a> Reader<'a> {
                 Ok(())
             }
             Family::Ext => {
-                let len = match self.byte()? {
-                    0xd4 => 1,
-                    0xd5 => 2,
-                    0xd6 => 4,
-                    0xd7 => 8,
-                    0xd8 => 16,
-                    0xc7 => u64::from(self.byte()?),
-                    0xc8 => self.be_u16()?,
-                    _ => self.be_u32()?,
+                let fixed = match self.byte()? {
+                    0xd4 => Some(1),
+                    0xd5 => Some(2),
+                    0xd6 => Some(4),
+                    0xd7 => Some(8),
+                    0xd8 => Some(16),
+                    _ => None,
                 };
-                self.take(1)?; // the ext type byte
-                self.take_len(len).map(drop)
+                let Some(n) = fixed else {
+                    let len = match self.buf[self.pos - 1] {
+                        0xc7 => u64::from(self.byte()?),
+                        0xc8 => self.be_u16()?,
+                        _ => self.be_u32()?,
+                    };
+                    self.take(1)?; // the ext type byte
+                    return self.take_len(len).map(drop);
+                };
+                // A fixext is a fixed-size item: ending inside it is a truncation, not a
+                // declared length past the end.
+                self.take(1 + n).map(drop)
             }
         }
     }
@@ -968,7 +976,8 @@ fn parse_npy(b: &[u8]) -> Result<ArrayParts<'_>> {
         v => return Err(bad_npy(&format!("unsupported .npy format version {v}"))),
     };
     if hlen > c.b.len() {
-        return Err(too_large(hlen as u64, c.b.len()));
+        // The header is a fixed-size item of the payload: ending inside it is a truncation.
+        return Err(Error::new(ErrorKind::Truncated));
     }
     let header = std::str::from_utf8(c.take(hlen)?).map_err(|_| bad_npy("header not UTF-8"))?;
     let mut descr = None;

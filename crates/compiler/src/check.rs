@@ -1521,55 +1521,6 @@ const GENERATED_SUFFIXES: &[&str] = &[
     "View",
 ];
 
-/// Type names the generated code uses unqualified: the Rust prelude names it relies on
-/// (compared after UpperCamelCase, which the Rust emitter applies), and the Python names
-/// its module binds or its annotations use (compared as written).
-const RUST_TAKEN_TYPES: &[&str] = &[
-    "Option",
-    "Some",
-    "None",
-    "Ok",
-    "Err",
-    "Vec",
-    "String",
-    "Default",
-    "Clone",
-    "Copy",
-    "Debug",
-    "PartialEq",
-    "Eq",
-    "Hash",
-    "Box",
-    "Self",
-    "Super",
-    "Crate",
-];
-const PYTHON_TAKEN_TYPES: &[&str] = &[
-    "annotations",
-    "enum",
-    "Mapping",
-    "dataclass",
-    "field",
-    "Any",
-    "ClassVar",
-    "np",
-    "npt",
-    "SCHEMAC_VERSION",
-    "int",
-    "float",
-    "bool",
-    "list",
-    "dict",
-    "object",
-    "type",
-    // The runtime modules' aliases.
-    "_b",
-    "_g",
-    "_j",
-    "_w",
-    "_wds",
-];
-
 /// Python and Rust keywords (strict and reserved): a module cannot be named after one.
 fn is_keyword(s: &str) -> bool {
     const KEYWORDS: &[&str] = &[
@@ -1612,9 +1563,9 @@ fn collision(what: &str, first: &str, second: &str, span: Span, first_span: Span
 fn reserved_type(name: &str, span: Span) -> Option<Diagnostic> {
     use heck::ToUpperCamelCase;
     let camel = name.to_upper_camel_case();
-    let why = if RUST_TAKEN_TYPES.contains(&camel.as_str()) {
+    let why = if crate::reserved::RUST_TYPES.contains(&camel.as_str()) {
         format!("the Rust type would be `{camel}`, which generated code uses")
-    } else if PYTHON_TAKEN_TYPES.contains(&name) {
+    } else if crate::reserved::PYTHON_MODULE_NAMES.contains(&name) {
         format!("the generated Python module uses `{name}` itself")
     } else {
         return None;

@@ -5,7 +5,8 @@
 //! [`layout`] (flatten, offsets, sizes) → [`ir`] → [`emit`] (one module per target,
 //! rendering templates from `templates/`). [`diag`] renders every error rustc-style;
 //! [`fmt`] prints a schema canonically; [`report`] prints layouts; [`builder`] is the
-//! `build.rs` API and [`compile`] the front end in one call.
+//! `build.rs` API and [`compile`] the front end in one call; [`reserved`] lists the names
+//! generated code takes for itself (checked by [`check`], refused again by the emitters).
 
 pub mod ast;
 pub mod builder;
@@ -20,6 +21,7 @@ pub mod layout;
 pub mod load;
 pub mod parse;
 pub mod report;
+pub mod reserved;
 
 pub use builder::{BuildError, Builder};
 pub use compile::{compile_file, Compiled, Failure};

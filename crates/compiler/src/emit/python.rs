@@ -255,26 +255,6 @@ const KEYWORDS: &[&str] = &[
     "with", "yield",
 ];
 
-/// Names the generated module binds at top level besides its classes and codecs.
-const MODULE_NAMES: &[&str] = &[
-    "annotations",
-    "enum",
-    "Mapping",
-    "dataclass",
-    "field",
-    "Any",
-    "ClassVar",
-    "np",
-    "npt",
-    "SCHEMAC_VERSION",
-    // The runtime modules' aliases (see the imports block).
-    "_b",
-    "_g",
-    "_j",
-    "_w",
-    "_wds",
-];
-
 /// Attribute names a generated dataclass uses itself, and names its annotations refer to.
 const RECORD_RESERVED: &[&str] = &[
     "FINGERPRINT",
@@ -873,7 +853,10 @@ impl Model {
             record_class: HashMap::new(),
         };
         // Top-level names: classes, batch/packed classes, codecs; all must be distinct.
-        let mut top: HashSet<String> = MODULE_NAMES.iter().map(|s| s.to_string()).collect();
+        let mut top: HashSet<String> = crate::reserved::PYTHON_MODULE_NAMES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let mut claim = |name: String, what: &str| -> Result<String, EmitError> {
             if !top.insert(name.clone()) {
                 return Err(EmitError(format!(

@@ -212,26 +212,6 @@ const KEYWORDS: &[&str] = &[
 /// Names that cannot be raw identifiers.
 const UNRAWABLE: &[&str] = &["self", "Self", "super", "crate", "_"];
 
-/// Prelude names the generated code uses unqualified; a schema type may not take them.
-const PRELUDE: &[&str] = &[
-    "Option",
-    "Some",
-    "None",
-    "Ok",
-    "Err",
-    "Vec",
-    "String",
-    "Default",
-    "Clone",
-    "Copy",
-    "Debug",
-    "PartialEq",
-    "Eq",
-    "Hash",
-    "Box",
-    "Self",
-];
-
 /// A field name as a Rust identifier.
 fn field_ident(name: &str) -> String {
     if UNRAWABLE.contains(&name) {
@@ -1883,7 +1863,7 @@ impl Model {
         let mut names = BTreeMap::new();
         let mut taken: BTreeMap<String, String> = BTreeMap::new();
         let mut claim = |rust: String, what: String| -> Result<(), EmitError> {
-            if PRELUDE.contains(&rust.as_str()) {
+            if crate::reserved::RUST_TYPES.contains(&rust.as_str()) {
                 return Err(EmitError(format!(
                     "{what} would be the Rust type `{rust}`, which shadows a name generated code uses; rename it"
                 )));

@@ -4,7 +4,8 @@
 #      compiler wheels) through the project's own scripts;
 #   2. Rust: cargo fmt --check, clippy -D warnings, cargo test --workspace (this compiles
 #      and tests the generated Rust, Python and CUDA of every example);
-#   3. Python: pytest over the runtime and generated modules, mypy --strict, ruff.
+#   3. Python: pytest over the runtime and generated modules, the `schemac` wheel installed
+#      into a fresh virtualenv (scripts/test-wheel.sh), mypy --strict, ruff.
 # Exits non-zero on the first failing stage.
 set -euo pipefail
 
@@ -53,6 +54,9 @@ SCHEMAC_PYTHON_SAMPLES="$INTEROP/python-samples" "$ROOT/.venv/bin/python" -m pyt
 
 stage "Rust reads what Python wrote"
 SCHEMAC_PYTHON_SAMPLES="$INTEROP/python-samples" cargo test -p gen-tests --test interop rust_reads_python_samples
+
+stage "pip-installable compiler (maturin wheel into a fresh virtualenv, no cargo on PATH)"
+bash scripts/test-wheel.sh
 
 stage "mypy --strict and ruff"
 "$ROOT/.venv/bin/python" -m mypy --strict python/schemac_runtime

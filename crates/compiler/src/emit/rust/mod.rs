@@ -24,8 +24,10 @@
 //!
 //! Decisions live here, in small per-record and per-field view structs holding ready-made
 //! Rust snippets; the templates in `templates/rust/` only place them. The output is parsed
-//! with syn and printed with prettyplease, so it is deterministic and formatted.
+//! with syn and printed with prettyplease item by item ([`format`]), so it is deterministic
+//! and formatted.
 
+mod format;
 mod layouts;
 
 use super::{generated_header, EmitError, OutputFile};
@@ -56,7 +58,7 @@ pub fn render(schema: &ir::Schema) -> Result<String, EmitError> {
         .map_err(|e| EmitError(format!("rust template: {e}")))?;
     body.push('\n');
     body.push_str(&layouts::render(schema));
-    let file = syn::parse_file(&body).map_err(|e| {
+    let formatted = format::format_items(&body).map_err(|e| {
         EmitError(format!(
             "internal error: the generated Rust for {} does not parse: {e}",
             schema.source
@@ -75,7 +77,7 @@ pub fn render(schema: &ir::Schema) -> Result<String, EmitError> {
     Ok(format!(
         "// {}\n{docs}\n{}",
         generated_header(schema),
-        space_items(&prettyplease::unparse(&file))
+        space_items(&formatted)
     ))
 }
 

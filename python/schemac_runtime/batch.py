@@ -761,6 +761,38 @@ class Batch(Generic[S]):
             )
         return cls(columns, rows if rows is not None else 0)
 
+    # -- Arrow and Parquet (pyarrow imported on first use) --------------------------------
+
+    def to_arrow(self) -> Any:
+        """The batch as a ``pyarrow.Table`` (docs/language.md, "Arrow and Parquet")."""
+        from . import arrow
+
+        return arrow.to_arrow(self)
+
+    @classmethod
+    def from_arrow(cls: type[B], table: Any) -> B:
+        """A batch from a ``pyarrow.Table`` of this record (fingerprint checked)."""
+        from . import arrow
+
+        result: B = arrow.from_arrow(cls, table)
+        return result
+
+    def write_parquet(
+        self, path: str | os.PathLike[str], *, row_group_size: int | None = None
+    ) -> None:
+        """Write the batch as a Parquet file (the Arrow schema, with its metadata)."""
+        from . import arrow
+
+        arrow.write_parquet(self, path, row_group_size=row_group_size)
+
+    @classmethod
+    def read_parquet(cls: type[B], path: str | os.PathLike[str]) -> B:
+        """Read a Parquet file written by :meth:`write_parquet` (or of the same schema)."""
+        from . import arrow
+
+        result: B = arrow.read_parquet(cls, path)
+        return result
+
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the batch as a safetensors file (see the module docstring)."""
         meta = {

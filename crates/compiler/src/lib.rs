@@ -8,6 +8,7 @@
 //! `build.rs` API and [`compile`] the front end in one call; [`reserved`] lists the names
 //! generated code takes for itself (checked by [`check`], refused again by the emitters).
 
+pub mod arrow;
 pub mod ast;
 pub mod builder;
 pub mod check;

@@ -37,6 +37,8 @@ enum Color {
 enum Format {
     Text,
     Json,
+    /// The Arrow schema of each record's table form (docs/language.md, "Arrow and Parquet").
+    Arrow,
 }
 
 #[derive(Subcommand)]
@@ -145,6 +147,11 @@ fn main() -> ExitCode {
                 Format::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(&c.schema).expect("the IR always serialises")
+                ),
+                Format::Arrow => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&schemac::arrow::schema_json(&c.schema))
+                        .expect("JSON values always serialise")
                 ),
             }
             0

@@ -1,4 +1,4 @@
-//! The bundled examples: IR and layout snapshots, formatting round trips, and the
+//! The bundled examples: IR, layout and Arrow-mapping snapshots, formatting round trips, and the
 //! xtructure golden layouts.
 
 mod common;
@@ -19,6 +19,12 @@ fn ir_and_layout_snapshots() {
                 insta::assert_snapshot!(
                     format!("{stem}.layout"),
                     schemac::report::layout_table(&compiled.schema)
+                );
+            });
+            snapshots("arrow").bind(|| {
+                insta::assert_json_snapshot!(
+                    format!("{stem}.arrow"),
+                    schemac::arrow::schema_json(&compiled.schema)
                 );
             });
         }

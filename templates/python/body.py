@@ -141,6 +141,12 @@ class {{ r.name }}:
     def from_wds(cls, sample: Mapping[str, Any]) -> {{ r.name }}:
         """Decode a WebDataset sample dict (its ``"msgpack"`` entry)."""
         return cls.from_bytes(_wds.from_wds(sample, path={{ r.path_lit }}))
+
+    @classmethod
+    def wds_decoder(cls) -> _wds.Decoder:
+        """A decoder for ``webdataset.WebDataset(...).decode(...)`` (typed samples) and
+        ``ray.data.read_webdataset(..., decoder=...)`` (rows of numpy arrays)."""
+        return _wds.Decoder(cls)
 {%- endif %}
 {%- for f in r.fields %}{% if let Some(a) = f.accessor %}
 

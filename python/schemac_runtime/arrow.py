@@ -594,14 +594,14 @@ def from_arrow(batch_cls: type[Any], table: Any) -> Any:
         raise DecodeError(
             cls.__name__,
             f"the table holds {md['schemac.record']}, not {cls.__name__}",
-            kind="bad_key",
+            kind="fingerprint_mismatch",
         )
     fp = md.get("schemac.fingerprint")
     if fp is not None and fp != cls.FINGERPRINT:
         raise DecodeError(
             cls.__name__,
             f"the table's layout fingerprint {fp} is not {cls.FINGERPRINT}",
-            kind="dtype_mismatch",
+            kind="fingerprint_mismatch",
         )
     names = table.schema.names
     cols: dict[str, list[Any]] = {}

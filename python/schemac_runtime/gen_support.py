@@ -1281,3 +1281,11 @@ def loads_sample(cls: type[Any], text: str | bytes | bytearray, path: str) -> An
         return _j.loads(text, path=path)
     except _w.DuplicateKeyError as e:
         raise _w.DuplicateKeyError(schema_path(cls, path, e.chain), e.reason, e.chain) from None
+
+
+def pydantic_core_schema(cls: type[Any], source: Any, handler: Any) -> Any:
+    """``__get_pydantic_core_schema__`` of every generated record (pydantic imported here,
+    on first use; see :mod:`schemac_runtime.pydantic_compat`)."""
+    from .pydantic_compat import core_schema
+
+    return core_schema(cls, source, handler)

@@ -27,6 +27,8 @@ class {{ r.name }}:
     _SC_FIELDS: ClassVar[tuple[_g.Field, ...]] = (
 {% for s in r.field_specs %}{{ s }}
 {% endfor %}    )
+    __get_pydantic_core_schema__ = classmethod(_g.pydantic_core_schema)
+    """pydantic support (``schemac_runtime.pydantic_compat``): model fields, ``TypeAdapter``."""
 {% for f in r.fields %}
     {{ f.decl }}
 {{ f.doc }}

@@ -102,10 +102,10 @@ def _tensor_json(info: DTypeInfo, shape: Sequence[int | str | None]) -> Json:
         "storage": {
             "type": "struct",
             "fields": [
-                _named("data", False, {"type": "list", "item": _item(value)}),
+                _named("data", True, {"type": "list", "item": _item(value)}),
                 _named(
                     "shape",
-                    False,
+                    True,
                     {
                         "type": "fixed_size_list",
                         "size": len(shape),

@@ -174,7 +174,10 @@ fn dtype_metadata(d: Dtype) -> Option<Value> {
 /// with a named or `_` dim is `arrow.variable_shape_tensor` over
 /// `Struct<data: List<T>, shape: FixedSizeList<int32>[ndim]>`, with `dim_names` when some
 /// dim is named and `uniform_shape` when some dim is fixed. Extension metadata is the JSON
-/// text the canonical extensions define.
+/// text the canonical extensions define. The storage struct's children are declared
+/// nullable (they never hold nulls): with non-nullable children, pyarrow's Parquet reader
+/// fails under a null slot ("Expected all lists to be of size=N") and, for files arrow-rs
+/// wrote, reads the column back as its bare storage.
 fn tensor(dtype: Dtype, shape: &[Dim]) -> Value {
     let value = primitive(dtype);
     let fixed: Option<Vec<u64>> = shape.iter().map(Dim::fixed).collect();
@@ -205,10 +208,10 @@ fn tensor(dtype: Dtype, shape: &[Dim]) -> Value {
                 "storage": {
                     "type": "struct",
                     "fields": [
-                        named("data", false, json!({ "type": "list", "item": item(value, None) }), None),
+                        named("data", true, json!({ "type": "list", "item": item(value, None) }), None),
                         named(
                             "shape",
-                            false,
+                            true,
                             json!({
                                 "type": "fixed_size_list",
                                 "size": shape.len(),

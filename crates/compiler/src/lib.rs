@@ -14,6 +14,8 @@ pub mod builder;
 pub mod check;
 pub mod codec;
 pub mod compile;
+#[cfg(feature = "arrow")]
+pub mod convert;
 pub mod diag;
 pub mod emit;
 pub mod fmt;

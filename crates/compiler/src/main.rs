@@ -118,6 +118,32 @@ enum Command {
         /// The encoded sample (default: stdin).
         input: Option<PathBuf>,
     },
+    /// Convert WebDataset shards of a sample to one Parquet file (`--to parquet OUT.parquet`),
+    /// or a Parquet file to shards (`--to shards PREFIX`: PREFIX-000000.tar, ...).
+    /// Needs a schemac built with the `arrow` feature.
+    #[command(
+        after_help = "Exit codes: 0 ok, 1 bad data or schema errors, 2 usage or I/O errors."
+    )]
+    Convert {
+        /// The schema file.
+        #[arg(long)]
+        schema: PathBuf,
+        /// The sample the shards hold.
+        #[arg(long)]
+        sample: String,
+        /// Shards (`.tar`) to read, or one Parquet file.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// What to write: `parquet OUT.parquet` or `shards PREFIX`.
+        #[arg(long, num_args = 2, value_names = ["FORMAT", "OUT"], required = true)]
+        to: Vec<String>,
+        /// Samples per Parquet row group.
+        #[arg(long, default_value_t = 1024)]
+        row_group_size: usize,
+        /// Samples per shard when writing shards.
+        #[arg(long, default_value_t = 10_000)]
+        shard_size: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -193,6 +219,16 @@ fn main() -> ExitCode {
             input,
         } => with_codec(&schema, &sample, color, |codec| {
             decode(codec, from, pretty, input.as_deref())
+        }),
+        Command::Convert {
+            schema,
+            sample,
+            inputs,
+            to,
+            row_group_size,
+            shard_size,
+        } => with_codec(&schema, &sample, color, |codec| {
+            convert(codec, &inputs, &to, row_group_size, shard_size)
         }),
     };
     ExitCode::from(code as u8)
@@ -384,6 +420,56 @@ fn decode(
             1
         }
     }
+}
+
+#[cfg(feature = "arrow")]
+fn convert(
+    codec: &codec::Codec<'_>,
+    inputs: &[PathBuf],
+    to: &[String],
+    row_group_size: usize,
+    shard_size: u64,
+) -> i32 {
+    use schemac::convert;
+    let (format, out) = (to[0].as_str(), Path::new(&to[1]));
+    let result = match format {
+        "parquet" => convert::shards_to_parquet(codec, inputs, out, row_group_size)
+            .map(|n| eprintln!("wrote {} ({n} samples)", out.display())),
+        "shards" => {
+            let [input] = inputs else {
+                eprintln!(
+                    "error: --to shards reads one Parquet file, got {}",
+                    inputs.len()
+                );
+                return 2;
+            };
+            convert::parquet_to_shards(codec, input, out, shard_size).map(|paths| {
+                for p in paths {
+                    eprintln!("wrote {}", p.display());
+                }
+            })
+        }
+        other => {
+            eprintln!("error: --to {other}: expected `parquet` or `shards`");
+            return 2;
+        }
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+#[cfg(not(feature = "arrow"))]
+fn convert(_: &codec::Codec<'_>, _: &[PathBuf], _: &[String], _: usize, _: u64) -> i32 {
+    eprintln!(
+        "error: this schemac was built without Arrow support; rebuild it with \
+         `cargo install schemac --features arrow` (the pip wheel has it)"
+    );
+    2
 }
 
 fn run_fmt(schemas: &[PathBuf], check: bool, color: bool) -> i32 {

@@ -212,3 +212,76 @@ fn gen_is_deterministic_across_working_directories_and_path_spellings() {
     run(&root.join("b"), "../x/vision.schema", "../out1");
     assert_eq!(tree(&root.join("out1")), a);
 }
+
+#[test]
+fn gen_check_lists_stale_missing_and_extra_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let out_s = out.to_str().unwrap();
+    let vision = "examples/schemas/vision.schema";
+    // Nothing generated yet: every file is missing, and nothing gets written.
+    let (code, stdout, stderr) = schemac(&["gen", "--check", vision, "--out", out_s]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("missing ")).count(),
+        4,
+        "{stdout}"
+    );
+    assert!(tree(&out).is_empty());
+    // Freshly generated: clean.
+    assert_eq!(schemac(&["gen", vision, "--out", out_s]).0, 0);
+    let (code, stdout, stderr) = schemac(&["gen", "--check", vision, "--out", out_s]);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    // One file edited, one deleted, one generated file left behind by an old package name,
+    // one file from another schema and one hand-written file (neither is extra).
+    let before = tree(&out);
+    let rs = out.join("vision_v1.rs");
+    std::fs::write(&rs, std::fs::read_to_string(&rs).unwrap() + "// edit\n").unwrap();
+    std::fs::remove_file(out.join("vision_v1.py")).unwrap();
+    let header = std::fs::read_to_string(&rs)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    std::fs::write(out.join("vision_v0.rs"), format!("{header}\n")).unwrap();
+    std::fs::write(
+        out.join("robot.rs"),
+        header.replace("vision.schema", "robot.schema") + "\n",
+    )
+    .unwrap();
+    std::fs::write(out.join("notes.rs"), "// mine\n").unwrap();
+    let snapshot = tree(&out);
+    let (code, stdout, stderr) = schemac(&["gen", "--check", vision, "--out", out_s]);
+    assert_eq!(code, 1, "{stderr}");
+    let lines: Vec<String> = stdout
+        .lines()
+        .map(|l| l.replace(&format!("{out_s}/"), ""))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "stale vision_v1.rs",
+            "missing vision_v1.py",
+            "extra vision_v0.rs"
+        ]
+    );
+    assert!(stderr.contains("1 stale, 1 missing, 1 extra"), "{stderr}");
+    assert_eq!(tree(&out), snapshot, "--check wrote something");
+    // With only --python selected, the Rust files are none of its business.
+    let (code, stdout, _) = schemac(&["gen", "--check", "--python", vision, "--out", out_s]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(before.len() == 4);
+    // A schema error is exit 1 with diagnostics, and still nothing is written.
+    let (code, _, stderr) = schemac(&[
+        "gen",
+        "--check",
+        "tests/invalid/E0002_unknown_type.schema",
+        "--out",
+        out_s,
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("E0002"), "{stderr}");
+    assert_eq!(tree(&out), snapshot);
+}

@@ -5,7 +5,8 @@
 //! [`layout`] (flatten, offsets, sizes) → [`ir`] → [`emit`] (one module per target,
 //! rendering templates from `templates/`). [`diag`] renders every error rustc-style;
 //! [`fmt`] prints a schema canonically; [`report`] prints layouts; [`builder`] is the
-//! `build.rs` API and [`compile`] the front end in one call; [`gencheck`] is `gen --check`; [`reserved`] lists the names
+//! `build.rs` API and [`compile`] the front end in one call; [`gencheck`] is `gen --check`;
+//! [`diff`] compares two versions of a schema; [`reserved`] lists the names
 //! generated code takes for itself (checked by [`check`], refused again by the emitters).
 
 pub mod ast;
@@ -14,6 +15,7 @@ pub mod check;
 pub mod codec;
 pub mod compile;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod fmt;
 pub mod gencheck;

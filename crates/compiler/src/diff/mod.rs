@@ -254,8 +254,15 @@ impl Wire {
     }
 }
 
+/// Whether a reader fills the field when its key is missing: it is optional, or it has a
+/// default that can be materialised (an array's default fills it only when every dim is
+/// fixed; a dynamic or named size has no value to take).
 fn defaulted(f: &Field) -> bool {
-    f.optional || f.default.is_some()
+    let fills = match &f.ty {
+        Ty::Array { shape, .. } => shape.iter().all(|d| d.fixed().is_some()),
+        _ => true,
+    };
+    f.optional || (f.default.is_some() && fills)
 }
 
 /// A leaf's layout facts: everything but docs, `@range`, defaults and the enum's name.

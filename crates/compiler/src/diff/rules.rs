@@ -42,21 +42,21 @@ use Verdict::{Breaks, Nested, Ok as Fine};
 pub const RULES: &[Rule] = &[
     Rule {
         id: "field-added-optional",
-        change: "field added, optional (`?`) or with a default",
+        change: "field added, optional (`?`) or with a default (for an array: with every dim fixed)",
         new_reads_old: Fine,
         old_reads_new: Fine,
         why: "new readers fill the missing key; old readers skip the unknown key",
     },
     Rule {
         id: "field-added-required",
-        change: "field added, required without a default",
+        change: "field added, required without a default (or an array default with a `_` or named dim)",
         new_reads_old: Breaks,
         old_reads_new: Fine,
         why: "old data lacks the key (missing_field)",
     },
     Rule {
         id: "field-removed-optional",
-        change: "field removed that was optional or had a default",
+        change: "field removed that was optional or had a default (as for added)",
         new_reads_old: Fine,
         old_reads_new: Fine,
         why: "new readers skip the key; old readers fill it",

@@ -100,6 +100,7 @@ enum Command {
         /// The categories whose changes make the exit code 1.
         #[arg(long, value_enum, value_delimiter = ',', default_value = "wire,layout")]
         break_on: Vec<schemac::diff::Category>,
+        /// rustc-style text, one JSON object, or GitHub Actions `::error` annotations.
         #[arg(long, value_enum, default_value_t = schemac::diff::render::Format::Text)]
         format: schemac::diff::render::Format,
     },

@@ -27,6 +27,7 @@ fn help_texts() {
         ("help-layout", vec!["layout", "--help"]),
         ("help-fmt", vec!["fmt", "--help"]),
         ("help-gen", vec!["gen", "--help"]),
+        ("help-diff", vec!["diff", "--help"]),
         ("help-encode", vec!["encode", "--help"]),
         ("help-decode", vec!["decode", "--help"]),
     ] {
@@ -284,4 +285,199 @@ fn gen_check_lists_stale_missing_and_extra_and_writes_nothing() {
     assert_eq!(code, 1);
     assert!(stderr.contains("E0002"), "{stderr}");
     assert_eq!(tree(&out), snapshot);
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let o = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn schemac_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_schemac"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn diff_exit_codes_break_on_and_formats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let old = "sample S {\n    id: u32,\n    name: str,\n}\n";
+    for dir in ["old", "opt", "req", "bad"] {
+        std::fs::create_dir_all(d.join(dir)).unwrap();
+    }
+    // Same file name on both sides, so the generated module name stays.
+    std::fs::write(d.join("old/s.schema"), old).unwrap();
+    // An optional field: wire-compatible both ways, but layout and api change.
+    std::fs::write(
+        d.join("opt/s.schema"),
+        old.replace("name: str,", "name: str,\n    note: str?,"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("req/s.schema"),
+        old.replace("name: str,", "name: str,\n    note: str,"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| schemac_in(d, args);
+    assert_eq!(run(&["diff", "old/s.schema", "old/s.schema"]).0, 0);
+    let (code, out, _) = run(&["diff", "old/s.schema", "opt/s.schema"]);
+    assert_eq!(code, 1, "layout is in the default --break-on: {out}");
+    assert_eq!(
+        run(&["diff", "old/s.schema", "opt/s.schema", "--break-on", "wire"]).0,
+        0
+    );
+    assert_eq!(
+        run(&["diff", "old/s.schema", "req/s.schema", "--break-on", "wire"]).0,
+        1
+    );
+    assert_eq!(
+        run(&["diff", "old/s.schema", "opt/s.schema", "--break-on", "api"]).0,
+        1
+    );
+    // The text report labels both files.
+    let (_, out, _) = run(&["diff", "old/s.schema", "req/s.schema"]);
+    assert!(
+        out.contains("┌─ req/s.schema:4:5") && out.contains("┌─ old/s.schema:1:8"),
+        "{out}"
+    );
+    assert!(
+        out.contains("new reads old BREAKS, old reads new ok [field-added-required]"),
+        "{out}"
+    );
+    // JSON.
+    let (_, out, _) = run(&["diff", "old/s.schema", "req/s.schema", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["changes"][0]["rules"][0], "field-added-required");
+    assert_eq!(v["changes"][0]["new"]["line"], 4);
+    assert_eq!(v["changes"][0]["wire"]["new_reads_old"], false);
+    // GitHub annotations.
+    let (code, out, _) = run(&["diff", "old/s.schema", "req/s.schema", "--format", "github"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("::error file=req/s.schema,line=4,col=5,title=schemac diff field-added::"),
+        "{out}"
+    );
+    let (_, out, _) = run(&[
+        "diff",
+        "old/s.schema",
+        "opt/s.schema",
+        "--format",
+        "github",
+        "--break-on",
+        "wire",
+    ]);
+    assert!(out.starts_with("::warning "), "{out}");
+    // Usage and I/O errors are 2; a schema error is 1.
+    assert_eq!(run(&["diff", "old/s.schema"]).0, 2);
+    assert_eq!(run(&["diff", "old/s.schema", "missing/s.schema"]).0, 2);
+    std::fs::write(d.join("bad/s.schema"), "sample S { x: Nope, }\n").unwrap();
+    assert_eq!(run(&["diff", "old/s.schema", "bad/s.schema"]).0, 1);
+}
+
+#[test]
+fn diff_against_a_git_ref_reads_the_schema_and_its_imports_at_that_ref() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q"]);
+    std::fs::create_dir_all(d.join("schemas")).unwrap();
+    std::fs::write(
+        d.join("schemas/common.schema"),
+        "component Pose {\n    x: f32,\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("schemas/main.schema"),
+        "import \"common.schema\";\n\nsample S {\n    pose: Pose,\n}\n",
+    )
+    .unwrap();
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "one"]);
+    // The second commit changes only the imported file.
+    std::fs::write(
+        d.join("schemas/common.schema"),
+        "component Pose {\n    x: f64,\n}\n",
+    )
+    .unwrap();
+    git(d, &["commit", "-qam", "two"]);
+    // The working tree adds a field to the root file on top.
+    std::fs::write(
+        d.join("schemas/main.schema"),
+        "import \"common.schema\";\n\nsample S {\n    pose: Pose,\n    n: u8?,\n}\n",
+    )
+    .unwrap();
+    let (code, out, err) = schemac_in(
+        d,
+        &[
+            "diff",
+            "--against",
+            "HEAD~1",
+            "schemas/main.schema",
+            "--break-on",
+            "wire",
+        ],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("HEAD~1:schemas/main.schema → schemas/main.schema"),
+        "{out}"
+    );
+    assert!(
+        out.contains("field `x: f32` of `Pose` became `x: f64`"),
+        "{out}"
+    );
+    assert!(out.contains("┌─ HEAD~1:schemas/common.schema:2:5"), "{out}");
+    assert!(out.contains("field `n: u8?` added to `S`"), "{out}");
+    // Against HEAD only the working-tree edit shows; from a subdirectory too.
+    let (code, out, err) = schemac_in(
+        &d.join("schemas"),
+        &[
+            "diff",
+            "--against",
+            "HEAD",
+            "main.schema",
+            "--break-on",
+            "wire",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("Pose"), "{out}");
+    assert!(out.contains("field `n: u8?` added to `S`"), "{out}");
+    // With no schema named, the changed .schema files are compared.
+    let (_, out, _) = schemac_in(d, &["diff", "--against", "HEAD", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["new"], "schemas/main.schema", "{out}");
+    // A ref that does not exist, or a file not at the ref, is an error (2).
+    assert_eq!(
+        schemac_in(d, &["diff", "--against", "nope", "schemas/main.schema"]).0,
+        2
+    );
+    std::fs::write(d.join("schemas/new.schema"), "sample T {\n    a: u8,\n}\n").unwrap();
+    let (code, _, err) = schemac_in(d, &["diff", "--against", "HEAD", "schemas/new.schema"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("at HEAD"), "{err}");
 }

@@ -255,8 +255,25 @@ fn declared(text: &str) -> (Vec<String>, Vec<String>) {
 
 fn random_type(rng: &mut Rng, enums: &[String], comps: &[String]) -> String {
     let mut pool: Vec<String> = [
-        "u8", "u16", "i8", "i32", "i64", "u32", "f16", "f32", "f64", "bool", "str", "bytes",
-        "u8[4]", "f32[3]", "f32[_]", "i16[2, 2]", "list<str>", "list<i32>", "map<str, f32>",
+        "u8",
+        "u16",
+        "i8",
+        "i32",
+        "i64",
+        "u32",
+        "f16",
+        "f32",
+        "f64",
+        "bool",
+        "str",
+        "bytes",
+        "u8[4]",
+        "f32[3]",
+        "f32[_]",
+        "i16[2, 2]",
+        "list<str>",
+        "list<i32>",
+        "map<str, f32>",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -455,11 +472,22 @@ fn layout_facts(r: &Record) -> Vec<String> {
         .map(|l| {
             format!(
                 "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}",
-                l.path, l.kind.dtype(), l.shape, l.bits, l.bit_offset, l.packed_bytes, l.packed_field, l.soa
+                l.path,
+                l.kind.dtype(),
+                l.shape,
+                l.bits,
+                l.bit_offset,
+                l.packed_bytes,
+                l.packed_field,
+                l.soa
             )
         })
         .collect();
-    v.push(format!("{:?} {:?}", r.bitpack, [r.sizes.soa_row, r.sizes.aggregate, r.sizes.field_packed]));
+    v.push(format!(
+        "{:?} {:?}",
+        r.bitpack,
+        [r.sizes.soa_row, r.sizes.aggregate, r.sizes.field_packed]
+    ));
     v
 }
 
@@ -486,18 +514,31 @@ fn check_pair(old: &Compiled, new: &Compiled, rng: &mut Rng, counts: &mut Counts
         if nro {
             match cross(old, new, &rec.name, rng) {
                 Ok(pairs) => forward = Some(pairs),
-                Err(e) => panic!("diff says new reads old `{}`, but: {e}\n{}", rec.name, explain()),
+                Err(e) => panic!(
+                    "diff says new reads old `{}`, but: {e}\n{}",
+                    rec.name,
+                    explain()
+                ),
             }
             counts.nro_checked += 1;
         }
         if onr {
             if let Err(e) = cross(new, old, &rec.name, rng) {
-                panic!("diff says old reads new `{}`, but: {e}\n{}", rec.name, explain());
+                panic!(
+                    "diff says old reads new `{}`, but: {e}\n{}",
+                    rec.name,
+                    explain()
+                );
             }
             counts.onr_checked += 1;
         }
         if layout {
-            assert_eq!(layout_facts(rec), layout_facts(nrec), "layout unchanged?\n{}", explain());
+            assert_eq!(
+                layout_facts(rec),
+                layout_facts(nrec),
+                "layout unchanged?\n{}",
+                explain()
+            );
             counts.layout_checked += 1;
             if let (Some(pairs), Some(_)) = (&forward, rec.bitpack.aggregate) {
                 let (oc, nc) = (
@@ -569,12 +610,21 @@ fn verdicts_hold_against_the_codec() {
     }
     eprintln!("{counts:#?}");
     assert!(counts.pairs >= iterations / 3, "{counts:?}");
-    assert!(counts.nro_checked >= 50 && counts.onr_checked >= 50, "{counts:?}");
-    assert!(counts.layout_checked >= 20 && counts.packed_checked >= 5, "{counts:?}");
+    assert!(
+        counts.nro_checked >= 50 && counts.onr_checked >= 50,
+        "{counts:?}"
+    );
+    assert!(
+        counts.layout_checked >= 20 && counts.packed_checked >= 5,
+        "{counts:?}"
+    );
     for k in [
         "add", "remove", "rename", "retype", "reorder", "bits", "shape", "dtype", "optional",
         "default", "range", "variant",
     ] {
-        assert!(counts.kinds.get(k).copied().unwrap_or(0) >= 3, "{k} barely tried: {counts:?}");
+        assert!(
+            counts.kinds.get(k).copied().unwrap_or(0) >= 3,
+            "{k} barely tried: {counts:?}"
+        );
     }
 }

@@ -277,7 +277,7 @@ fn layout_facts(l: &Leaf) -> Leaf {
     l
 }
 
-fn leaves_under<'r>(r: &'r Record, field: &str) -> Vec<Leaf> {
+fn leaves_under(r: &Record, field: &str) -> Vec<Leaf> {
     r.leaves
         .iter()
         .filter(|l| l.segments.first().is_some_and(|s| s == field))

@@ -42,14 +42,16 @@ use Verdict::{Breaks, Nested, Ok as Fine};
 pub const RULES: &[Rule] = &[
     Rule {
         id: "field-added-optional",
-        change: "field added, optional (`?`) or with a default (for an array: with every dim fixed)",
+        change:
+            "field added, optional (`?`) or with a default (for an array: with every dim fixed)",
         new_reads_old: Fine,
         old_reads_new: Fine,
         why: "new readers fill the missing key; old readers skip the unknown key",
     },
     Rule {
         id: "field-added-required",
-        change: "field added, required without a default (or an array default with a `_` or named dim)",
+        change:
+            "field added, required without a default (or an array default with a `_` or named dim)",
         new_reads_old: Breaks,
         old_reads_new: Fine,
         why: "old data lacks the key (missing_field)",
@@ -472,11 +474,14 @@ pub fn classify(old: FieldTy<'_>, new: FieldTy<'_>) -> TypeChange {
 fn classify_into(old: FieldTy<'_>, new: FieldTy<'_>, out: &mut TypeChange) {
     match (old.ty, new.ty) {
         (Ty::Scalar { dtype: a }, Ty::Scalar { dtype: b }) => {
-            if let Some(r) = values_rule(
+            match values_rule(
                 domain(*a, old.bits, old.range),
                 domain(*b, new.bits, new.range),
             ) {
-                out.rules.push(r);
+                Some(r) => out.rules.push(r),
+                // Another dtype holding exactly the same values (`u8` → `u16 @bits(8)`).
+                None if a != b => out.rules.push("values-same"),
+                None => {}
             }
         }
         (
@@ -553,9 +558,25 @@ mod tests {
             Some("values-widened")
         );
         assert_eq!(
+            // Equal sets: no values rule (`classify` names the dtype change `values-same`).
             values_rule(d(Dtype::U8, None, None), d(Dtype::U16, Some(8), None)),
-            Some("values-same")
+            None
         );
+        let u8_ty = Ty::Scalar { dtype: Dtype::U8 };
+        let u16_ty = Ty::Scalar { dtype: Dtype::U16 };
+        let f = |ty, bits| FieldTy {
+            ty,
+            bits,
+            range: None,
+            named: &[],
+        };
+        assert_eq!(
+            classify(f(&u8_ty, None), f(&u16_ty, Some(8))).rules,
+            ["values-same"]
+        );
+        assert!(classify(f(&u8_ty, None), f(&u8_ty, Some(8)))
+            .rules
+            .is_empty());
         assert_eq!(
             values_rule(d(Dtype::U8, None, None), d(Dtype::I8, None, None)),
             Some("values-changed")

@@ -296,8 +296,19 @@ fn mutate(text: &str, rng: &mut Rng) -> Option<(String, &'static str)> {
     let kind = *pick(
         rng,
         &[
-            "add", "remove", "rename", "retype", "reorder", "bits", "shape", "dtype", "optional",
-            "default", "range", "variant",
+            "add",
+            "remove",
+            "rename",
+            "rename-alias",
+            "retype",
+            "reorder",
+            "bits",
+            "shape",
+            "dtype",
+            "optional",
+            "default",
+            "range",
+            "variant",
         ],
     );
     if fields.is_empty() {
@@ -325,6 +336,12 @@ fn mutate(text: &str, rng: &mut Rng) -> Option<(String, &'static str)> {
         }
         "rename" => {
             f.name.push_str("_renamed");
+            lines[i] = f.render();
+        }
+        "rename-alias" => {
+            let old = f.name.clone();
+            f.name.push_str("_renamed");
+            f.attrs.push(format!("@alias(\"{old}\")"));
             lines[i] = f.render();
         }
         "retype" => {
@@ -619,8 +636,19 @@ fn verdicts_hold_against_the_codec() {
         "{counts:?}"
     );
     for k in [
-        "add", "remove", "rename", "retype", "reorder", "bits", "shape", "dtype", "optional",
-        "default", "range", "variant",
+        "add",
+        "remove",
+        "rename",
+        "rename-alias",
+        "retype",
+        "reorder",
+        "bits",
+        "shape",
+        "dtype",
+        "optional",
+        "default",
+        "range",
+        "variant",
     ] {
         assert!(
             counts.kinds.get(k).copied().unwrap_or(0) >= 3,

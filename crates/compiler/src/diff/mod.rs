@@ -462,7 +462,10 @@ impl Cx<'_> {
                     if !nn.contains(v) {
                         let mut c = self.change(
                             "variant-removed",
-                            format!("variant `{v}` removed from enum `{name}`"),
+                            format!(
+                                "variant `{v}` removed from enum `{name}`{}",
+                                unreserved(&n.reserved, v, name)
+                            ),
                             Some(self.oi.variant(name, v)),
                             Some(self.ni.item(name)),
                         );
@@ -688,9 +691,52 @@ impl Cx<'_> {
             };
             out.push(Self::with_rule(c, rule));
         }
+        // An `@alias` naming a field only the old version has is a rename.
+        let renamed_from = |nf: &Field| -> Option<&Field> {
+            nf.aliases.iter().find_map(|a| {
+                let of = o.fields.iter().find(|f| &f.name == a)?;
+                (!n.fields.iter().any(|f| &f.name == a)).then_some(of)
+            })
+        };
+        let renamed: Vec<&str> = n
+            .fields
+            .iter()
+            .filter_map(|f| renamed_from(f).map(|of| of.name.as_str()))
+            .collect();
         // Fields, in the new order, then the removed ones.
         for nf in &n.fields {
             let fs = self.ni.field(name, &nf.name);
+            if let Some(of) =
+                renamed_from(nf).filter(|_| !o.fields.iter().any(|f| f.name == nf.name))
+            {
+                let (mut ids, mut w) = self.field_wire(o, of, n, nf);
+                let id = if defaulted(of) {
+                    "field-renamed-alias-optional"
+                } else {
+                    "field-renamed-alias"
+                };
+                ids.insert(0, id);
+                w = w.and(Wire::of_rule(id));
+                let mut c = self.change(
+                    "field-renamed",
+                    format!(
+                        "field `{}` of `{name}` renamed to `{}` (with `@alias(\"{}\")`)",
+                        show_field(of),
+                        show_field(nf),
+                        of.name
+                    ),
+                    Some(self.oi.field(name, &of.name)),
+                    Some(fs),
+                );
+                c.rules = ids;
+                c.new_reads_old = w.nro;
+                c.old_reads_new = w.onr;
+                // SoA columns and safetensors names follow the field name.
+                c.layout_unchanged = false;
+                c.api_unchanged = false;
+                out.push(c);
+                continue;
+            }
             match o.fields.iter().find(|f| f.name == nf.name) {
                 None => {
                     let mut c = self.change(
@@ -728,10 +774,14 @@ impl Cx<'_> {
             }
         }
         for of in &o.fields {
-            if !n.fields.iter().any(|f| f.name == of.name) {
+            if !n.fields.iter().any(|f| f.name == of.name) && !renamed.contains(&of.name.as_str()) {
                 let mut c = self.change(
                     "field-removed",
-                    format!("field `{}` removed from `{name}`", show_field(of)),
+                    format!(
+                        "field `{}` removed from `{name}`{}",
+                        show_field(of),
+                        unreserved(&n.reserved, &of.name, name)
+                    ),
                     Some(self.oi.field(name, &of.name)),
                     Some(ns),
                 );
@@ -794,6 +844,16 @@ impl Cx<'_> {
     }
 }
 
+/// The note on a removal whose name the new version does not reserve (like buf's
+/// FIELD_NO_DELETE_UNLESS_NAME_RESERVED): the name could come back meaning something else.
+fn unreserved(reserved: &[String], removed: &str, owner: &str) -> String {
+    if reserved.iter().any(|r| r == removed) {
+        String::new()
+    } else {
+        format!(" without reserving it (add `@reserved(\"{removed}\")` to `{owner}`)")
+    }
+}
+
 fn kind_word(k: RecordKind) -> &'static str {
     match k {
         RecordKind::Sample => "sample",
@@ -851,6 +911,9 @@ pub fn show_field(f: &Field) -> String {
     }
     if f.packed_bytes.is_some() {
         s.push_str(" (packed)");
+    }
+    for a in &f.aliases {
+        s.push_str(&format!(" @alias({a:?})"));
     }
     if let Some(d) = &f.default {
         let lit = match d {

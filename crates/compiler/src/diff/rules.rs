@@ -71,6 +71,20 @@ pub const RULES: &[Rule] = &[
         why: "old readers need the key new writers no longer write",
     },
     Rule {
+        id: "field-renamed-alias",
+        change: "field renamed with `@alias(\"old\")`, the old field required without a default",
+        new_reads_old: Fine,
+        old_reads_new: Breaks,
+        why: "new readers take the old key; old readers do not know the new one",
+    },
+    Rule {
+        id: "field-renamed-alias-optional",
+        change: "field renamed with `@alias(\"old\")`, the old field optional or defaulted",
+        new_reads_old: Fine,
+        old_reads_new: Fine,
+        why: "new readers take the old key; old readers fill the field they miss",
+    },
+    Rule {
         id: "fields-reordered",
         change: "fields reordered",
         new_reads_old: Fine,

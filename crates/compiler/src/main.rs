@@ -515,6 +515,9 @@ fn run_diff(
             } else {
                 schemas.to_vec()
             };
+            if list.is_empty() {
+                eprintln!("no .schema file differs from {rev}");
+            }
             for path in list {
                 use schemac::load::FileSource;
                 let text = match git.read(&path) {

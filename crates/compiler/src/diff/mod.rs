@@ -84,6 +84,8 @@ pub struct Report {
     /// What the old and new version are called (`HEAD~1:a.schema`, `a.schema`).
     pub old_name: String,
     pub new_name: String,
+    /// What the old files' names start with (`HEAD~1:`), possibly nothing.
+    pub old_prefix: String,
     pub groups: Vec<Group>,
     /// Grouped: every change of `groups[0]` first, in the order the group shows them.
     pub changes: Vec<Change>,
@@ -213,6 +215,7 @@ pub fn diff(
         old_files,
         old_name: old_name.to_string(),
         new_name: new_name.to_string(),
+        old_prefix: old_prefix.to_string(),
         groups,
         changes,
     }

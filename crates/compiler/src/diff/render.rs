@@ -182,16 +182,14 @@ pub fn github(r: &Report, on: &[Category]) -> String {
     for c in &r.changes {
         let span = c.new.or(c.old).expect("every change has a span");
         let (line, col) = r.sources.line_col(span);
-        let mut file = r.sources.name(span.file).to_string();
+        let mut file = r.sources.name(span.file);
         if span.file < r.old_files {
-            if let Some((_, path)) = file.split_once(':') {
-                file = path.to_string();
-            }
+            file = file.strip_prefix(r.old_prefix.as_str()).unwrap_or(file);
         }
         out.push_str(&format!(
             "::{} file={},line={line},col={col},title={}::{}\n",
             if breaking(c, on) { "error" } else { "warning" },
-            escape(&file, true),
+            escape(file, true),
             escape(&format!("schemac diff {}", c.code), true),
             escape(&format!("{} — {}", c.message, verdicts(c)), false)
         ));

@@ -146,6 +146,13 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
         "- o o -",
     ),
     (
+        "sample-became-enum",
+        "sample P {\n    a: u8 @bits(3),\n    b: bool @bits(1),\n}\n",
+        "enum P { a, b }\n",
+        "no-wire-effect sample-removed",
+        "- o - -",
+    ),
+    (
         "fields-reordered",
         "    id: u32,\n    name: str,",
         "    name: str,\n    id: u32,",

@@ -306,7 +306,10 @@ impl Cx<'_> {
                 for c in &mut cs {
                     c.group = g.name.clone();
                 }
-                groups.push(g);
+                // A record that became an enum of the same name (or back) is one group.
+                if !groups.iter().any(|x: &Group| x.name == g.name) {
+                    groups.push(g);
+                }
                 changes.extend(cs);
             }
         };
@@ -326,12 +329,12 @@ impl Cx<'_> {
             names.push((&e.name, true));
         }
         for r in &self.old.records {
-            if self.new.record(&r.name).is_none() && self.new.enum_def(&r.name).is_none() {
+            if self.new.record(&r.name).is_none() {
                 names.push((&r.name, false));
             }
         }
         for e in &self.old.enums {
-            if self.new.enum_def(&e.name).is_none() && self.new.record(&e.name).is_none() {
+            if self.new.enum_def(&e.name).is_none() {
                 names.push((&e.name, true));
             }
         }

@@ -75,11 +75,14 @@ enum AttrTarget {
     Record,
 }
 
-const KNOWN_ATTRS: [(&str, AttrTarget); 4] = [
+const KNOWN_ATTRS: [(&str, AttrTarget); 6] = [
     ("bits", AttrTarget::Field),
     ("packed", AttrTarget::Field),
     ("range", AttrTarget::Field),
+    ("alias", AttrTarget::Field),
     ("bitpack", AttrTarget::Record),
+    // Also on enums (handled in `check_enum`).
+    ("reserved", AttrTarget::Record),
 ];
 
 impl<'a> Checker<'a> {
@@ -289,8 +292,26 @@ impl<'a> Checker<'a> {
     }
 
     fn check_enum(&mut self, e: &ast::EnumItem, imported: bool) -> ir::EnumDef {
+        let mut reserved: Vec<(String, Span)> = Vec::new();
+        let mut seen_attrs: HashMap<&str, Span> = HashMap::new();
         for attr in &e.attrs {
+            if attr.name.value == "reserved" {
+                if !self.duplicate_attr(&mut seen_attrs, attr) {
+                    reserved.extend(self.reserved_names(attr).unwrap_or_default());
+                }
+                continue;
+            }
             self.misplaced_or_unknown(attr, "an enum", None);
+        }
+        for v in &e.variants {
+            if let Some((_, span)) = reserved.iter().find(|(n, _)| *n == v.name.value) {
+                self.err(reserved_by_schema(
+                    "variant",
+                    &v.name.value,
+                    v.name.span,
+                    *span,
+                ));
+            }
         }
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let mut folded: HashMap<String, (String, Span)> = HashMap::new();
@@ -336,6 +357,34 @@ impl<'a> Checker<'a> {
             repr: Dtype::smallest_unsigned(variants.len().saturating_sub(1) as u64),
             variants,
             imported,
+            reserved: reserved.into_iter().map(|(n, _)| n).collect(),
+        }
+    }
+
+    /// The names of `@reserved("a", "b")`: one or more strings.
+    fn reserved_names(&mut self, attr: &ast::Attr) -> Option<Vec<(String, Span)>> {
+        let names: Option<Vec<(String, Span)>> = attr
+            .args
+            .iter()
+            .map(|a| match &a.kind {
+                LitKind::Str(s) => Some((s.clone(), a.span)),
+                _ => None,
+            })
+            .collect();
+        match names {
+            Some(n) if !n.is_empty() => Some(n),
+            _ => {
+                self.err(
+                    Diagnostic::error(
+                        codes::ATTRIBUTE_ARGUMENTS,
+                        "`@reserved` takes one or more names as strings",
+                        attr.span,
+                    )
+                    .label("expected e.g. `@reserved(\"old_name\")`")
+                    .help("list the removed names, each in quotes"),
+                );
+                None
+            }
         }
     }
 
@@ -358,7 +407,9 @@ impl<'a> Checker<'a> {
                 .label("not an attribute schemac knows");
                 d = match suggest(name, KNOWN_ATTRS.iter().map(|(n, _)| *n)) {
                     Some(s) => d.help(format!("did you mean `@{s}`?")),
-                    None => d.help("known attributes: @bits, @packed, @range, @bitpack"),
+                    None => d.help(
+                        "known attributes: @bits, @packed, @range, @alias, @bitpack, @reserved",
+                    ),
                 };
                 self.err(d);
                 false
@@ -392,6 +443,7 @@ impl<'a> Checker<'a> {
     ) -> Option<RecordInput> {
         let mut mode = BitpackMode::Auto;
         let mut mode_span = None;
+        let mut reserved: Vec<(String, Span)> = Vec::new();
         let mut seen_attrs: HashMap<&str, Span> = HashMap::new();
         let what = match r.kind.value {
             ast::RecordKind::Sample => "a sample",
@@ -402,6 +454,10 @@ impl<'a> Checker<'a> {
                 continue;
             }
             if self.duplicate_attr(&mut seen_attrs, attr) {
+                continue;
+            }
+            if attr.name.value == "reserved" {
+                reserved.extend(self.reserved_names(attr).unwrap_or_default());
                 continue;
             }
             // Only @bitpack reaches here.
@@ -480,6 +536,48 @@ impl<'a> Checker<'a> {
                 None => ok = false,
             }
         }
+        // Names a field goes by (its own and its aliases) are unique and not reserved.
+        let mut names: HashMap<String, Span> = r
+            .fields
+            .iter()
+            .map(|f| (f.name.value.clone(), f.name.span))
+            .collect();
+        for f in &r.fields {
+            if let Some((_, span)) = reserved.iter().find(|(n, _)| *n == f.name.value) {
+                self.err(reserved_by_schema(
+                    "field",
+                    &f.name.value,
+                    f.name.span,
+                    *span,
+                ));
+                ok = false;
+            }
+        }
+        for f in &fields {
+            for (alias, aspan) in &f.alias_spans {
+                if let Some(first) = names.get(alias) {
+                    self.err(
+                        Diagnostic::error(
+                            codes::DUPLICATE_FIELD,
+                            format!(
+                                "the alias `{alias}` of `{}` is already a name in `{}`",
+                                f.field.name, r.name.value
+                            ),
+                            *aspan,
+                        )
+                        .label("alias given here")
+                        .secondary(*first, "already a field or alias name")
+                        .help("an alias is the key the field had before a rename"),
+                    );
+                    ok = false;
+                } else if let Some((_, span)) = reserved.iter().find(|(n, _)| n == alias) {
+                    self.err(reserved_by_schema("alias", alias, *aspan, *span));
+                    ok = false;
+                } else {
+                    names.insert(alias.clone(), *aspan);
+                }
+            }
+        }
         ok.then(|| RecordInput {
             name: r.name.value.clone(),
             name_span: r.name.span,
@@ -492,6 +590,7 @@ impl<'a> Checker<'a> {
             mode,
             mode_span,
             fields,
+            reserved: reserved.into_iter().map(|(n, _)| n).collect(),
         })
     }
 
@@ -532,6 +631,7 @@ impl<'a> Checker<'a> {
         let mut packed = None;
         let mut range = None;
         let mut range_span = None;
+        let mut aliases: Vec<(String, Span)> = Vec::new();
         let mut ok = true;
         let mut seen_attrs: HashMap<&str, Span> = HashMap::new();
         let elem = element_dtype(&ty);
@@ -573,6 +673,24 @@ impl<'a> Checker<'a> {
                         range_span = Some(attr.span);
                     }
                     None => ok = false,
+                },
+                "alias" => match attr.args.as_slice() {
+                    [ast::Lit {
+                        kind: LitKind::Str(s),
+                        span,
+                    }] if is_identifier(s) => aliases.push((s.clone(), *span)),
+                    _ => {
+                        self.err(
+                            Diagnostic::error(
+                                codes::ATTRIBUTE_ARGUMENTS,
+                                "`@alias` takes the field's old name, as a string",
+                                attr.span,
+                            )
+                            .label("expected e.g. `@alias(\"old_name\")`")
+                            .help("one name, spelled like a field name"),
+                        );
+                        ok = false;
+                    }
                 },
                 _ => unreachable!("only known field attributes reach here"),
             }
@@ -669,7 +787,9 @@ impl<'a> Checker<'a> {
                 range,
                 bits,
                 packed_bytes,
+                aliases: aliases.iter().map(|(a, _)| a.clone()).collect(),
             },
+            alias_spans: aliases,
             span: f.span,
             name_span: f.name.span,
             dims: dims_seen,
@@ -1630,4 +1750,25 @@ fn finite_in(dtype: Dtype) -> String {
         "a number that is finite in `{}` (magnitude at most {max})",
         dtype.name()
     )
+}
+
+/// Spelled like a field name: a letter or `_`, then letters, digits or `_`.
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A name the record or enum lists in `@reserved`.
+fn reserved_by_schema(what: &str, name: &str, span: Span, reserved_at: Span) -> Diagnostic {
+    Diagnostic::error(
+        codes::RESERVED_BY_SCHEMA,
+        format!("the {what} name `{name}` is reserved"),
+        span,
+    )
+    .label("reserved names may not be used again")
+    .secondary(reserved_at, "reserved here")
+    .help("data written under this name meant something else; pick another name")
 }

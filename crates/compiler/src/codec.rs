@@ -607,7 +607,17 @@ impl Parse<'_> {
         let obj = j.as_object().ok_or_else(|| wrong("object", json_kind(j)))?;
         let mut out = Vec::with_capacity(rec.fields.len());
         for f in &rec.fields {
-            let v = match obj.get(&f.name) {
+            // The field's key, or one of its `@alias` keys (never two of them).
+            let mut found = obj.get(&f.name);
+            for alias in &f.aliases {
+                if let Some(v) = obj.get(alias) {
+                    if found.is_some() {
+                        return Err(Error::new(ErrorKind::DuplicateKey(alias.clone())).at(alias));
+                    }
+                    found = Some(v);
+                }
+            }
+            let v = match found {
                 None => missing(f)?,
                 Some(Json::Null) if f.optional => Value::Nil,
                 // `null` for a required (even defaulted) field is not "absent".
@@ -682,7 +692,11 @@ impl Parse<'_> {
         let mut slots: Vec<Option<Value>> = rec.fields.iter().map(|_| None).collect();
         for _ in 0..n {
             let key = r.str()?;
-            let Some(i) = rec.fields.iter().position(|f| f.name == key) else {
+            let Some(i) = rec
+                .fields
+                .iter()
+                .position(|f| f.name == key || f.aliases.iter().any(|a| a == key))
+            else {
                 r.skip().at(key)?; // unknown keys are ignored
                 continue;
             };

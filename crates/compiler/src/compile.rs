@@ -99,6 +99,16 @@ pub fn compile_source(path: &Path, text: String) -> Result<Compiled, Failure> {
     finish(crate::load::load_source(path, text))
 }
 
+/// Compiles schema text as if it were the file at `path`, with imports read from `files`
+/// (`schemac diff --against REF` compiles the version at a git ref this way).
+pub fn compile_from(
+    files: &dyn crate::load::FileSource,
+    path: &Path,
+    text: String,
+) -> Result<Compiled, Failure> {
+    finish(crate::load::load_from(files, path, text))
+}
+
 fn finish(loaded: crate::load::Loaded) -> Result<Compiled, Failure> {
     let checked = crate::check::check(&loaded);
     match checked.schema {

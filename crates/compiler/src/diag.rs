@@ -69,6 +69,7 @@ pub mod codes {
     pub const IMPORT_UNREADABLE: &str = "E0032";
     pub const NAME_COLLISION: &str = "E0033";
     pub const RESERVED_NAME: &str = "E0034";
+    pub const RESERVED_BY_SCHEMA: &str = "E0035";
     pub const UNUSED_IMPORT: &str = "W0001";
 
     /// Every code with a one-line title, for docs and `--explain`-style listings.
@@ -122,6 +123,10 @@ pub mod codes {
         ),
         (NAME_COLLISION, "names that collide in generated code"),
         (RESERVED_NAME, "a name generated code cannot use"),
+        (
+            RESERVED_BY_SCHEMA,
+            "a field, alias or variant name the record or enum lists in `@reserved`",
+        ),
         (UNUSED_IMPORT, "unused import (warning)"),
     ];
 }

@@ -51,6 +51,9 @@ pub struct EnumDef {
     pub repr: Dtype,
     /// Defined in an imported file rather than the compiled one.
     pub imported: bool,
+    /// `@reserved("old", ...)`: variant names that may not be used again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reserved: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -85,6 +88,9 @@ pub struct Record {
     /// 16 hex digits: a stable hash of the canonical layout (names, dtypes, shapes, bits,
     /// offsets, optionality). Changes exactly when the bytes on any wire would.
     pub fingerprint: String,
+    /// `@reserved("old", ...)`: field names that may not be used again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reserved: Vec<String>,
 }
 
 impl Record {
@@ -121,6 +127,9 @@ pub struct Field {
     /// Stored bit-packed in memory (`@packed`, or `@bitpack(field)` on the record).
     /// The number is the packed size in bytes: `ceil(elements * bits / 8)`.
     pub packed_bytes: Option<u64>,
+    /// `@alias("old")`: other keys readers accept for this field (writers write `name`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 /// A field's type, resolved.

@@ -23,12 +23,16 @@ pub struct RecordInput {
     pub mode: BitpackMode,
     pub mode_span: Option<Span>,
     pub fields: Vec<FieldInput>,
+    /// `@reserved(...)` names (checked already).
+    pub reserved: Vec<String>,
 }
 
 pub struct FieldInput {
     pub field: ir::Field,
     pub span: Span,
     pub name_span: Span,
+    /// `@alias` names with the span of each.
+    pub alias_spans: Vec<(String, Span)>,
     /// Named dims written in this field's type: (name, pinned size, span).
     pub dims: Vec<(String, Option<u64>, Span)>,
 }
@@ -170,6 +174,7 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
             },
             sizes,
             fingerprint,
+            reserved: r.reserved.clone(),
         });
         built.insert(
             r.name.clone(),

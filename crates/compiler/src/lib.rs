@@ -5,7 +5,8 @@
 //! [`layout`] (flatten, offsets, sizes) → [`ir`] → [`emit`] (one module per target,
 //! rendering templates from `templates/`). [`diag`] renders every error rustc-style;
 //! [`fmt`] prints a schema canonically; [`report`] prints layouts; [`builder`] is the
-//! `build.rs` API and [`compile`] the front end in one call; [`reserved`] lists the names
+//! `build.rs` API and [`compile`] the front end in one call; [`gencheck`] is `gen --check`;
+//! [`diff`] compares two versions of a schema; [`reserved`] lists the names
 //! generated code takes for itself (checked by [`check`], refused again by the emitters).
 
 pub mod arrow;
@@ -17,8 +18,10 @@ pub mod compile;
 #[cfg(feature = "arrow")]
 pub mod convert;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod fmt;
+pub mod gencheck;
 pub mod ir;
 pub mod layout;
 pub mod load;

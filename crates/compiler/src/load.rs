@@ -74,8 +74,45 @@ pub fn read_schema(path: &Path) -> std::io::Result<String> {
     String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "not valid UTF-8"))
 }
 
+/// Where schema files come from: the file system, or another version of it (`schemac
+/// diff --against REF` reads files as they were at a git ref).
+pub trait FileSource {
+    /// The text of the file at `path` (errors as [`read_schema`] gives them).
+    fn read(&self, path: &Path) -> std::io::Result<String>;
+    /// The identity of `path`, for finding a file already read and for import cycles.
+    fn canonical(&self, path: &Path) -> PathBuf;
+    /// Schema file names in `dir`, for "did you mean" on a missing import.
+    fn list(&self, dir: &Path) -> Vec<String>;
+}
+
+/// The file system.
+pub struct Disk;
+
+impl FileSource for Disk {
+    fn read(&self, path: &Path) -> std::io::Result<String> {
+        read_schema(path)
+    }
+    fn canonical(&self, path: &Path) -> PathBuf {
+        canonical(path)
+    }
+    fn list(&self, dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".schema"))
+            .collect()
+    }
+}
+
 /// Like [`load`], with the root's text already in hand (tests, `fmt` on stdin).
 pub fn load_source(path: &Path, text: String) -> Loaded {
+    load_from(&Disk, path, text)
+}
+
+/// Like [`load_source`], with imports read from `files`.
+pub fn load_from(files: &dyn FileSource, path: &Path, text: String) -> Loaded {
     let mut loaded = Loaded {
         sources: Sources::new(),
         files: Vec::new(),
@@ -83,11 +120,11 @@ pub fn load_source(path: &Path, text: String) -> Loaded {
         imports: Vec::new(),
         diagnostics: Vec::new(),
     };
-    let canonical = canonical(path);
+    let canonical = files.canonical(path);
     let root = add_file(&mut loaded, path.display().to_string(), canonical, text);
     loaded.root = root;
     let mut stack = vec![root];
-    visit_imports(&mut loaded, root, &mut stack);
+    visit_imports(files, &mut loaded, root, &mut stack);
     loaded
 }
 
@@ -108,7 +145,7 @@ fn add_file(loaded: &mut Loaded, name: String, path: PathBuf, text: String) -> F
     id
 }
 
-fn visit_imports(loaded: &mut Loaded, id: FileId, stack: &mut Vec<FileId>) {
+fn visit_imports(files: &dyn FileSource, loaded: &mut Loaded, id: FileId, stack: &mut Vec<FileId>) {
     let Some(file) = loaded.file(id) else { return };
     let imports: Vec<ast::Import> = file.imports.clone();
     let dir = loaded
@@ -123,7 +160,7 @@ fn visit_imports(loaded: &mut Loaded, id: FileId, stack: &mut Vec<FileId>) {
         .unwrap_or_default();
     for (index, import) in imports.iter().enumerate() {
         let target = dir.join(&import.path.value);
-        let canonical_target = canonical(&target);
+        let canonical_target = files.canonical(&target);
         if let Some(existing) = loaded.sources.find(&canonical_target) {
             if let Some(pos) = stack.iter().position(|f| *f == existing) {
                 let mut chain: Vec<String> = stack[pos..]
@@ -145,13 +182,13 @@ fn visit_imports(loaded: &mut Loaded, id: FileId, stack: &mut Vec<FileId>) {
             }
             continue;
         }
-        match read_schema(&target) {
+        match files.read(&target) {
             Ok(text) => {
                 let shown = shown_dir.join(&import.path.value).display().to_string();
                 let child = add_file(loaded, shown, canonical_target, text);
                 loaded.imports.push((id, index, child));
                 stack.push(child);
-                visit_imports(loaded, child, stack);
+                visit_imports(files, loaded, child, stack);
                 stack.pop();
             }
             Err(e)
@@ -185,7 +222,7 @@ fn visit_imports(loaded: &mut Loaded, id: FileId, stack: &mut Vec<FileId>) {
                     "looked for {}",
                     shown_dir.join(&import.path.value).display()
                 ));
-                if let Some(near) = nearby_schema(&dir, &import.path.value) {
+                if let Some(near) = nearby_schema(files, &dir, &import.path.value) {
                     d = d.help(format!("a file named `{near}` exists next to it"));
                 } else {
                     d = d.help("import paths are relative to the importing file");
@@ -205,13 +242,8 @@ fn io_reason(e: &std::io::Error) -> &'static str {
 }
 
 /// A schema file in `dir` whose name is a likely typo of `wanted`.
-fn nearby_schema(dir: &Path, wanted: &str) -> Option<String> {
-    let names: Vec<String> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".schema"))
-        .collect();
+fn nearby_schema(files: &dyn FileSource, dir: &Path, wanted: &str) -> Option<String> {
+    let names = files.list(dir);
     let file = Path::new(wanted).file_name()?.to_str()?;
     crate::diag::suggest(file, names.iter().map(String::as_str)).map(str::to_string)
 }

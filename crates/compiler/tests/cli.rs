@@ -27,6 +27,7 @@ fn help_texts() {
         ("help-layout", vec!["layout", "--help"]),
         ("help-fmt", vec!["fmt", "--help"]),
         ("help-gen", vec!["gen", "--help"]),
+        ("help-diff", vec!["diff", "--help"]),
         ("help-encode", vec!["encode", "--help"]),
         ("help-decode", vec!["decode", "--help"]),
     ] {
@@ -211,4 +212,272 @@ fn gen_is_deterministic_across_working_directories_and_path_spellings() {
     // Twice into the same directory: nothing changes.
     run(&root.join("b"), "../x/vision.schema", "../out1");
     assert_eq!(tree(&root.join("out1")), a);
+}
+
+#[test]
+fn gen_check_lists_stale_missing_and_extra_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let out_s = out.to_str().unwrap();
+    let vision = "examples/schemas/vision.schema";
+    // Nothing generated yet: every file is missing, and nothing gets written.
+    let (code, stdout, stderr) = schemac(&["gen", "--check", vision, "--out", out_s]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("missing ")).count(),
+        4,
+        "{stdout}"
+    );
+    assert!(tree(&out).is_empty());
+    // Freshly generated: clean.
+    assert_eq!(schemac(&["gen", vision, "--out", out_s]).0, 0);
+    let (code, stdout, stderr) = schemac(&["gen", "--check", vision, "--out", out_s]);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    // One file edited, one deleted, one generated file left behind by an old package name,
+    // one file from another schema and one hand-written file (neither is extra).
+    let before = tree(&out);
+    let rs = out.join("vision_v1.rs");
+    std::fs::write(&rs, std::fs::read_to_string(&rs).unwrap() + "// edit\n").unwrap();
+    std::fs::remove_file(out.join("vision_v1.py")).unwrap();
+    let header = std::fs::read_to_string(&rs)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    std::fs::write(out.join("vision_v0.rs"), format!("{header}\n")).unwrap();
+    std::fs::write(
+        out.join("robot.rs"),
+        header.replace("vision.schema", "robot.schema") + "\n",
+    )
+    .unwrap();
+    std::fs::write(out.join("notes.rs"), "// mine\n").unwrap();
+    let snapshot = tree(&out);
+    let (code, stdout, stderr) = schemac(&["gen", "--check", vision, "--out", out_s]);
+    assert_eq!(code, 1, "{stderr}");
+    let lines: Vec<String> = stdout
+        .lines()
+        .map(|l| l.replace(&format!("{out_s}/"), ""))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "stale vision_v1.rs",
+            "missing vision_v1.py",
+            "extra vision_v0.rs"
+        ]
+    );
+    assert!(stderr.contains("1 stale, 1 missing, 1 extra"), "{stderr}");
+    assert_eq!(tree(&out), snapshot, "--check wrote something");
+    // With only --python selected, the Rust files are none of its business.
+    let (code, stdout, _) = schemac(&["gen", "--check", "--python", vision, "--out", out_s]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(before.len() == 4);
+    // A schema error is exit 1 with diagnostics, and still nothing is written.
+    let (code, _, stderr) = schemac(&[
+        "gen",
+        "--check",
+        "tests/invalid/E0002_unknown_type.schema",
+        "--out",
+        out_s,
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("E0002"), "{stderr}");
+    assert_eq!(tree(&out), snapshot);
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let o = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn schemac_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_schemac"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn diff_exit_codes_break_on_and_formats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let old = "sample S {\n    id: u32,\n    name: str,\n}\n";
+    for dir in ["old", "opt", "req", "bad"] {
+        std::fs::create_dir_all(d.join(dir)).unwrap();
+    }
+    // Same file name on both sides, so the generated module name stays.
+    std::fs::write(d.join("old/s.schema"), old).unwrap();
+    // An optional field: wire-compatible both ways, but layout and api change.
+    std::fs::write(
+        d.join("opt/s.schema"),
+        old.replace("name: str,", "name: str,\n    note: str?,"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("req/s.schema"),
+        old.replace("name: str,", "name: str,\n    note: str,"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| schemac_in(d, args);
+    assert_eq!(run(&["diff", "old/s.schema", "old/s.schema"]).0, 0);
+    let (code, out, _) = run(&["diff", "old/s.schema", "opt/s.schema"]);
+    assert_eq!(code, 1, "layout is in the default --break-on: {out}");
+    assert_eq!(
+        run(&["diff", "old/s.schema", "opt/s.schema", "--break-on", "wire"]).0,
+        0
+    );
+    assert_eq!(
+        run(&["diff", "old/s.schema", "req/s.schema", "--break-on", "wire"]).0,
+        1
+    );
+    assert_eq!(
+        run(&["diff", "old/s.schema", "opt/s.schema", "--break-on", "api"]).0,
+        1
+    );
+    // The text report labels both files.
+    let (_, out, _) = run(&["diff", "old/s.schema", "req/s.schema"]);
+    assert!(
+        out.contains("┌─ req/s.schema:4:5") && out.contains("┌─ old/s.schema:1:8"),
+        "{out}"
+    );
+    assert!(
+        out.contains("new reads old BREAKS, old reads new ok [field-added-required]"),
+        "{out}"
+    );
+    // JSON.
+    let (_, out, _) = run(&["diff", "old/s.schema", "req/s.schema", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["changes"][0]["rules"][0], "field-added-required");
+    assert_eq!(v["changes"][0]["new"]["line"], 4);
+    assert_eq!(v["changes"][0]["wire"]["new_reads_old"], false);
+    // GitHub annotations.
+    let (code, out, _) = run(&["diff", "old/s.schema", "req/s.schema", "--format", "github"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("::error file=req/s.schema,line=4,col=5,title=schemac diff field-added::"),
+        "{out}"
+    );
+    let (_, out, _) = run(&[
+        "diff",
+        "old/s.schema",
+        "opt/s.schema",
+        "--format",
+        "github",
+        "--break-on",
+        "wire",
+    ]);
+    assert!(out.starts_with("::warning "), "{out}");
+    // Usage and I/O errors are 2; a schema error is 1.
+    assert_eq!(run(&["diff", "old/s.schema"]).0, 2);
+    assert_eq!(run(&["diff", "old/s.schema", "missing/s.schema"]).0, 2);
+    std::fs::write(d.join("bad/s.schema"), "sample S { x: Nope, }\n").unwrap();
+    assert_eq!(run(&["diff", "old/s.schema", "bad/s.schema"]).0, 1);
+}
+
+#[test]
+fn diff_against_a_git_ref_reads_the_schema_and_its_imports_at_that_ref() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q"]);
+    std::fs::create_dir_all(d.join("schemas")).unwrap();
+    std::fs::write(
+        d.join("schemas/common.schema"),
+        "component Pose {\n    x: f32,\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("schemas/main.schema"),
+        "import \"common.schema\";\n\nsample S {\n    pose: Pose,\n}\n",
+    )
+    .unwrap();
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "one"]);
+    // The second commit changes only the imported file.
+    std::fs::write(
+        d.join("schemas/common.schema"),
+        "component Pose {\n    x: f64,\n}\n",
+    )
+    .unwrap();
+    git(d, &["commit", "-qam", "two"]);
+    // The working tree adds a field to the root file on top.
+    std::fs::write(
+        d.join("schemas/main.schema"),
+        "import \"common.schema\";\n\nsample S {\n    pose: Pose,\n    n: u8?,\n}\n",
+    )
+    .unwrap();
+    let (code, out, err) = schemac_in(
+        d,
+        &[
+            "diff",
+            "--against",
+            "HEAD~1",
+            "schemas/main.schema",
+            "--break-on",
+            "wire",
+        ],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("HEAD~1:schemas/main.schema → schemas/main.schema"),
+        "{out}"
+    );
+    assert!(
+        out.contains("field `x: f32` of `Pose` became `x: f64`"),
+        "{out}"
+    );
+    assert!(out.contains("┌─ HEAD~1:schemas/common.schema:2:5"), "{out}");
+    assert!(out.contains("field `n: u8?` added to `S`"), "{out}");
+    // Against HEAD only the working-tree edit shows; from a subdirectory too.
+    let (code, out, err) = schemac_in(
+        &d.join("schemas"),
+        &[
+            "diff",
+            "--against",
+            "HEAD",
+            "main.schema",
+            "--break-on",
+            "wire",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("Pose"), "{out}");
+    assert!(out.contains("field `n: u8?` added to `S`"), "{out}");
+    // With no schema named, the changed .schema files are compared.
+    let (_, out, _) = schemac_in(d, &["diff", "--against", "HEAD", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["new"], "schemas/main.schema", "{out}");
+    // A ref that does not exist, or a file not at the ref, is an error (2).
+    assert_eq!(
+        schemac_in(d, &["diff", "--against", "nope", "schemas/main.schema"]).0,
+        2
+    );
+    std::fs::write(d.join("schemas/new.schema"), "sample T {\n    a: u8,\n}\n").unwrap();
+    let (code, _, err) = schemac_in(d, &["diff", "--against", "HEAD", "schemas/new.schema"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("at HEAD"), "{err}");
 }

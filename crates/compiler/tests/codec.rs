@@ -1428,3 +1428,45 @@ fn cli_rejects_duplicate_json_keys_and_bom() {
     assert_eq!(code, 1);
     assert!(err.contains("byte-order mark"), "{err}");
 }
+
+#[test]
+fn alias_keys_are_read_and_the_new_name_is_written() {
+    let old = schemac::compile::compile_source(
+        std::path::Path::new("old.schema"),
+        "sample S {\n    id: u32,\n}\n".into(),
+    )
+    .unwrap_or_else(|f| panic!("{}", f.render(false)));
+    let new = schemac::compile::compile_source(
+        std::path::Path::new("new.schema"),
+        "@reserved(\"gone\")\nsample S {\n    ident: u32 @alias(\"id\"),\n}\n".into(),
+    )
+    .unwrap_or_else(|f| panic!("{}", f.render(false)));
+    assert_eq!(new.schema.records[0].fields[0].aliases, ["id"]);
+    assert_eq!(new.schema.records[0].reserved, ["gone"]);
+    let (oc, nc) = (
+        Codec::new(&old.schema, "S").unwrap(),
+        Codec::new(&new.schema, "S").unwrap(),
+    );
+    let v = oc.from_json(&json!({"id": 7})).unwrap();
+    for format in [Format::Msgpack, Format::Json] {
+        let w = nc.decode(&oc.encode(&v, format).unwrap(), format).unwrap();
+        assert_eq!(w.field("ident"), v.field("id"), "{format}");
+        // Written under the new name only.
+        let text = nc.to_json_string(&w, false).unwrap();
+        assert_eq!(text, r#"{"ident":7}"#);
+    }
+    // Both keys at once is a duplicate key, in either form.
+    let e = nc.from_json(&json!({"id": 1, "ident": 2})).unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::DuplicateKey(k) if k == "id"),
+        "{e}"
+    );
+    let mut both = schemac_runtime::msgpack::Writer::new();
+    both.map_header(2);
+    both.str("id");
+    both.uint(1);
+    both.str("ident");
+    both.uint(2);
+    let e = nc.from_msgpack(&both.into_bytes()).unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::DuplicateKey(_)), "{e}");
+}

@@ -63,15 +63,22 @@ impl ::core::fmt::Display for {{ e.ident }} {
     }
 }
 
-impl ::schemac_runtime::gen_support::serde::Serialize for {{ e.ident }} {
-    fn serialize<S: ::schemac_runtime::gen_support::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+impl gs::EnumValue for {{ e.ident }} {
+    const VARIANTS: &'static [Self] = &Self::ALL;
+
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl gs::serde::Serialize for {{ e.ident }} {
+    fn serialize<S: gs::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
 
-impl<'de> ::schemac_runtime::gen_support::serde::Deserialize<'de> for {{ e.ident }} {
-    fn deserialize<D: ::schemac_runtime::gen_support::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-        let name = <::schemac_runtime::gen_support::FieldKey<'de> as ::schemac_runtime::gen_support::serde::Deserialize<'de>>::deserialize(d)?;
-        name.as_str().parse().map_err(::schemac_runtime::gen_support::de_error::<D::Error>)
+impl<'de> gs::serde::Deserialize<'de> for {{ e.ident }} {
+    fn deserialize<D: gs::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+        gs::de_enum(d)
     }
 }

@@ -43,7 +43,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::array::{
-    check_bits, check_shape, format_shape, ArrayView, DimSpec, DimTable, Element, NdArray, Scalar,
+    check_bits, check_shape, format_shape, ArrayView, DimTable, Element, NdArray, Scalar,
 };
 use crate::bits::{self, BitElement, BitsError};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
@@ -53,40 +53,19 @@ use crate::rng::Rng;
 /// Re-exported so generated code can name serde without its own dependency.
 pub use serde;
 
-// ---------------------------------------------------------------------------------------
-// Traits
-// ---------------------------------------------------------------------------------------
+mod codec;
+mod record;
 
-/// Implemented by every generated struct (samples and components).
-pub trait Record: Sized {
-    /// The record's name in the schema.
-    const NAME: &'static str;
-    /// The record's layout fingerprint (16 hex digits).
-    const FINGERPRINT: &'static str;
-
-    /// Appends the record as one MessagePack map.
-    fn write_msgpack(&self, w: &mut Writer);
-
-    /// Reads one MessagePack map, binding named dims in `dims`. Errors carry the path
-    /// below this record (the caller adds the record's own name or field).
-    fn read_msgpack_in(r: &mut Reader<'_>, dims: &mut DimTable) -> Result<Self>;
-
-    /// Checks shapes (fixed and named dims, component-array lengths); with `full`, also
-    /// `@range` and `@bits`. Errors carry the path below this record.
-    fn check_in(&self, dims: &mut DimTable, full: bool) -> Result<()>;
-
-    /// A random instance following the recipe in the [module docs](self).
-    fn random_in(rng: &mut Rng, dims: &mut RandomDims) -> Self;
-}
-
-/// Implemented by every generated zero-copy view `NameRef<'a>`.
-pub trait RecordRef<'a>: Sized {
-    /// The owned struct this view decodes to.
-    type Owned;
-
-    /// Reads one MessagePack map borrowing arrays, strs and bins from the input.
-    fn read_msgpack_in(r: &mut Reader<'a>, dims: &mut DimTable) -> Result<Self>;
-}
+pub use crate::array::DimSpec::{self, Any, Fixed, Named};
+pub use codec::{
+    de_enum, Arr, Bin, Codec, Enum, EnumValue, List, Map, Num, Opt, OptSeed, PackedArr, PackedNum,
+    Rec, Recs, Seed, Str, With,
+};
+pub use record::{
+    deserialize_record, record_from_json, record_from_msgpack, serialize_record, validate,
+    view_from_msgpack, FieldName, Fields, MsgpackSource, Record, RecordRef, SerdeSource, Source,
+    ViewSource,
+};
 
 // ---------------------------------------------------------------------------------------
 // Reading

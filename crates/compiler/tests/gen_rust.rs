@@ -134,7 +134,7 @@ fn names_are_escaped() {
     assert!(text.contains("#[allow(non_snake_case)]"));
     assert!(text.contains("Type,") && text.contains("FnCall,") && text.contains("Upper,"));
     // Wire names stay as in the schema.
-    assert!(text.contains("w.str(\"type\");"));
+    assert!(text.contains("v.field(\"type\", &Self::TYPE_CODEC, &self.r#type)?;"));
     assert!(text.contains("\"fn_call\" => Ok(Kind::FnCall)"));
 }
 

@@ -471,7 +471,9 @@ fn de_ndarray<'de, T: Element, D: Deserializer<'de>>(
     if d.is_human_readable() {
         NdArray::deserialize(d)
     } else {
-        d.deserialize_bytes(PayloadVisitor(PhantomData))
+        // `byte_buf`, not `bytes`: some formats (ciborium) hand over long byte strings
+        // only as owned buffers.
+        d.deserialize_byte_buf(PayloadVisitor(PhantomData))
     }
 }
 

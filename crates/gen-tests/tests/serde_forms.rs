@@ -19,7 +19,12 @@ macro_rules! forms {
             for x in xs {
                 let bytes = x.to_msgpack();
                 let rmp = rmp_serde::to_vec_named(&x).unwrap();
-                assert_eq!(rmp, bytes, "{}: rmp_serde differs from to_msgpack\n{x:?}", $t::NAME);
+                assert_eq!(
+                    rmp,
+                    bytes,
+                    "{}: rmp_serde differs from to_msgpack\n{x:?}",
+                    $t::NAME
+                );
                 let back: $t = rmp_serde::from_slice(&bytes)
                     .unwrap_or_else(|e| panic!("{}: rmp_serde::from_slice: {e}\n{x:?}", $t::NAME));
                 assert_eq!(back, x);

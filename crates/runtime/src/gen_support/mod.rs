@@ -42,9 +42,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::array::{
-    check_bits, check_shape, format_shape, ArrayView, DimTable, Element, NdArray, Scalar,
-};
+use crate::array::{check_shape, format_shape, ArrayView, DimTable, Element, NdArray, Scalar};
 use crate::bits::{self, BitElement, BitsError};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::msgpack::{Reader, Writer};
@@ -93,19 +91,6 @@ pub fn read_array_view<'a, T: Element>(
     let a = r.array_view::<T>()?;
     check_shape(spec, a.shape(), dims)?;
     Ok(a)
-}
-
-/// `nil` reads as `None`, anything else through `f`.
-#[inline]
-pub fn read_opt<'a, T>(
-    r: &mut Reader<'a>,
-    f: impl FnOnce(&mut Reader<'a>) -> Result<T>,
-) -> Result<Option<T>> {
-    if r.try_nil()? {
-        Ok(None)
-    } else {
-        f(r).map(Some)
-    }
 }
 
 /// A MessagePack array read item by item through `f` (errors get the item index).
@@ -273,18 +258,6 @@ pub fn array_hint<T: Element>(a: &NdArray<T>) -> usize {
 // Checking
 // ---------------------------------------------------------------------------------------
 
-/// Checks a scalar's `@range` (inclusive).
-#[inline]
-pub fn check_scalar_range<T: Element>(v: T, lo: f64, hi: f64) -> Result<()> {
-    crate::array::check_range(&[v], lo, hi)
-}
-
-/// Checks that a scalar fits in `bits`.
-#[inline]
-pub fn check_scalar_bits<T: Element>(v: T, bits: u32) -> Result<()> {
-    check_bits(&[v], bits)
-}
-
 /// Checks a component array's length against `spec` (first dim fixed, named or `_`; the
 /// rest fixed), then every element (errors get the element's index per dim).
 pub fn check_records<T: Record>(
@@ -388,70 +361,6 @@ impl RandomDims {
     pub fn shape(&mut self, spec: &[DimSpec], rng: &mut Rng) -> Vec<usize> {
         spec.iter().map(|&d| self.size(d, rng)).collect()
     }
-}
-
-/// A random scalar (see [`Element::random`]).
-#[inline]
-pub fn random_scalar<T: Element>(rng: &mut Rng, bits: Option<u32>, range: Option<(f64, f64)>) -> T {
-    T::random(rng, bits, range)
-}
-
-/// A random array: its shape, then its elements in C order.
-pub fn random_array<T: Element>(
-    rng: &mut Rng,
-    spec: &[DimSpec],
-    dims: &mut RandomDims,
-    bits: Option<u32>,
-    range: Option<(f64, f64)>,
-) -> NdArray<T> {
-    let shape = dims.shape(spec, rng);
-    NdArray::random(shape, rng, bits, range)
-}
-
-/// A random `str`: [`Rng::string`]`(8)`.
-#[inline]
-pub fn random_str(rng: &mut Rng) -> String {
-    rng.string(8)
-}
-
-/// A random `bytes`: [`Rng::bytes`]`(8)`.
-#[inline]
-pub fn random_bytes(rng: &mut Rng) -> Vec<u8> {
-    rng.bytes(8)
-}
-
-/// A random variant index in `0..n`.
-#[inline]
-pub fn random_index(rng: &mut Rng, n: usize) -> usize {
-    rng.below(n as u64) as usize
-}
-
-/// `Some(f(rng))` or `None`, by [`Rng::bool`].
-#[inline]
-pub fn random_opt<T>(rng: &mut Rng, f: impl FnOnce(&mut Rng) -> T) -> Option<T> {
-    if rng.bool() {
-        Some(f(rng))
-    } else {
-        None
-    }
-}
-
-/// `below(4)` items drawn by `f`.
-pub fn random_list<T>(rng: &mut Rng, mut f: impl FnMut(&mut Rng) -> T) -> Vec<T> {
-    let n = rng.below(4);
-    (0..n).map(|_| f(rng)).collect()
-}
-
-/// `below(4)` entries: key [`Rng::string`]`(6)`, then the value drawn by `f`.
-pub fn random_map<T>(rng: &mut Rng, mut f: impl FnMut(&mut Rng) -> T) -> BTreeMap<String, T> {
-    let n = rng.below(4);
-    let mut out = BTreeMap::new();
-    for _ in 0..n {
-        let k = rng.string(6);
-        let v = f(rng);
-        out.insert(k, v);
-    }
-    out
 }
 
 /// A random component array: its shape, then each element in C order.
@@ -644,26 +553,6 @@ pub const fn fixed_array_hint<T: Element>(ndim: usize, n: usize) -> usize {
 // JSON (serde) adapters
 // ---------------------------------------------------------------------------------------
 
-/// Serializes bytes as a standard padded base64 string (JSON) or raw bytes.
-#[derive(Clone, Copy, Debug)]
-pub struct B64<'a>(pub &'a [u8]);
-
-impl serde::Serialize for B64<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        crate::json::base64_bytes::serialize(self.0, s)
-    }
-}
-
-/// Deserializes bytes from a base64 string (JSON) or raw bytes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct B64Buf(pub Vec<u8>);
-
-impl<'de> serde::Deserialize<'de> for B64Buf {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        crate::json::base64_bytes::deserialize(d).map(B64Buf)
-    }
-}
-
 /// A float scalar in JSON: a number, or for non-finite values the strings `"NaN"`,
 /// `"Infinity"`, `"-Infinity"` (also read: `"nan"`, `"inf"`, `"-inf"`), as the dynamic
 /// codec and the Python runtime write and read them. serde_json alone writes `null`.
@@ -775,103 +664,10 @@ impl JsonInt {
     }
 }
 
-/// A JSON object as a map with str keys; a key given twice is `DuplicateKey` (serde's
-/// `BTreeMap` would keep the last).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct UniqueMap<T>(pub BTreeMap<String, T>);
-
-impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for UniqueMap<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
-            type Value = UniqueMap<T>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a map")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<UniqueMap<T>, A::Error> {
-                let mut out = BTreeMap::new();
-                while let Some(k) = map.next_key::<String>()? {
-                    let v = map.next_value::<T>().map_err(|e| de_at_key(e, &k))?;
-                    if out.contains_key(&k) {
-                        let e = Error::new(ErrorKind::DuplicateKey(k.clone())).at_key(&k);
-                        return Err(de_error(e));
-                    }
-                    out.insert(k, v);
-                }
-                Ok(UniqueMap(out))
-            }
-        }
-        d.deserialize_map(V(std::marker::PhantomData))
-    }
-}
-
-/// A JSON array whose element errors name their index (`items[3].x`), as the msgpack
-/// readers do; serde's `Vec` loses it.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct IdxVec<T>(pub Vec<T>);
-
-impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for IdxVec<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
-            type Value = IdxVec<T>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an array")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<IdxVec<T>, A::Error> {
-                let mut out = Vec::new();
-                loop {
-                    let i = out.len();
-                    match seq.next_element::<T>().map_err(|e| de_at_index(e, i))? {
-                        Some(x) => out.push(x),
-                        None => return Ok(IdxVec(out)),
-                    }
-                }
-            }
-        }
-        d.deserialize_seq(V(std::marker::PhantomData))
-    }
-}
-
 /// [`de_at`] for a list element: the path gets `[i]`.
 #[cold]
 pub fn de_at_index<E: serde::de::Error>(e: E, index: usize) -> E {
     de_prefix(e, |t| t.at_index(index))
-}
-
-/// Serializes an iterator's items as a sequence.
-#[derive(Clone, Debug)]
-pub struct SerSeq<I>(pub I);
-
-impl<I> serde::Serialize for SerSeq<I>
-where
-    I: Iterator + Clone,
-    I::Item: serde::Serialize,
-{
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.clone())
-    }
-}
-
-/// Serializes an iterator of pairs as a map.
-#[derive(Clone, Debug)]
-pub struct SerMap<I>(pub I);
-
-impl<I, K, V> serde::Serialize for SerMap<I>
-where
-    I: Iterator<Item = (K, V)> + Clone,
-    K: serde::Serialize,
-    V: serde::Serialize,
-{
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_map(self.0.clone())
-    }
 }
 
 /// A JSON object key or enum name, borrowed from the input when the format allows.
@@ -971,50 +767,6 @@ fn de_prefix<E: serde::de::Error>(e: E, at: impl FnOnce(Error) -> Error) -> E {
         return crate::error::to_serde(at(Error::new(ErrorKind::WrongValue(msg))));
     }
     e
-}
-
-/// Converts every item (errors get the index).
-pub fn conv_list<T, U>(v: Vec<T>, mut f: impl FnMut(T) -> Result<U>) -> Result<Vec<U>> {
-    v.into_iter()
-        .enumerate()
-        .map(|(i, x)| f(x).at_index(i))
-        .collect()
-}
-
-/// Converts every value (errors get the key).
-pub fn conv_map<T, U>(
-    v: BTreeMap<String, T>,
-    mut f: impl FnMut(T) -> Result<U>,
-) -> Result<BTreeMap<String, U>> {
-    v.into_iter()
-        .map(|(k, x)| match f(x) {
-            Ok(u) => Ok((k, u)),
-            Err(e) => Err(e.at_key(&k)),
-        })
-        .collect()
-}
-
-/// Converts the value if present.
-#[inline]
-pub fn conv_opt<T, U>(v: Option<T>, f: impl FnOnce(T) -> Result<U>) -> Result<Option<U>> {
-    v.map(f).transpose()
-}
-
-/// One level of a nested component array: every inner list must hold `n` items; the
-/// result is their concatenation. `spec` (the dims from this level on) is for the error.
-pub fn flatten_level<T>(v: Vec<Vec<T>>, n: usize, spec: &[DimSpec]) -> Result<Vec<T>> {
-    let mut out = Vec::with_capacity(v.len().saturating_mul(n));
-    for (i, inner) in v.into_iter().enumerate() {
-        if inner.len() != n {
-            return Err(Error::new(ErrorKind::ShapeMismatch {
-                expected: format_shape(spec),
-                found: vec![inner.len() as u64],
-            })
-            .at_index(i));
-        }
-        out.extend(inner);
-    }
-    Ok(out)
 }
 
 /// Reads a sample from MessagePack with `read` (the generated `read_msgpack_in`) after
@@ -1143,16 +895,5 @@ mod tests {
         let s: [u8; 1] = pack_scalar(-1i8, 4).unwrap();
         assert_eq!(s, [0x0f]);
         assert_eq!(unpack_scalar::<i8>(&s, 4), -1);
-    }
-
-    #[test]
-    fn flatten_checks_inner_lengths() {
-        let spec = [DimSpec::Fixed(2), DimSpec::Fixed(2)];
-        assert_eq!(
-            flatten_level(vec![vec![1, 2], vec![3, 4]], 2, &spec[1..]).unwrap(),
-            vec![1, 2, 3, 4]
-        );
-        let e = flatten_level(vec![vec![1, 2], vec![3]], 2, &spec[1..]).unwrap_err();
-        assert_eq!(e.path(), "[1]");
     }
 }

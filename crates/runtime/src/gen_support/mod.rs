@@ -1,7 +1,18 @@
-//! Support for the Rust that `schemac` generates: small generic helpers the generated
-//! structs call, so that the generated code stays short and every rule (shape checks,
-//! component-array nesting, random-sample recipe, `@packed` conversions, JSON adapters) is
-//! written once. Not meant for hand-written code; names may change with the generator.
+//! Support for the Rust that `schemac` generates: the generic machinery generated structs
+//! are data over, so that the generated code stays short and every rule (shape checks,
+//! component-array nesting, random-sample recipe, `@packed` conversions, both serde forms)
+//! is written once. Not meant for hand-written code; names may change with the generator.
+//!
+//! - [`codec`](Codec): one codec per field kind ([`Num`], [`Str`], [`Bin`], [`Arr`],
+//!   [`Enum`], [`Rec`], [`Recs`], [`Opt`], [`List`], [`Map`], [`PackedArr`],
+//!   [`PackedNum`]): write, read (owned or borrowed), size hint, check, random, serde.
+//! - [`record`](Record): the [`Record`] / [`RecordRef`] traits, the [`Fields`] visitors
+//!   and [`Source`]s that drive a generated record's one-line-per-field methods, and the
+//!   `record_methods!` / `sample_methods!` / `view_methods!` macros giving every generated
+//!   struct its public methods.
+//! - this module: the reading, writing, checking and random helpers the codecs and the
+//!   generated batches call, the `@packed` conversions, the serde error plumbing, and
+//!   `from_msgpack` / `from_json` with their structural pre-passes.
 //!
 //! # Traits
 //!
@@ -10,6 +21,12 @@
 //! (`to_msgpack`, `from_msgpack`, `validate`, `random`, ...); the trait methods are the
 //! building blocks nested records call on each other (they share one [`DimTable`] per
 //! sample, so named dims agree across nested components).
+//!
+//! # serde forms
+//!
+//! `Serialize` / `Deserialize` check `is_human_readable()`: human-readable formats get the
+//! JSON form (DESIGN §4), binary formats the atdata MessagePack form, so
+//! `rmp_serde::to_vec_named(&x) == x.to_msgpack()`.
 //!
 //! # Wire shape of component arrays
 //!

@@ -548,6 +548,71 @@ macro_rules! view_methods {
     };
 }
 
+/// The index conversions, `FromStr`, `Display` and serde impls of a generated enum (the
+/// enum declares its variants with their indices as discriminants and its `ALL` and
+/// `as_str`): `enum_methods!(Name)`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! enum_methods {
+    ($t:ident) => {
+        impl $t {
+            /// The variant's declaration index (what batches and CUDA store).
+            pub const fn index(self) -> u32 {
+                self as u32
+            }
+
+            /// The variant with declaration index `index`.
+            pub const fn from_index(index: u32) -> ::core::option::Option<Self> {
+                let mut k = 0;
+                while k < Self::ALL.len() {
+                    if Self::ALL[k] as u32 == index {
+                        return ::core::option::Option::Some(Self::ALL[k]);
+                    }
+                    k += 1;
+                }
+                ::core::option::Option::None
+            }
+        }
+
+        impl ::core::str::FromStr for $t {
+            type Err = $crate::error::Error;
+
+            /// Parses a variant name; `UnknownVariant` otherwise.
+            fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                Self::ALL
+                    .iter()
+                    .find(|v| v.as_str() == s)
+                    .copied()
+                    .ok_or_else(|| $crate::error::Error::unknown_variant(s))
+            }
+        }
+
+        impl ::core::fmt::Display for $t {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        /// The variant's name as a string, in both serde forms.
+        impl $crate::gen_support::serde::Serialize for $t {
+            fn serialize<S: $crate::gen_support::serde::Serializer>(
+                &self,
+                s: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> $crate::gen_support::serde::Deserialize<'de> for $t {
+            fn deserialize<D: $crate::gen_support::serde::Deserializer<'de>>(
+                d: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                $crate::gen_support::de_enum(d)
+            }
+        }
+    };
+}
+
 /// `from_msgpack` of a generated struct: structural pre-pass, read, whole input consumed,
 /// full check; errors rooted at the record's name.
 pub fn record_from_msgpack<R: Record>(bytes: &[u8]) -> Result<R> {

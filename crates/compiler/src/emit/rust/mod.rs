@@ -1,8 +1,10 @@
 //! Rust target: one file `<module>.rs` per schema with a struct per record (samples and
-//! components, imported ones too, so the file stands alone), an enum per schema enum, their
-//! MessagePack codecs (atdata-compatible bytes), serde `Serialize`/`Deserialize` (the JSON
-//! form of DESIGN §4), `validate()`, `random()`, a zero-copy view `<Name>Ref<'a>`, and what
-//! [`layouts`] adds (batches and packed forms).
+//! components, imported ones too, so the file stands alone), an enum per schema enum, a
+//! zero-copy view `<Name>Ref<'a>` per record, and what [`layouts`] adds (batches and
+//! packed forms). The records are data over `schemac_runtime::gen_support`: one codec
+//! constant per field and a `Record` impl with one line per field (`visit`, `read_fields`,
+//! `random_in`); MessagePack (atdata-compatible bytes), both serde forms, `validate()` and
+//! `random()` are the runtime's, written once.
 //!
 //! # Conventions of the generated code
 //!
@@ -17,10 +19,11 @@
 //!   field as its packed bytes `[u8; N]` with `<field>_unpacked()` /
 //!   `set_<field>_unpacked()`.
 //! - Associated items on every struct: `NAME`, `FINGERPRINT`, one `<FIELD>_SHAPE:
-//!   &[DimSpec]` per array, component-array and `@packed` field, `to_msgpack`,
-//!   `write_msgpack`, `from_msgpack`, `msgpack_size_hint`, `validate`, `random`, `to_json`,
-//!   `from_json`; the trait `schemac_runtime::gen_support::Record` carries the nested
-//!   building blocks.
+//!   &[DimSpec]` per array, component-array and `@packed` field, a private `<FIELD>_CODEC`
+//!   per field, and (from the runtime's `record_methods!`) `to_msgpack`, `write_msgpack`,
+//!   `from_msgpack`, `msgpack_size_hint`, `validate`, `random`, `to_json`, `from_json`.
+//! - The file imports `::schemac_runtime::gen_support as gs` (and the `Codec` and
+//!   `FieldName` traits, unnamed).
 //!
 //! Decisions live here, in small per-record and per-field view structs holding ready-made
 //! Rust snippets; the templates in `templates/rust/` only place them. The output is parsed
@@ -91,10 +94,13 @@ fn space_items(text: &str) -> String {
             let p_trim = p.trim_start();
             let p_ends_item = !p_trim.starts_with("//")
                 && (p_trim == "}" || p_trim == "};" || p_trim.ends_with(';'));
+            // Consecutive one-line private consts and types (the codec table) stay together.
+            let compact = |l: &str| l.starts_with("const ") || l.starts_with("type ");
             if (indent == 0 || indent == 4)
                 && p_indent == indent
                 && p_ends_item
                 && !line.trim_start().starts_with('}')
+                && !(indent == 4 && compact(p_trim) && compact(line.trim_start()))
             {
                 out.push('\n');
             }

@@ -121,3 +121,27 @@ fn binary_form_checks_shapes_and_ranges() {
     let got = rmp_serde::from_slice::<ImageSample>(&bytes).unwrap_err();
     assert!(got.to_string().contains("confidence"), "{got}");
 }
+
+/// An array in the msgpack-numpy form (bytes written by Python msgpack-numpy) reads
+/// through rmp_serde as through `from_msgpack`.
+#[test]
+fn msgpack_numpy_golden_through_rmp_serde() {
+    use gen_tests::atdata_cases::F32x2x3;
+    use schemac_runtime::msgpack::Writer;
+    let file = golden("msgpack_numpy.json");
+    let c = file["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "f32_2x3")
+        .unwrap();
+    let mut w = Writer::new();
+    w.map_header(1);
+    w.str("a");
+    w.raw(&unhex(c["hex"].as_str().unwrap()));
+    let bytes = w.into_bytes();
+    let want = F32x2x3::from_msgpack(&bytes).unwrap();
+    let got: F32x2x3 = rmp_serde::from_slice(&bytes).unwrap();
+    assert_eq!(got, want);
+    assert_eq!(got.a.shape(), &[2, 3]);
+}

@@ -455,13 +455,97 @@ fn ser_ndarray<T: Element, S: Serializer>(
 /// Reads atdata's array payload (or a `.npy` file) from serde bytes.
 struct PayloadVisitor<T>(PhantomData<fn() -> T>);
 
-impl<T: Element> Visitor<'_> for PayloadVisitor<T> {
+impl<'de, T: Element> Visitor<'de> for PayloadVisitor<T> {
     type Value = NdArray<T>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("bytes holding an atdata array payload")
     }
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> std::result::Result<NdArray<T>, E> {
         crate::msgpack::array_from_payload(v).map_err(de_error)
+    }
+
+    /// The msgpack-numpy map (`nd`, `type`, `kind`, `shape`, `data`; bin or str keys), as
+    /// [`Reader::array`] accepts it.
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<NdArray<T>, A::Error> {
+        let wrong = |expected: &'static str, found: &'static str| {
+            de_error::<A::Error>(Error::new(ErrorKind::WrongType { expected, found }))
+        };
+        let (mut nd, mut typestr, mut shape, mut data) = (true, None, None::<Vec<u64>>, None);
+        while let Some(Raw(k)) = map.next_key::<Raw>()? {
+            match k.as_slice() {
+                b"nd" => nd = map.next_value()?,
+                b"type" => typestr = Some(map.next_value::<Raw>()?.0),
+                b"shape" => shape = Some(map.next_value()?),
+                b"data" => data = Some(map.next_value::<Raw>()?.0),
+                b"kind" => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+                _ => {
+                    return Err(wrong(
+                        "a msgpack-numpy map (nd, type, kind, shape, data)",
+                        "a map with another key",
+                    ))
+                }
+            }
+        }
+        let typestr = typestr
+            .ok_or_else(|| wrong("a msgpack-numpy map with \"type\"", "a map without it"))?;
+        let data =
+            data.ok_or_else(|| wrong("a msgpack-numpy map with \"data\"", "a map without it"))?;
+        let shape = match (nd, shape) {
+            (false, _) => Vec::new(),
+            (true, Some(s)) => s,
+            (true, None) => {
+                return Err(wrong(
+                    "a msgpack-numpy map with \"shape\"",
+                    "a map without it",
+                ))
+            }
+        };
+        let name = String::from_utf8_lossy(&typestr);
+        let dtype = Dtype::from_typestr(&name).ok_or_else(|| {
+            de_error::<A::Error>(Error::new(ErrorKind::UnknownDtype(name.to_string())))
+        })?;
+        if dtype != T::DTYPE {
+            return Err(de_error(Error::new(ErrorKind::DtypeMismatch {
+                expected: T::DTYPE.typestr(),
+                found: dtype.typestr().to_owned(),
+            })));
+        }
+        let shape = shape
+            .into_iter()
+            .map(|d| {
+                usize::try_from(d)
+                    .map_err(|_| Error::new(ErrorKind::InvalidShape(format!("dim {d} too large"))))
+            })
+            .collect::<Result<Vec<usize>>>()
+            .map_err(de_error)?;
+        NdArray::from_le_bytes(shape, &data).map_err(de_error)
+    }
+}
+
+/// A str or bytes value as its bytes (msgpack-numpy writes its keys as bins).
+struct Raw(Vec<u8>);
+
+impl<'de> serde::Deserialize<'de> for Raw {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Raw, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Raw;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a str or bytes")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Raw, E> {
+                Ok(Raw(v.as_bytes().to_vec()))
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> std::result::Result<Raw, E> {
+                Ok(Raw(v.to_vec()))
+            }
+            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> std::result::Result<Raw, E> {
+                Ok(Raw(v))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 

@@ -66,7 +66,7 @@ impl gs::Record for {{ r.ident }} {
         Ok(Self {})
     }
 
-    fn random_in(_rng: &mut ::schemac_runtime::rng::Rng, _dims: &mut gs::RandomDims) -> Self {
+    fn random_in(_rng: &mut gs::Rng, _dims: &mut gs::RandomDims) -> Self {
         Self {}
     }
 {% else %}
@@ -96,7 +96,7 @@ impl gs::Record for {{ r.ident }} {
         })
     }
 
-    fn random_in(rng: &mut ::schemac_runtime::rng::Rng, dims: &mut gs::RandomDims) -> Self {
+    fn random_in(rng: &mut gs::Rng, dims: &mut gs::RandomDims) -> Self {
         Self {
 {% for f in r.fields %}
             {{ f.ident }}: Self::{{ f.codec }}.random(rng, dims),

@@ -20,7 +20,7 @@ impl<'a> gs::RecordRef<'a> for {{ r.ref_ident }}<'a> {
     type Owned = {{ r.ident }};
 
 {% if r.fields.is_empty() %}
-    fn read_fields(s: &mut gs::ViewSource<'_, 'a>) -> ::core::result::Result<Self, ::schemac_runtime::error::Error> {
+    fn read_fields(s: &mut gs::ViewSource<'_, 'a>) -> ::core::result::Result<Self, gs::Error> {
         while s.next_key()?.is_some() {
             s.skip()?;
         }
@@ -31,7 +31,7 @@ impl<'a> gs::RecordRef<'a> for {{ r.ref_ident }}<'a> {
         {{ r.ident }} {}
     }
 {% else %}
-    fn read_fields(s: &mut gs::ViewSource<'_, 'a>) -> ::core::result::Result<Self, ::schemac_runtime::error::Error> {
+    fn read_fields(s: &mut gs::ViewSource<'_, 'a>) -> ::core::result::Result<Self, gs::Error> {
 {% for f in r.fields %}
         let mut {{ f.local }} = None;
 {% endfor %}

@@ -64,9 +64,11 @@ use std::str::FromStr;
 
 use crate::array::{check_shape, format_shape, ArrayView, DimTable, Element, NdArray, Scalar};
 use crate::bits::{self, BitElement, BitsError};
-use crate::error::{Error, ErrorKind, Result, ResultExt};
+/// Re-exported so generated signatures stay short (`gs::Error`, `gs::Rng`).
+pub use crate::error::Error;
+use crate::error::{ErrorKind, Result, ResultExt};
 use crate::msgpack::{Reader, Writer};
-use crate::rng::Rng;
+pub use crate::rng::Rng;
 
 /// Re-exported so generated code can name serde without its own dependency.
 pub use serde;

@@ -6,7 +6,7 @@ pub enum {{ e.ident }} {
     {% for d in v.docs %}{{ d }}
     {% endfor %}
     {% if v.is_default %}#[default]{% endif %}
-    {{ v.ident }},
+    {{ v.ident }} = {{ v.index }},
 {% endfor %}
 }
 
@@ -22,56 +22,14 @@ impl {{ e.ident }} {
 {% endfor %}
         }
     }
+}
 
-    /// The variant's declaration index (what batches and CUDA store).
-    pub const fn index(self) -> u32 {
-        match self {
-{% for v in e.variants %}
-            {{ e.ident }}::{{ v.ident }} => {{ v.index }},
-{% endfor %}
-        }
-    }
+impl gs::EnumValue for {{ e.ident }} {
+    const VARIANTS: &'static [Self] = &Self::ALL;
 
-    /// The variant with declaration index `index`.
-    pub const fn from_index(index: u32) -> Option<Self> {
-        match index {
-{% for v in e.variants %}
-            {{ v.index }} => Some({{ e.ident }}::{{ v.ident }}),
-{% endfor %}
-            _ => None,
-        }
+    fn name(self) -> &'static str {
+        self.as_str()
     }
 }
 
-impl ::core::str::FromStr for {{ e.ident }} {
-    type Err = ::schemac_runtime::error::Error;
-
-    /// Parses a variant name; `UnknownVariant` otherwise.
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-{% for v in e.variants %}
-            {{ v.wire }} => Ok({{ e.ident }}::{{ v.ident }}),
-{% endfor %}
-            _ => Err(::schemac_runtime::error::Error::unknown_variant(s)),
-        }
-    }
-}
-
-impl ::core::fmt::Display for {{ e.ident }} {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::schemac_runtime::gen_support::serde::Serialize for {{ e.ident }} {
-    fn serialize<S: ::schemac_runtime::gen_support::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> ::schemac_runtime::gen_support::serde::Deserialize<'de> for {{ e.ident }} {
-    fn deserialize<D: ::schemac_runtime::gen_support::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-        let name = <::schemac_runtime::gen_support::FieldKey<'de> as ::schemac_runtime::gen_support::serde::Deserialize<'de>>::deserialize(d)?;
-        name.as_str().parse().map_err(::schemac_runtime::gen_support::de_error::<D::Error>)
-    }
-}
+::schemac_runtime::enum_methods!({{ e.ident }});

@@ -32,114 +32,62 @@ impl {{ r.ident }} {
     pub const FINGERPRINT: &'static str = {{ r.fingerprint_lit }};
 {% for c in r.shape_consts %}
     {{ c.doc }}
-    pub const {{ c.name }}: &'static [::schemac_runtime::array::DimSpec] = {{ c.value }};
+    pub const {{ c.name }}: &'static [gs::DimSpec] = {{ c.value }};
 {% endfor %}
-
-    /// Encodes as MessagePack: the same bytes as Python atdata's `packed` for the types
-    /// atdata knows.
-    pub fn to_msgpack(&self) -> Vec<u8> {
-        let mut w = ::schemac_runtime::msgpack::Writer::with_capacity(self.msgpack_size_hint());
-        self.write_msgpack(&mut w);
-        w.into_bytes()
-    }
-
-    /// Appends the MessagePack encoding (one map, every field, declaration order) to `w`.
-    pub fn write_msgpack(&self, w: &mut ::schemac_runtime::msgpack::Writer) {
-        w.map_header({{ r.field_count }});
 {% for f in r.fields %}
-        w.str({{ f.wire }});
-        {{ f.write }}
+    const {{ f.codec }}: {{ f.codec_ty }} = {{ f.codec_value }};
 {% endfor %}
-    }
-
-    /// Decodes one MessagePack map; the whole input must be consumed. Unknown keys are
-    /// skipped; missing optional or defaulted fields are filled; `@range` and `@bits` are
-    /// checked; errors carry the field path (`{{ r.ident }}.field`).
-    pub fn from_msgpack(bytes: &[u8]) -> ::core::result::Result<Self, ::schemac_runtime::error::Error> {
-        let v = ::schemac_runtime::gen_support::from_msgpack(bytes, {{ r.name_lit }}, |r| Self::read_msgpack_in(r, &mut ::schemac_runtime::array::DimTable::new()))?;
-        <Self as ::schemac_runtime::gen_support::Record>::check_in(&v, &mut ::schemac_runtime::array::DimTable::new(), true).at({{ r.name_lit }})?;
-        Ok(v)
-    }
-
-{% if r.is_sample %}
-    /// This sample as a WebDataset member: the tar member name `<key>.msgpack` and its
-    /// bytes (what Python's `as_wds(key)` gives as `{"__key__": key, "msgpack": bytes}`).
-    pub fn as_wds(&self, key: &str) -> (String, Vec<u8>) {
-        (format!("{key}.msgpack"), self.to_msgpack())
-    }
-
-    /// Writes this sample into a WebDataset shard under `key`.
-    pub fn write_wds(&self, shards: &mut ::schemac_runtime::shard::ShardWriter, key: &str) -> ::core::result::Result<(), ::schemac_runtime::shard::ShardError> {
-        shards.write(key, &self.to_msgpack())
-    }
-
-    /// Every sample in WebDataset shards, as `(key, sample)`; a member that does not
-    /// decode is an error naming its key.
-    pub fn read_wds(shards: ::schemac_runtime::shard::ShardReader) -> ::schemac_runtime::shard::Decoded<Self> {
-        shards.read(Self::from_msgpack)
-    }
-{% endif %}
-    /// An upper bound of the encoded size (what `to_msgpack` reserves).
-    pub fn msgpack_size_hint(&self) -> usize {
-        {{ r.hint_base }}{% for f in r.fields %}{% if let Some(h) = f.hint %} + {{ h }}{% endif %}{% endfor %}
-    }
-
-    /// Checks what the types cannot: shapes (fixed dims, named dims agreeing across fields,
-    /// component-array lengths), `@range` and `@bits`.
-    pub fn validate(&self) -> ::core::result::Result<(), ::schemac_runtime::error::Error> {
-        self.check_in(&mut ::schemac_runtime::array::DimTable::new(), true).at({{ r.name_lit }})
-    }
-
-    /// A random instance that passes `validate()`; see `schemac_runtime::gen_support` for
-    /// the recipe.
-    pub fn random(rng: &mut ::schemac_runtime::rng::Rng) -> Self {
-        Self::random_in(rng, &mut ::schemac_runtime::gen_support::RandomDims::new())
-    }
-
-    /// The JSON form (DESIGN §4: arrays as `{data_b64, shape, dtype}`).
-    pub fn to_json(&self) -> String {
-        ::schemac_runtime::gen_support::to_json(self)
-    }
-
-    /// Reads the JSON form; shapes, `@range` and `@bits` are checked as in `from_msgpack`.
-    pub fn from_json(s: &str) -> ::core::result::Result<Self, ::schemac_runtime::error::Error> {
-        let v: Self = ::schemac_runtime::gen_support::from_json(s, {{ r.name_lit }})?;
-        <Self as ::schemac_runtime::gen_support::Record>::check_in(&v, &mut ::schemac_runtime::array::DimTable::new(), true).at({{ r.name_lit }})?;
-        Ok(v)
-    }
 {% for f in r.fields %}{{ f.accessors }}{% endfor %}
 }
 
+::schemac_runtime::record_methods!({{ r.ident }});
+{% if r.is_sample %}
+::schemac_runtime::sample_methods!({{ r.ident }});
+{% endif %}
+
+/// One line per field; the machinery is `schemac_runtime::gen_support`'s.
 {{ r.allow }}
-impl ::schemac_runtime::gen_support::Record for {{ r.ident }} {
+impl gs::Record for {{ r.ident }} {
     const NAME: &'static str = {{ r.name_lit }};
     const FINGERPRINT: &'static str = {{ r.fingerprint_lit }};
+    const FIELDS: &'static [&'static str] = &[{{ r.field_names }}];
+    const IS_SAMPLE: bool = {{ r.is_sample }};
+    type Ref<'a> = {{ r.ref_ident }}<'a>;
 
-    fn write_msgpack(&self, w: &mut ::schemac_runtime::msgpack::Writer) {
-        {{ r.ident }}::write_msgpack(self, w)
+{% if r.fields.is_empty() %}
+    fn visit<V: gs::Fields>(&self, _v: &mut V) -> ::core::result::Result<(), V::Error> {
+        Ok(())
     }
 
-    fn read_msgpack_in(r: &mut ::schemac_runtime::msgpack::Reader<'_>, {{ r.read_dims }}: &mut ::schemac_runtime::array::DimTable) -> ::core::result::Result<Self, ::schemac_runtime::error::Error> {
+    fn read_fields<S: gs::Source>(s: &mut S) -> ::core::result::Result<Self, S::Error> {
+        while s.next_key()?.is_some() {
+            s.skip()?;
+        }
+        Ok(Self {})
+    }
+
+    fn random_in(_rng: &mut gs::Rng, _dims: &mut gs::RandomDims) -> Self {
+        Self {}
+    }
+{% else %}
+    fn visit<V: gs::Fields>(&self, v: &mut V) -> ::core::result::Result<(), V::Error> {
+{% for f in r.fields %}
+        v.field({{ f.wire }}, &Self::{{ f.codec }}, &self.{{ f.ident }})?;
+{% endfor %}
+        Ok(())
+    }
+
+    fn read_fields<S: gs::Source>(s: &mut S) -> ::core::result::Result<Self, S::Error> {
 {% for f in r.fields %}
         let mut {{ f.local }} = None;
 {% endfor %}
-        for _ in 0..r.map_len()? {
-{% if r.fields.is_empty() %}
-            r.str()?;
-            r.skip()?;
-{% else %}
-            match r.str()? {
+        while let Some(k) = s.next_key()? {
+            match k.name() {
 {% for f in r.fields %}
-                {{ f.wire }} => {
-                    if {{ f.local }}.is_some() {
-                        return Err(::schemac_runtime::gen_support::duplicate_key({{ f.wire }}));
-                    }
-                    {{ f.local }} = Some({{ f.read }}.at({{ f.wire }})?);
-                }
+                {{ f.wire }} => s.value(&mut {{ f.local }}, &Self::{{ f.codec }}, {{ f.wire }})?,
 {% endfor %}
-                _ => r.skip()?,
+                _ => s.skip()?,
             }
-{% endif %}
         }
         Ok(Self {
 {% for f in r.fields %}
@@ -148,18 +96,12 @@ impl ::schemac_runtime::gen_support::Record for {{ r.ident }} {
         })
     }
 
-    fn check_in(&self, {{ r.check_dims }}: &mut ::schemac_runtime::array::DimTable, {{ r.check_full }}: bool) -> ::core::result::Result<(), ::schemac_runtime::error::Error> {
-{% for f in r.fields %}
-        {{ f.check }}
-{% endfor %}
-        Ok(())
-    }
-
-    fn random_in({{ r.random_rng }}: &mut ::schemac_runtime::rng::Rng, {{ r.random_dims }}: &mut ::schemac_runtime::gen_support::RandomDims) -> Self {
+    fn random_in(rng: &mut gs::Rng, dims: &mut gs::RandomDims) -> Self {
         Self {
 {% for f in r.fields %}
-            {{ f.ident }}: {{ f.random }},
+            {{ f.ident }}: Self::{{ f.codec }}.random(rng, dims),
 {% endfor %}
         }
     }
+{% endif %}
 }

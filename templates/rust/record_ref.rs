@@ -13,44 +13,35 @@ pub struct {{ r.ref_ident }}<'a> {
 {% endif %}
 }
 
-{{ r.allow }}
-impl<'a> {{ r.ref_ident }}<'a> {
-    /// Decodes one MessagePack map, borrowing from `bytes`; the same checks and errors as
-    /// [`{{ r.ident }}::from_msgpack`].
-    pub fn from_msgpack(bytes: &'a [u8]) -> ::core::result::Result<Self, ::schemac_runtime::error::Error> {
-        ::schemac_runtime::gen_support::from_msgpack(bytes, {{ r.name_lit }}, |r| Self::read_msgpack_in(r, &mut ::schemac_runtime::array::DimTable::new()))
-    }
-
-    /// Copies into the owned struct.
-    pub fn to_owned(&self) -> {{ r.ident }} {
-        {{ r.ident }} {
-{% for f in r.fields %}
-            {{ f.ident }}: {{ f.to_owned }},
-{% endfor %}
-        }
-    }
-}
+::schemac_runtime::view_methods!({{ r.ref_ident }}, {{ r.ident }});
 
 {{ r.allow }}
-impl<'a> ::schemac_runtime::gen_support::RecordRef<'a> for {{ r.ref_ident }}<'a> {
+impl<'a> gs::RecordRef<'a> for {{ r.ref_ident }}<'a> {
     type Owned = {{ r.ident }};
 
-    fn read_msgpack_in(r: &mut ::schemac_runtime::msgpack::Reader<'a>, {{ r.ref_read_dims }}: &mut ::schemac_runtime::array::DimTable) -> ::core::result::Result<Self, ::schemac_runtime::error::Error> {
+{% if r.fields.is_empty() %}
+    fn read_fields(s: &mut gs::ViewSource<'_, 'a>) -> ::core::result::Result<Self, gs::Error> {
+        while s.next_key()?.is_some() {
+            s.skip()?;
+        }
+        Ok(Self { _marker: ::core::marker::PhantomData })
+    }
+
+    fn to_owned_record(&self) -> {{ r.ident }} {
+        {{ r.ident }} {}
+    }
+{% else %}
+    fn read_fields(s: &mut gs::ViewSource<'_, 'a>) -> ::core::result::Result<Self, gs::Error> {
 {% for f in r.fields %}
         let mut {{ f.local }} = None;
 {% endfor %}
-        for _ in 0..r.map_len()? {
-{% if r.fields.is_empty() %}
-            r.str()?;
-            r.skip()?;
-{% else %}
-            match r.str()? {
+        while let Some(k) = s.next_key()? {
+            match k {
 {% for f in r.fields %}
-                {{ f.wire }} => {{ f.local }} = Some({{ f.ref_read }}.at({{ f.wire }})?),
+                {{ f.wire }} => s.value(&mut {{ f.local }}, &{{ r.ident }}::{{ f.codec }}, {{ f.wire }})?,
 {% endfor %}
-                _ => r.skip()?,
+                _ => s.skip()?,
             }
-{% endif %}
         }
         Ok(Self {
 {% for f in r.fields %}
@@ -61,4 +52,13 @@ impl<'a> ::schemac_runtime::gen_support::RecordRef<'a> for {{ r.ref_ident }}<'a>
 {% endif %}
         })
     }
+
+    fn to_owned_record(&self) -> {{ r.ident }} {
+        {{ r.ident }} {
+{% for f in r.fields %}
+            {{ f.ident }}: {{ r.ident }}::{{ f.codec }}.owned(&self.{{ f.ident }}),
+{% endfor %}
+        }
+    }
+{% endif %}
 }

@@ -8,6 +8,8 @@
 //! - [`bits`]: LSB-first dense bitstream pack/unpack kernels.
 //! - [`rng`]: the small seeded generator behind every `random()`.
 //! - [`error`]: typed decode and validation errors carrying the field path.
+//! - [`gen_support`]: the generic machinery generated records are data over (field
+//!   codecs, the `Record` traits, both serde forms).
 
 pub mod array;
 pub mod batch;

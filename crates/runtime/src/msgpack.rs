@@ -924,6 +924,33 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// An n-d array from the contents of a bin (atdata's array payload or a `.npy` file), as
+/// [`Reader::array`] reads it; what serde's binary form of a generated struct carries.
+pub fn array_from_payload<T: Element>(b: &[u8]) -> Result<NdArray<T>> {
+    let p = if b.first() == Some(&NPY_MAGIC[0]) {
+        parse_npy(b)?
+    } else {
+        parse_atdata(b)?
+    };
+    check_dtype::<T>(p.dtype)?;
+    NdArray::from_le_bytes(p.shape, p.data)
+}
+
+/// atdata's array payload (the contents of the bin [`Writer::array_slice`] writes).
+pub fn array_payload<T: Element>(shape: &[usize], data: &[T]) -> Vec<u8> {
+    let mut w = Writer::with_capacity(16 + 8 * shape.len() + std::mem::size_of_val(data));
+    w.array_slice(shape, data);
+    let mut bytes = w.into_bytes();
+    // Drop the bin header: bin8, bin16 or bin32 by the marker.
+    let header = match bytes.first() {
+        Some(0xc4) => 2,
+        Some(0xc5) => 3,
+        _ => 5,
+    };
+    bytes.drain(..header);
+    bytes
+}
+
 /// A tiny cursor for the inside of a bin payload: running out is `Truncated`.
 struct Cursor<'a> {
     b: &'a [u8],

@@ -1,8 +1,10 @@
 //! Rust target: one file `<module>.rs` per schema with a struct per record (samples and
-//! components, imported ones too, so the file stands alone), an enum per schema enum, their
-//! MessagePack codecs (atdata-compatible bytes), serde `Serialize`/`Deserialize` (the JSON
-//! form of DESIGN §4), `validate()`, `random()`, a zero-copy view `<Name>Ref<'a>`, and what
-//! [`layouts`] adds (batches and packed forms).
+//! components, imported ones too, so the file stands alone), an enum per schema enum, a
+//! zero-copy view `<Name>Ref<'a>` per record, and what [`layouts`] adds (batches and
+//! packed forms). The records are data over `schemac_runtime::gen_support`: one codec
+//! constant per field and a `Record` impl with one line per field (`visit`, `read_fields`,
+//! `random_in`); MessagePack (atdata-compatible bytes), both serde forms, `validate()` and
+//! `random()` are the runtime's, written once.
 //!
 //! # Conventions of the generated code
 //!
@@ -17,10 +19,11 @@
 //!   field as its packed bytes `[u8; N]` with `<field>_unpacked()` /
 //!   `set_<field>_unpacked()`.
 //! - Associated items on every struct: `NAME`, `FINGERPRINT`, one `<FIELD>_SHAPE:
-//!   &[DimSpec]` per array, component-array and `@packed` field, `to_msgpack`,
-//!   `write_msgpack`, `from_msgpack`, `msgpack_size_hint`, `validate`, `random`, `to_json`,
-//!   `from_json`; the trait `schemac_runtime::gen_support::Record` carries the nested
-//!   building blocks.
+//!   &[DimSpec]` per array, component-array and `@packed` field, a private `<FIELD>_CODEC`
+//!   per field, and (from the runtime's `record_methods!`) `to_msgpack`, `write_msgpack`,
+//!   `from_msgpack`, `msgpack_size_hint`, `validate`, `random`, `to_json`, `from_json`.
+//! - The file imports `::schemac_runtime::gen_support as gs` (and the `Codec` and
+//!   `FieldName` traits, unnamed).
 //!
 //! Decisions live here, in small per-record and per-field view structs holding ready-made
 //! Rust snippets; the templates in `templates/rust/` only place them. The output is parsed
@@ -93,10 +96,13 @@ fn space_items(text: &str) -> String {
             let p_trim = p.trim_start();
             let p_ends_item = !p_trim.starts_with("//")
                 && (p_trim == "}" || p_trim == "};" || p_trim.ends_with(';'));
+            // Consecutive one-line private consts and types (the codec table) stay together.
+            let compact = |l: &str| l.starts_with("const ") || l.starts_with("type ");
             if (indent == 0 || indent == 4)
                 && p_indent == indent
                 && p_ends_item
                 && !line.trim_start().starts_with('}')
+                && !(indent == 4 && compact(p_trim) && compact(line.trim_start()))
             {
                 out.push('\n');
             }
@@ -152,18 +158,10 @@ struct RecordView {
     /// field name is not snake case).
     allow: String,
     fields: Vec<FieldView>,
-    field_count: usize,
-    /// Parameter names in the trait methods (`_dims` when unused, and so on).
-    read_dims: &'static str,
-    ref_read_dims: &'static str,
-    check_dims: &'static str,
-    check_full: &'static str,
-    random_rng: &'static str,
-    random_dims: &'static str,
+    /// The wire names as string literals, comma-separated (`Record::FIELDS`).
+    field_names: String,
     /// The view type has no borrowed field and needs a `PhantomData` marker.
     ref_marker: bool,
-    /// Constant part of `msgpack_size_hint`.
-    hint_base: u64,
     shape_consts: Vec<ShapeConst>,
     /// Samples (not components) get the WebDataset helpers.
     is_sample: bool,
@@ -184,18 +182,13 @@ struct FieldView {
     ty: String,
     ref_ty: String,
     default: String,
-    read: String,
-    ref_read: String,
+    /// The field's codec constant (`IMAGE_CODEC`), its type and value.
+    codec: String,
+    codec_ty: String,
+    codec_value: String,
+    /// The field's value from its read slot (default, `None` or `MissingField`).
     finish: String,
     ref_finish: String,
-    write: String,
-    hint: Option<String>,
-    check: String,
-    random: String,
-    ser: String,
-    de: String,
-    json_finish: String,
-    to_owned: String,
     accessors: String,
 }
 
@@ -270,18 +263,14 @@ fn prim(d: Dtype) -> String {
     }
 }
 
-fn is_half(d: Dtype) -> bool {
-    matches!(d, Dtype::F16 | Dtype::Bf16)
-}
-
 /// `&[DimSpec::Fixed(3), DimSpec::Named("H")]`.
 fn spec_lit(shape: &[Dim]) -> String {
     let parts: Vec<String> = shape
         .iter()
         .map(|d| match d {
-            Dim::Fixed(n) => format!("{RT}::array::DimSpec::Fixed({n})"),
-            Dim::Named(n) => format!("{RT}::array::DimSpec::Named({})", lit(n)),
-            Dim::Dynamic => format!("{RT}::array::DimSpec::Any"),
+            Dim::Fixed(n) => format!("gs::Fixed({n})"),
+            Dim::Named(n) => format!("gs::Named({})", lit(n)),
+            Dim::Dynamic => "gs::Any".to_string(),
         })
         .collect();
     format!("&[{}]", parts.join(", "))
@@ -391,60 +380,6 @@ fn byte_array_lit(bytes: &[u8]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-/// What generation needs to know about the parameters a method body used.
-#[derive(Default)]
-struct Uses {
-    dims: bool,
-    full: bool,
-}
-
-/// A value the generated code reaches either as a place (`self.x`) or through a reference
-/// variable (`v0`, from a loop or closure).
-#[derive(Clone)]
-struct Place {
-    expr: String,
-    is_ref: bool,
-}
-
-impl Place {
-    fn field(ident: &str) -> Place {
-        Place {
-            expr: format!("self.{ident}"),
-            is_ref: false,
-        }
-    }
-
-    fn var(name: String) -> Place {
-        Place {
-            expr: name,
-            is_ref: true,
-        }
-    }
-
-    /// `&T`.
-    fn r(&self) -> String {
-        if self.is_ref {
-            self.expr.clone()
-        } else {
-            format!("&{}", self.expr)
-        }
-    }
-
-    /// `T` for Copy values.
-    fn v(&self) -> String {
-        if self.is_ref {
-            format!("*{}", self.expr)
-        } else {
-            self.expr.clone()
-        }
-    }
-
-    /// A method-call receiver (auto-ref and auto-deref apply).
-    fn m(&self) -> &str {
-        &self.expr
-    }
-}
-
 /// `@bits` / `@range` of a field, which apply to its scalar or array (through `?`).
 #[derive(Clone, Copy, Default)]
 struct Attrs {
@@ -453,31 +388,19 @@ struct Attrs {
 }
 
 impl Attrs {
-    fn bits_lit(&self) -> String {
-        match self.bits {
-            Some(b) => format!("Some({b})"),
-            None => "None".into(),
+    /// The const-builder calls a codec value gets: `.bits(3)`, `.range(0.0, 1.0)`.
+    fn builders(&self, with_bits: bool) -> String {
+        let mut s = String::new();
+        if with_bits {
+            if let Some(b) = self.bits {
+                s.push_str(&format!(".bits({b})"));
+            }
         }
-    }
-
-    fn range_lit(&self) -> String {
-        match self.range {
-            Some(r) => format!("Some(({}, {}))", f64_lit(r.lo), f64_lit(r.hi)),
-            None => "None".into(),
+        if let Some(r) = self.range {
+            s.push_str(&format!(".range({}, {})", f64_lit(r.lo), f64_lit(r.hi)));
         }
+        s
     }
-}
-
-/// Where a check runs: the field's `@bits`/`@range` (through `?` only), the dim table
-/// expression, the field's shape constant (at field level), the path segments appended to
-/// each `Result` before `?` (innermost first), and the nesting depth (for variable names).
-#[derive(Clone, Copy)]
-struct CheckCx<'a> {
-    attrs: Attrs,
-    dims: &'a str,
-    spec: Option<&'a str>,
-    wrap: &'a str,
-    depth: usize,
 }
 
 /// The `@packed` storage of a field: element dtype, shape (empty for a scalar), bits and
@@ -587,10 +510,6 @@ impl<'s> Gen<'s> {
                 self.ref_ty(value)
             ),
         }
-    }
-
-    fn is_copy(ty: &Ty) -> bool {
-        matches!(ty, Ty::Scalar { .. } | Ty::Enum { .. })
     }
 
     // -- defaults -------------------------------------------------------------------------
@@ -724,767 +643,80 @@ impl<'s> Gen<'s> {
         })
     }
 
-    // -- msgpack --------------------------------------------------------------------------
+    // -- codecs ---------------------------------------------------------------------------
 
-    fn write_stmts(&self, ty: &Ty, p: &Place, depth: usize) -> String {
-        match ty {
-            Ty::Scalar { .. } => format!("w.scalar({});", p.v()),
-            Ty::Str => format!("w.str({});", p.r()),
-            Ty::Bytes => format!("w.bin({});", p.r()),
-            Ty::Array { .. } => format!("w.array({});", p.r()),
-            Ty::Enum { .. } => format!("w.str({}.as_str());", p.m()),
-            Ty::Record { shape, .. } if shape.is_empty() => format!("{}.write_msgpack(w);", p.m()),
-            Ty::Record { shape, .. } => format!(
-                "{GS}::write_records(w, {}, &[{}]);",
-                p.r(),
-                shape[1..]
-                    .iter()
-                    .map(|d| d.fixed().unwrap_or(0).to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Ty::List { item } => {
-                let v = format!("v{depth}");
-                format!(
-                    "w.array_header({}.len()); for {v} in {} {{ {} }}",
-                    p.m(),
-                    p.r(),
-                    self.write_stmts(item, &Place::var(v.clone()), depth + 1)
-                )
-            }
-            Ty::Map { value } => {
-                let (k, v) = (format!("k{depth}"), format!("v{depth}"));
-                format!(
-                    "w.map_header({}.len()); for ({k}, {v}) in {} {{ w.str({k}); {} }}",
-                    p.m(),
-                    p.r(),
-                    self.write_stmts(value, &Place::var(v.clone()), depth + 1)
-                )
-            }
-        }
-    }
-
-    fn write_field(&self, f: &ir::Field) -> String {
-        let p = Place::field(&field_ident(&f.name));
-        if let Some(pk) = Packed::of(f) {
-            let one = |p: &Place| {
-                if pk.is_scalar() {
-                    format!(
-                        "w.scalar({GS}::unpack_scalar::<{}>({}, {}));",
-                        pk.t(),
-                        p.r(),
-                        pk.bits
-                    )
-                } else {
-                    format!(
-                        "{GS}::write_packed::<{}>(w, {}, {}, {});",
-                        pk.t(),
-                        pk.shape_usize(),
-                        p.r(),
-                        pk.bits
-                    )
-                }
-            };
-            return if f.optional {
-                format!(
-                    "match {} {{ Some(v0) => {{ {} }} None => w.nil(), }}",
-                    p.r(),
-                    one(&Place::var("v0".into()))
-                )
-            } else {
-                one(&p)
-            };
-        }
-        if f.optional {
-            format!(
-                "match {} {{ Some(v0) => {{ {} }} None => w.nil(), }}",
-                p.r(),
-                self.write_stmts(&f.ty, &Place::var("v0".into()), 1)
-            )
-        } else {
-            self.write_stmts(&f.ty, &p, 0)
-        }
-    }
-
-    /// A `Result<T>` expression reading one value from `r`. `spec` names the field's shape
-    /// constant for arrays and component arrays at field level.
-    fn read_expr(
-        &self,
-        ty: &Ty,
-        borrowed: bool,
-        dims: &str,
-        spec: Option<&str>,
-        uses: &mut Uses,
-    ) -> String {
-        let fresh = format!("&mut {RT}::array::DimTable::new()");
+    /// The codec of a value of type `ty`: (its type, its const value). `spec` names the
+    /// field's shape constant for arrays and component arrays at field level.
+    fn codec(&self, ty: &Ty, attrs: Attrs, spec: Option<&str>) -> (String, String) {
         let spec_of = |shape: &[Dim]| spec.map(str::to_string).unwrap_or_else(|| spec_lit(shape));
         match ty {
-            Ty::Scalar { dtype } => format!("r.scalar::<{}>()", prim(*dtype)),
-            Ty::Str if borrowed => "r.str()".into(),
-            Ty::Str => "r.str().map(str::to_owned)".into(),
-            Ty::Bytes if borrowed => "r.bin()".into(),
-            Ty::Bytes => "r.bin().map(<[u8]>::to_vec)".into(),
-            Ty::Array { dtype, shape } => {
-                uses.dims |= dims == "dims";
-                format!(
-                    "{GS}::{}::<{}>(r, {}, {dims})",
-                    if borrowed {
-                        "read_array_view"
-                    } else {
-                        "read_array"
-                    },
-                    prim(*dtype),
-                    spec_of(shape)
-                )
-            }
-            Ty::Enum { name } => format!("{GS}::read_enum::<{}>(r)", self.ident(name)),
-            Ty::Record { name, shape } if shape.is_empty() => {
-                uses.dims |= dims == "dims";
-                if borrowed {
-                    format!("{}::read_msgpack_in(r, {dims})", self.ref_ident(name))
-                } else {
-                    format!("{}::read_msgpack_in(r, {dims})", self.ident(name))
-                }
-            }
-            Ty::Record { name, shape } => {
-                uses.dims |= dims == "dims";
-                if borrowed {
-                    format!(
-                        "{GS}::read_records_ref::<{}<'a>>(r, {}, {dims})",
-                        self.ref_ident(name),
-                        spec_of(shape)
-                    )
-                } else {
-                    format!(
-                        "{GS}::read_records::<{}>(r, {}, {dims})",
-                        self.ident(name),
-                        spec_of(shape)
-                    )
-                }
-            }
-            Ty::List { item } => format!(
-                "{GS}::read_list(r, {})",
-                closure("r", &self.read_expr(item, borrowed, &fresh, None, uses))
+            Ty::Scalar { dtype } => (
+                format!("gs::Num<{}>", prim(*dtype)),
+                format!("gs::Num::PLAIN{}", attrs.builders(true)),
             ),
-            Ty::Map { value } => format!(
-                "{GS}::read_map(r, {})",
-                closure("r", &self.read_expr(value, borrowed, &fresh, None, uses))
+            Ty::Str => ("gs::Str".into(), "gs::Str".into()),
+            Ty::Bytes => ("gs::Bin".into(), "gs::Bin".into()),
+            Ty::Array { dtype, shape } => (
+                format!("gs::Arr<{}>", prim(*dtype)),
+                format!("gs::Arr::new({}){}", spec_of(shape), attrs.builders(true)),
             ),
-        }
-    }
-
-    fn read_field(&self, f: &ir::Field, rec: &str, borrowed: bool, uses: &mut Uses) -> String {
-        let spec = format!("{rec}::{}", shape_const_name(&f.name));
-        let inner = if let Some(pk) = Packed::of(f) {
-            let t = pk.t();
-            match (pk.is_scalar(), borrowed) {
-                (true, false) => format!(
-                    "{GS}::read_packed_scalar::<{t}, {}>(r, {})",
-                    pk.bytes, pk.bits
-                ),
-                (true, true) => format!("{GS}::read_packed_scalar_value::<{t}>(r, {})", pk.bits),
-                (false, false) => {
-                    uses.dims = true;
-                    format!(
-                        "{GS}::read_packed::<{t}, {}>(r, {spec}, dims, {})",
-                        pk.bytes, pk.bits
-                    )
-                }
-                (false, true) => {
-                    uses.dims = true;
-                    format!(
-                        "{GS}::read_packed_view::<{t}>(r, {spec}, dims, {})",
-                        pk.bits
-                    )
-                }
-            }
-        } else {
-            let spec = has_shape_const(&f.ty).then_some(spec.as_str());
-            self.read_expr(&f.ty, borrowed, "dims", spec, uses)
-        };
-        if f.optional {
-            format!("{GS}::read_opt(r, {})", closure("r", &inner))
-        } else {
-            inner
-        }
-    }
-
-    /// Upper bound of the encoded size: `(expression, constant)`; exactly one is set.
-    fn hint(&self, ty: &Ty, p: &Place, depth: usize) -> (Option<String>, u64) {
-        match ty {
-            Ty::Scalar { .. } => (None, 9),
-            Ty::Enum { name } => {
-                let longest = self
-                    .schema
-                    .enum_def(name)
-                    .map(|e| e.variants.iter().map(|v| v.name.len()).max().unwrap_or(0))
-                    .unwrap_or(0);
-                (None, longest as u64 + 5)
-            }
-            Ty::Str | Ty::Bytes => (Some(format!("5 + {}.len()", p.m())), 0),
-            Ty::Array { .. } => (Some(format!("{GS}::array_hint({})", p.r())), 0),
-            Ty::Record { shape, .. } if shape.is_empty() => {
-                (Some(format!("{}.msgpack_size_hint()", p.m())), 0)
-            }
-            Ty::Record { shape, .. } => {
-                let v = format!("v{depth}");
-                (
-                    Some(format!(
-                        "{} + {}.iter().map(|{v}| {v}.msgpack_size_hint()).sum::<usize>()",
-                        5 * shape.len(),
-                        p.m()
-                    )),
-                    0,
-                )
-            }
+            Ty::Enum { name } => (
+                format!("gs::Enum<{}>", self.ident(name)),
+                "gs::Enum::NEW".into(),
+            ),
+            Ty::Record { name, shape } if shape.is_empty() => (
+                format!("gs::Rec<{}>", self.ident(name)),
+                "gs::Rec::NEW".into(),
+            ),
+            Ty::Record { name, shape } => (
+                format!("gs::Recs<{}>", self.ident(name)),
+                format!("gs::Recs::new({})", spec_of(shape)),
+            ),
             Ty::List { item } => {
-                let v = format!("v{depth}");
-                match self.hint(item, &Place::var(v.clone()), depth + 1) {
-                    (None, c) => (Some(format!("5 + {c} * {}.len()", p.m())), 0),
-                    (Some(e), _) => (
-                        Some(format!(
-                            "5 + {}.iter().map({}).sum::<usize>()",
-                            p.m(),
-                            closure(&v, &e)
-                        )),
-                        0,
-                    ),
-                }
+                let (t, v) = self.codec(item, Attrs::default(), None);
+                (format!("gs::List<{t}>"), format!("gs::List({v})"))
             }
             Ty::Map { value } => {
-                let (k, v) = (format!("k{depth}"), format!("v{depth}"));
-                match self.hint(value, &Place::var(v.clone()), depth + 1) {
-                    (None, c) => (
-                        Some(format!(
-                            "5 + {}.keys().map(|{k}| {} + {k}.len()).sum::<usize>()",
-                            p.m(),
-                            c + 5
-                        )),
-                        0,
-                    ),
-                    (Some(e), _) => (
-                        Some(format!(
-                            "5 + {}.iter().map(|({k}, {v})| 5 + {k}.len() + {e}).sum::<usize>()",
-                            p.m()
-                        )),
-                        0,
-                    ),
-                }
+                let (t, v) = self.codec(value, Attrs::default(), None);
+                (format!("gs::Map<{t}>"), format!("gs::Map({v})"))
             }
         }
     }
 
-    fn hint_field(&self, f: &ir::Field) -> (Option<String>, u64) {
-        if let Some(pk) = Packed::of(f) {
-            return if pk.is_scalar() {
-                (None, 9)
-            } else {
-                (
-                    None,
-                    16 + 8 * pk.shape.len() as u64 + pk.count() * pk.dtype.size(),
-                )
-            };
-        }
-        let p = Place::field(&field_ident(&f.name));
-        if f.optional {
-            match self.hint(&f.ty, &Place::var("v0".into()), 1) {
-                (None, c) => (None, c),
-                (Some(e), _) => (
-                    Some(format!(
-                        "{}.as_ref().map_or(1, {})",
-                        p.m(),
-                        closure("v0", &e)
-                    )),
-                    0,
-                ),
-            }
-        } else {
-            self.hint(&f.ty, &p, 0)
-        }
-    }
-
-    // -- validation -----------------------------------------------------------------------
-
-    /// Statements checking one value (see [`CheckCx`]).
-    fn check_stmts(&self, ty: &Ty, p: &Place, cx: &CheckCx<'_>, uses: &mut Uses) -> String {
-        let CheckCx {
-            attrs,
-            dims,
-            spec,
-            wrap,
-            depth,
-        } = *cx;
-        let fresh = format!("&mut {RT}::array::DimTable::new()");
-        let spec_of = |shape: &[Dim]| spec.map(str::to_string).unwrap_or_else(|| spec_lit(shape));
-        let mut full = Vec::new();
-        match ty {
-            Ty::Scalar { .. } => {
-                if let Some(r) = attrs.range {
-                    full.push(format!(
-                        "{GS}::check_scalar_range({}, {}, {}){wrap}?;",
-                        p.v(),
-                        f64_lit(r.lo),
-                        f64_lit(r.hi)
-                    ));
-                }
-                if let Some(b) = attrs.bits {
-                    full.push(format!("{GS}::check_scalar_bits({}, {b}){wrap}?;", p.v()));
-                }
-                self.full_block(full, uses)
-            }
-            Ty::Array { shape, .. } => {
-                uses.dims |= dims == "dims";
-                let mut s = format!(
-                    "{RT}::array::check_shape({}, {}.shape(), {dims}){wrap}?;",
-                    spec_of(shape),
-                    p.m()
-                );
-                if let Some(r) = attrs.range {
-                    full.push(format!(
-                        "{RT}::array::check_range({}.as_slice(), {}, {}){wrap}?;",
-                        p.m(),
-                        f64_lit(r.lo),
-                        f64_lit(r.hi)
-                    ));
-                }
-                if let Some(b) = attrs.bits {
-                    full.push(format!(
-                        "{RT}::array::check_bits({}.as_slice(), {b}){wrap}?;",
-                        p.m()
-                    ));
-                }
-                s.push_str(&self.full_block(full, uses));
-                s
-            }
-            Ty::Record { shape, .. } if shape.is_empty() => {
-                uses.dims |= dims == "dims";
-                uses.full = true;
-                format!("{}.check_in({dims}, full){wrap}?;", p.m())
-            }
-            Ty::Record { shape, .. } => {
-                uses.dims |= dims == "dims";
-                uses.full = true;
-                format!(
-                    "{GS}::check_records({}, {}, {dims}, full){wrap}?;",
-                    p.r(),
-                    spec_of(shape)
-                )
-            }
-            Ty::List { item } => {
-                let (i, v) = (format!("i{depth}"), format!("v{depth}"));
-                let inner_wrap = format!(".at_index({i}){wrap}");
-                let inner_cx = CheckCx {
-                    attrs: Attrs::default(),
-                    dims: &fresh,
-                    spec: None,
-                    wrap: &inner_wrap,
-                    depth: depth + 1,
-                };
-                let inner = self.check_stmts(item, &Place::var(v.clone()), &inner_cx, uses);
-                if inner.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "for ({i}, {v}) in {}.iter().enumerate() {{ {inner} }}",
-                        p.m()
-                    )
-                }
-            }
-            Ty::Map { value } => {
-                let (k, v) = (format!("k{depth}"), format!("v{depth}"));
-                let inner_wrap = format!(".at_key({k}){wrap}");
-                let inner_cx = CheckCx {
-                    attrs: Attrs::default(),
-                    dims: &fresh,
-                    spec: None,
-                    wrap: &inner_wrap,
-                    depth: depth + 1,
-                };
-                let inner = self.check_stmts(value, &Place::var(v.clone()), &inner_cx, uses);
-                if inner.is_empty() {
-                    String::new()
-                } else {
-                    format!("for ({k}, {v}) in {} {{ {inner} }}", p.r())
-                }
-            }
-            Ty::Str | Ty::Bytes | Ty::Enum { .. } => String::new(),
-        }
-    }
-
-    fn full_block(&self, stmts: Vec<String>, uses: &mut Uses) -> String {
-        if stmts.is_empty() {
-            String::new()
-        } else {
-            uses.full = true;
-            format!("if full {{ {} }}", stmts.join(" "))
-        }
-    }
-
-    fn check_field(&self, f: &ir::Field, rec: &str, uses: &mut Uses) -> String {
-        if f.packed_bytes.is_some() {
-            // Packed storage holds exactly the fixed shape, and every stored value fits.
-            return String::new();
-        }
+    /// The codec of a field (packed storage and `?` included).
+    fn field_codec(&self, f: &ir::Field) -> (String, String) {
         let attrs = Attrs {
             bits: f.bits,
             range: f.range,
         };
-        let spec = format!("{rec}::{}", shape_const_name(&f.name));
-        let spec = has_shape_const(&f.ty).then_some(spec.as_str());
-        let wrap = format!(".at({})", lit(&f.name));
-        let p = Place::field(&field_ident(&f.name));
-        let cx = CheckCx {
-            attrs,
-            dims: "dims",
-            spec,
-            wrap: &wrap,
-            depth: usize::from(f.optional),
-        };
-        if f.optional {
-            let inner = self.check_stmts(&f.ty, &Place::var("v0".into()), &cx, uses);
-            if inner.is_empty() {
-                String::new()
-            } else {
-                format!("if let Some(v0) = {} {{ {inner} }}", p.r())
-            }
-        } else {
-            self.check_stmts(&f.ty, &p, &cx, uses)
-        }
-    }
-
-    // -- random ---------------------------------------------------------------------------
-
-    fn random_expr(
-        &self,
-        ty: &Ty,
-        attrs: Attrs,
-        dims: &str,
-        spec: Option<&str>,
-        uses: &mut Uses,
-    ) -> String {
-        let fresh = format!("&mut {GS}::RandomDims::new()");
-        let spec_of = |shape: &[Dim]| spec.map(str::to_string).unwrap_or_else(|| spec_lit(shape));
-        match ty {
-            Ty::Scalar { dtype } => format!(
-                "{GS}::random_scalar::<{}>(rng, {}, {})",
-                prim(*dtype),
-                attrs.bits_lit(),
-                attrs.range_lit()
+        let spec = format!("Self::{}", shape_const_name(&f.name));
+        let (t, v) = match Packed::of(f) {
+            Some(pk) if pk.is_scalar() => (
+                format!("gs::PackedNum<{}, {}>", pk.t(), pk.bytes),
+                format!("gs::PackedNum::new({}){}", pk.bits, attrs.builders(false)),
             ),
-            Ty::Array { dtype, shape } => {
-                uses.dims |= dims == "dims";
+            Some(pk) => (
+                format!("gs::PackedArr<{}, {}>", pk.t(), pk.bytes),
                 format!(
-                    "{GS}::random_array::<{}>(rng, {}, {dims}, {}, {})",
-                    prim(*dtype),
-                    spec_of(shape),
-                    attrs.bits_lit(),
-                    attrs.range_lit()
-                )
-            }
-            Ty::Str => format!("{GS}::random_str(rng)"),
-            Ty::Bytes => format!("{GS}::random_bytes(rng)"),
-            Ty::Enum { name } => {
-                let e = self.ident(name);
-                format!("{e}::ALL[{GS}::random_index(rng, {e}::ALL.len())]")
-            }
-            Ty::Record { name, shape } if shape.is_empty() => {
-                uses.dims |= dims == "dims";
-                format!("{}::random_in(rng, {dims})", self.ident(name))
-            }
-            Ty::Record { name, shape } => {
-                uses.dims |= dims == "dims";
-                format!(
-                    "{GS}::random_records::<{}>(rng, {}, {dims})",
-                    self.ident(name),
-                    spec_of(shape)
-                )
-            }
-            Ty::List { item } => format!(
-                "{GS}::random_list(rng, {})",
-                closure(
-                    "rng",
-                    &self.random_expr(item, Attrs::default(), &fresh, None, uses)
-                )
+                    "gs::PackedArr::new({spec}, {}, {}){}",
+                    pk.shape_usize(),
+                    pk.bits,
+                    attrs.builders(false)
+                ),
             ),
-            Ty::Map { value } => format!(
-                "{GS}::random_map(rng, {})",
-                closure(
-                    "rng",
-                    &self.random_expr(value, Attrs::default(), &fresh, None, uses)
-                )
-            ),
-        }
-    }
-
-    fn random_field(&self, f: &ir::Field, rec: &str, uses: &mut Uses) -> String {
-        let attrs = Attrs {
-            bits: f.bits,
-            range: f.range,
-        };
-        let inner = if let Some(pk) = Packed::of(f) {
-            // The shape is fixed, so drawing it draws nothing; only the count matters.
-            format!(
-                "{GS}::random_packed::<{}, {}>(rng, {}, {}, {})",
-                pk.t(),
-                pk.bytes,
-                if pk.is_scalar() { 1 } else { pk.count() },
-                pk.bits,
-                attrs.range_lit()
-            )
-        } else {
-            let spec = format!("{rec}::{}", shape_const_name(&f.name));
-            let spec = has_shape_const(&f.ty).then_some(spec.as_str());
-            self.random_expr(&f.ty, attrs, "dims", spec, uses)
+            None => {
+                let spec = has_shape_const(&f.ty).then_some(spec.as_str());
+                self.codec(&f.ty, attrs, spec)
+            }
         };
         if f.optional {
-            format!("{GS}::random_opt(rng, {})", closure("rng", &inner))
+            (format!("gs::Opt<{t}>"), format!("gs::Opt({v})"))
         } else {
-            inner
-        }
-    }
-
-    // -- serde ----------------------------------------------------------------------------
-
-    /// An adapter expression serializing the value when its own `Serialize` is not the
-    /// JSON form; `None` when it is.
-    fn ser_adapter(&self, ty: &Ty, p: &Place, depth: usize) -> Option<String> {
-        match ty {
-            // JSON carries float scalars as the f64 they widen to, like the msgpack wire, the
-            // dynamic codec and the Python target, so the JSON text agrees across languages;
-            // non-finite ones as "NaN" / "Infinity" / "-Infinity" (JsonF64).
-            Ty::Scalar { dtype } if is_half(*dtype) => {
-                Some(format!("{GS}::JsonF64({}.to_f64())", p.m()))
-            }
-            Ty::Scalar { dtype: Dtype::F32 } => {
-                Some(format!("{GS}::JsonF64(f64::from({}))", p.v()))
-            }
-            Ty::Scalar { dtype: Dtype::F64 } => Some(format!("{GS}::JsonF64({})", p.v())),
-            Ty::Bytes => Some(format!("{GS}::B64({}.as_slice())", p.m())),
-            Ty::Record { shape, .. } if shape.len() >= 2 => {
-                Some(nest_chunks(p.m(), &shape[1..], depth))
-            }
-            Ty::List { item } => {
-                let v = format!("v{depth}");
-                self.ser_adapter(item, &Place::var(v.clone()), depth + 1)
-                    .map(|e| format!("{GS}::SerSeq({}.iter().map(|{v}| {e}))", p.m()))
-            }
-            Ty::Map { value } => {
-                let (k, v) = (format!("k{depth}"), format!("v{depth}"));
-                self.ser_adapter(value, &Place::var(v.clone()), depth + 1)
-                    .map(|e| {
-                        format!(
-                            "{GS}::SerMap({}.iter().map(|({k}, {v})| ({k}, {e})))",
-                            p.m()
-                        )
-                    })
-            }
-            _ => None,
-        }
-    }
-
-    fn ser_field(&self, f: &ir::Field) -> String {
-        let ident = field_ident(&f.name);
-        let p = Place::field(&ident);
-        if f.packed_bytes.is_some() {
-            return format!("&self.{}_unpacked()", accessor_base(&f.name));
-        }
-        if f.optional {
-            match self.ser_adapter(&f.ty, &Place::var("v0".into()), 1) {
-                Some(e) => format!("&{}.as_ref().map(|v0| {e})", p.m()),
-                None => p.r(),
-            }
-        } else {
-            match self.ser_adapter(&f.ty, &p, 0) {
-                Some(e) => format!("&{e}"),
-                None => p.r(),
-            }
-        }
-    }
-
-    /// The type serde reads for `ty`, and the conversion (an expression over `v` giving
-    /// `Result<owned type>`) when that type is not the field's.
-    fn de_ty(&self, ty: &Ty) -> (String, Option<String>) {
-        match ty {
-            // Floats: non-finite strings, and overflow is OutOfRange; integers: integral
-            // floats accepted, and OutOfRange shows the number as read.
-            Ty::Scalar { dtype } if dtype.is_float() => (
-                format!("{GS}::JsonF64"),
-                Some(format!("v.narrow::<{}>()", prim(*dtype))),
-            ),
-            Ty::Scalar { dtype } if dtype.is_int() => (
-                format!("{GS}::JsonInt"),
-                Some(format!("v.narrow::<{}>()", prim(*dtype))),
-            ),
-            Ty::Bytes => (format!("{GS}::B64Buf"), Some("Ok(v.0)".into())),
-            Ty::Record { name, shape } if shape.len() >= 2 => {
-                let mut t = self.ident(name);
-                for _ in 0..shape.len() {
-                    t = format!("Vec<{t}>");
-                }
-                (t, Some(flatten_conv(shape)))
-            }
-            // IdxVec: element errors name their index, as in the msgpack readers.
-            Ty::List { item } => match self.de_ty(item) {
-                (t, Some(c)) => (
-                    format!("{GS}::IdxVec<{t}>"),
-                    Some(format!("{GS}::conv_list(v.0, |v| {c})")),
-                ),
-                (t, None) => (format!("{GS}::IdxVec<{t}>"), Some("Ok(v.0)".into())),
-            },
-            Ty::Record { name, shape } if shape.len() == 1 => (
-                format!("{GS}::IdxVec<{}>", self.ident(name)),
-                Some("Ok(v.0)".into()),
-            ),
-            // UniqueMap: a key given twice is DuplicateKey, as in every other reader.
-            Ty::Map { value } => match self.de_ty(value) {
-                (t, Some(c)) => (
-                    format!("{GS}::UniqueMap<{t}>"),
-                    Some(format!("{GS}::conv_map(v.0, |v| {c})")),
-                ),
-                (t, None) => (format!("{GS}::UniqueMap<{t}>"), Some("Ok(v.0)".into())),
-            },
-            _ => (self.owned_ty(ty), None),
-        }
-    }
-
-    fn de_field(&self, f: &ir::Field, rec: &str, ty: &str) -> String {
-        let (t, conv) = if let Some(pk) = Packed::of(f) {
-            if pk.is_scalar() {
-                (
-                    pk.t(),
-                    Some(format!(
-                        "{GS}::pack_scalar::<{}, {}>(v, {})",
-                        pk.t(),
-                        pk.bytes,
-                        pk.bits
-                    )),
-                )
-            } else {
-                (
-                    format!("{RT}::array::NdArray<{}>", pk.t()),
-                    Some(format!(
-                        "{GS}::pack_array::<{}, {}>(&v, {rec}::{}, {})",
-                        pk.t(),
-                        pk.bytes,
-                        shape_const_name(&f.name),
-                        pk.bits
-                    )),
-                )
-            }
-        } else {
-            self.de_ty(&f.ty)
-        };
-        let (t, conv) = if f.optional {
-            (
-                format!("Option<{t}>"),
-                conv.map(|c| format!("{GS}::conv_opt(v, |v| {c})")),
-            )
-        } else {
-            (t, conv)
-        };
-        let local = local_name(&f.name);
-        // `de_at` gives serde's own type errors in the value a kind and the field's path;
-        // a required field reads through `Option` so that `null` is `missing_field`.
-        let name = lit(&f.name);
-        let next = if f.optional {
-            format!("map.next_value::<{t}>().map_err(|e| {GS}::de_at(e, {name}))?")
-        } else {
-            format!("{GS}::de_required(map.next_value::<Option<{t}>>(), {name})?")
-        };
-        match conv {
-            None => format!("{local} = Some({next});"),
-            Some(c) => format!(
-                "{local} = Some({{ let v: {t} = {next}; \
-                 let c: ::core::result::Result<{ty}, {RT}::error::Error> = {c}; \
-                 c.map_err(|e| {GS}::de_error::<A::Error>(e.at({name})))? }});"
-            ),
+            (t, v)
         }
     }
 
     // -- views ----------------------------------------------------------------------------
-
-    /// The owned value of a view value.
-    fn to_owned_expr(&self, ty: &Ty, p: &Place, depth: usize) -> String {
-        if Self::is_copy(ty) {
-            return p.v();
-        }
-        if self.owned_ty(ty) == self.ref_ty(ty) {
-            return format!("{}.clone()", p.m());
-        }
-        match ty {
-            Ty::Str => format!("String::from({})", p.v()),
-            Ty::Bytes => format!("{}.to_vec()", p.m()),
-            Ty::Array { .. } => format!("{}.to_owned()", p.m()),
-            Ty::Record { shape, .. } if shape.is_empty() => format!("{}.to_owned()", p.m()),
-            Ty::Record { .. } => {
-                let v = format!("v{depth}");
-                format!("{}.iter().map(|{v}| {v}.to_owned()).collect()", p.m())
-            }
-            Ty::List { item } => {
-                let v = format!("v{depth}");
-                format!(
-                    "{}.iter().map(|{v}| {}).collect()",
-                    p.m(),
-                    self.to_owned_expr(item, &Place::var(v.clone()), depth + 1)
-                )
-            }
-            Ty::Map { value } => {
-                let (k, v) = (format!("k{depth}"), format!("v{depth}"));
-                format!(
-                    "{}.iter().map(|({k}, {v})| (String::from(*{k}), {})).collect()",
-                    p.m(),
-                    self.to_owned_expr(value, &Place::var(v.clone()), depth + 1)
-                )
-            }
-            Ty::Scalar { .. } | Ty::Enum { .. } => p.v(),
-        }
-    }
-
-    fn to_owned_field(&self, f: &ir::Field) -> String {
-        let p = Place::field(&field_ident(&f.name));
-        if let Some(pk) = Packed::of(f) {
-            let one = |p: &Place| {
-                if pk.is_scalar() {
-                    format!(
-                        "{GS}::pack_scalar_trusted::<{}, {}>({}, {})",
-                        pk.t(),
-                        pk.bytes,
-                        p.v(),
-                        pk.bits
-                    )
-                } else {
-                    format!(
-                        "{GS}::pack_view::<{}, {}>({}, {})",
-                        pk.t(),
-                        pk.bytes,
-                        p.r(),
-                        pk.bits
-                    )
-                }
-            };
-            return if f.optional {
-                let inner = one(&Place::var("v0".into()));
-                format!("{}.as_ref().map(|v0| {inner})", p.m())
-            } else {
-                one(&p)
-            };
-        }
-        if f.optional {
-            if Self::is_copy(&f.ty) {
-                return p.v();
-            }
-            if self.owned_ty(&f.ty) == self.ref_ty(&f.ty) {
-                return format!("{}.clone()", p.m());
-            }
-            format!(
-                "{}.as_ref().map(|v0| {})",
-                p.m(),
-                self.to_owned_expr(&f.ty, &Place::var("v0".into()), 1)
-            )
-        } else {
-            self.to_owned_expr(&f.ty, &p, 0)
-        }
-    }
 
     fn accessors(&self, f: &ir::Field, rec: &str, allow: &str) -> String {
         let Some(pk) = Packed::of(f) else {
@@ -1565,12 +797,7 @@ impl<'s> Gen<'s> {
         } else {
             String::new()
         };
-        let mut read_uses = Uses::default();
-        let mut ref_uses = Uses::default();
-        let mut check_uses = Uses::default();
-        let mut random_uses = Uses::default();
         let mut fields = Vec::new();
-        let mut hint_base = 5u64;
         let mut shape_consts = Vec::new();
         for f in &r.fields {
             let fident = field_ident(&f.name);
@@ -1609,30 +836,15 @@ impl<'s> Gen<'s> {
             }
             // Defaults and missing keys.
             let (default, cheap) = self.field_default(f);
-            let missing = if f.optional && f.default.is_none() {
-                None
-            } else if f.default.is_some() {
-                Some((default.clone(), cheap))
+            let wire = lit(&f.name);
+            let finish = if f.optional && f.default.is_none() {
+                format!("{local}.flatten()")
+            } else if f.default.is_none() {
+                format!("s.required({local}, {wire})?")
+            } else if cheap {
+                format!("{local}.unwrap_or({default})")
             } else {
-                None
-            };
-            let finish = match (&missing, f.optional) {
-                (_, true) if f.default.is_none() => format!("{local}.flatten()"),
-                (Some((d, true)), _) => format!("{local}.unwrap_or({d})"),
-                (Some((d, false)), _) => format!("{local}.unwrap_or_else(|| {d})"),
-                (None, _) => format!(
-                    "{local}.ok_or_else(|| {RT}::error::Error::missing_field({}))?",
-                    lit(&f.name)
-                ),
-            };
-            let json_finish = match (&missing, f.optional) {
-                (_, true) if f.default.is_none() => format!("{local}.flatten()"),
-                (Some((d, true)), _) => format!("{local}.unwrap_or({d})"),
-                (Some((d, false)), _) => format!("{local}.unwrap_or_else(|| {d})"),
-                (None, _) => format!(
-                    "{local}.ok_or_else(|| <A::Error as {GS}::serde::de::Error>::missing_field({}))?",
-                    lit(&f.name)
-                ),
+                format!("{local}.unwrap_or_else(|| {default})")
             };
             let ref_finish = if f.optional && f.default.is_none() {
                 format!("{local}.flatten()")
@@ -1640,49 +852,24 @@ impl<'s> Gen<'s> {
                 match self.ref_field_default(f) {
                     Some(d) if is_cheap_ref_default(f) => format!("{local}.unwrap_or({d})"),
                     Some(d) => format!("{local}.unwrap_or_else(|| {d})"),
-                    None => format!(
-                        "{local}.ok_or_else(|| {RT}::error::Error::missing_field({}))?",
-                        lit(&f.name)
-                    ),
+                    None => format!("s.required({local}, {wire})?"),
                 }
             };
-            let mut read = self.read_field(f, &ident, false, &mut read_uses);
-            let mut ref_read = self.read_field(f, &ident, true, &mut ref_uses);
-            if !f.optional {
-                // nil for a required field is `missing_field` (conformance/README.md).
-                for r in [&mut read, &mut ref_read] {
-                    *r = format!("match {GS}::not_nil(r) {{ Ok(()) => {r}, Err(e) => Err(e) }}");
-                }
-            }
-            let write = self.write_field(f);
-            let (hint_e, hint_c) = self.hint_field(f);
-            hint_base += f.name.len() as u64 + 3 + hint_c;
-            let check = self.check_field(f, &ident, &mut check_uses);
-            let random = self.random_field(f, &ident, &mut random_uses);
-            let ser = self.ser_field(f);
-            let de = self.de_field(f, &ident, &ty);
-            let to_owned = self.to_owned_field(f);
+            let (codec_ty, codec_value) = self.field_codec(f);
             let accessors = self.accessors(f, &ident, &allow);
             fields.push(FieldView {
-                wire: lit(&f.name),
+                wire,
                 ident: fident,
                 local,
                 docs,
                 ty,
                 ref_ty,
                 default,
-                read,
-                ref_read,
+                codec: codec_const_name(&f.name),
+                codec_ty,
+                codec_value,
                 finish,
                 ref_finish,
-                write,
-                hint: hint_e,
-                check,
-                random,
-                ser,
-                de,
-                json_finish,
-                to_owned,
                 accessors,
             });
         }
@@ -1706,16 +893,13 @@ impl<'s> Gen<'s> {
             docs,
             fingerprint_lit: lit(&r.fingerprint),
             allow,
-            field_count: fields.len(),
+            field_names: fields
+                .iter()
+                .map(|f| f.wire.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
             fields,
-            read_dims: if read_uses.dims { "dims" } else { "_dims" },
-            ref_read_dims: if ref_uses.dims { "dims" } else { "_dims" },
-            check_dims: if check_uses.dims { "dims" } else { "_dims" },
-            check_full: if check_uses.full { "full" } else { "_full" },
-            random_rng: if r.fields.is_empty() { "_rng" } else { "rng" },
-            random_dims: if random_uses.dims { "dims" } else { "_dims" },
             ref_marker,
-            hint_base,
             shape_consts,
             is_sample: r.kind == RecordKind::Sample,
         })
@@ -1728,17 +912,6 @@ fn is_cheap_ref_default(f: &ir::Field) -> bool {
         f.ty,
         Ty::Scalar { .. } | Ty::Enum { .. } | Ty::Str | Ty::Bytes
     )
-}
-
-/// `|param| body`, or just the function path when `body` is `path(param)` (clippy's
-/// `redundant_closure`).
-fn closure(param: &str, body: &str) -> String {
-    if let Some(path) = body.strip_suffix(&format!("({param})")) {
-        if !path.contains(['(', ' ', '.', '|']) {
-            return path.to_string();
-        }
-    }
-    format!("|{param}| {body}")
 }
 
 /// `b"..."` for bytes.
@@ -1767,6 +940,10 @@ fn accessor_base(name: &str) -> String {
 
 fn local_name(name: &str) -> String {
     format!("f_{name}")
+}
+
+fn codec_const_name(name: &str) -> String {
+    format!("{}_CODEC", name.to_shouty_snake_case())
 }
 
 fn shape_const_name(name: &str) -> String {
@@ -1823,41 +1000,6 @@ fn field_note(g: &Gen<'_>, f: &ir::Field) -> String {
         note.push('.');
     }
     note
-}
-
-/// Nested `SerSeq`s over C-order chunks for a component array with dims `inner` after the
-/// first: `[a, b]` → `SerSeq(x.chunks(b))`.
-fn nest_chunks(expr: &str, inner: &[Dim], depth: usize) -> String {
-    let size: u64 = inner
-        .iter()
-        .map(|d| d.fixed().unwrap_or(1))
-        .product::<u64>()
-        .max(1);
-    if inner.len() == 1 {
-        format!("{GS}::SerSeq({expr}.chunks({size}))")
-    } else {
-        let c = format!("c{depth}");
-        format!(
-            "{GS}::SerSeq({expr}.chunks({size}).map(|{c}| {}))",
-            nest_chunks(&c, &inner[1..], depth + 1)
-        )
-    }
-}
-
-/// Conversion of nested JSON lists (`Vec<Vec<..T>>` with `shape`) to the flat `Vec<T>`;
-/// the first dim is checked afterwards with the other shapes.
-fn flatten_conv(shape: &[Dim]) -> String {
-    let inner = &shape[1..];
-    let size: u64 = inner.iter().map(|d| d.fixed().unwrap_or(0)).product();
-    if inner.len() == 1 {
-        format!("{GS}::flatten_level(v, {size}, {})", spec_lit(inner))
-    } else {
-        format!(
-            "{GS}::conv_list(v, |v| {}).and_then(|v| {GS}::flatten_level(v, {size}, {}))",
-            flatten_conv(inner),
-            spec_lit(inner)
-        )
-    }
 }
 
 impl Model {

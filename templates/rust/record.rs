@@ -56,7 +56,7 @@ impl {{ r.ident }} {
     /// skipped; missing optional or defaulted fields are filled; `@range` and `@bits` are
     /// checked; errors carry the field path (`{{ r.ident }}.field`).
     pub fn from_msgpack(bytes: &[u8]) -> ::core::result::Result<Self, ::schemac_runtime::error::Error> {
-        let v = ::schemac_runtime::gen_support::from_msgpack(bytes, {{ r.name_lit }}, |r| Self::read_msgpack_in(r, &mut ::schemac_runtime::array::DimTable::new()))?;
+        let v = ::schemac_runtime::gen_support::from_msgpack(bytes, {{ r.name_lit }}, |r| Self::read_msgpack_in(r, &mut ::schemac_runtime::array::DimTable::unbound()))?;
         <Self as ::schemac_runtime::gen_support::Record>::check_in(&v, &mut ::schemac_runtime::array::DimTable::new(), true).at({{ r.name_lit }})?;
         Ok(v)
     }

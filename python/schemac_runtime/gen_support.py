@@ -1248,10 +1248,47 @@ def read_fields(cls: type[Any], path: str, v: object, dims: Dims, *, json: bool)
 _T = TypeVar("_T")
 
 
+def _deferred(codec: Codec, seen: set[type[Any]]) -> bool:
+    """Whether ``codec`` has a check the decoding pass leaves to the validation pass."""
+    if isinstance(codec, Optional | List | Map):
+        inner = codec.inner if isinstance(codec, Optional) else None
+        inner = codec.item if isinstance(codec, List) else inner
+        inner = codec.value if isinstance(codec, Map) else inner
+        assert inner is not None
+        return _deferred(inner, seen)
+    if isinstance(codec, Int | Float):
+        return codec.range is not None or getattr(codec, "bits", None) is not None
+    if isinstance(codec, Array):
+        named = any(isinstance(d, str) for d in codec.shape)
+        return named or codec.range is not None or codec.bits is not None
+    if isinstance(codec, Record | RecordArray):
+        if isinstance(codec, RecordArray) and any(isinstance(d, str) for d in codec.shape):
+            return True
+        return has_deferred_checks(codec.cls, seen)
+    return False
+
+
+def has_deferred_checks(cls: type[Any], seen: set[type[Any]] | None = None) -> bool:
+    """Whether a record has named dims, ``@range`` or ``@bits`` anywhere (cached on the
+    class): without them the validation pass after decoding finds nothing new."""
+    cached: bool | None = cls.__dict__.get("_sc_deferred")
+    if cached is not None:
+        return cached
+    seen = set() if seen is None else seen
+    if cls in seen:
+        return False
+    seen.add(cls)
+    out = any(_deferred(f.codec, seen) for f in cls._SC_FIELDS)
+    cls._sc_deferred = out
+    return out
+
+
 def finish_sample(obj: _T, path: str) -> _T:
     """The validation pass after a sample is decoded with :class:`DecodeDims`: named dims,
-    ``@range`` and ``@bits`` in declaration order. Returns ``obj``."""
-    cast(RecordType, obj)._sc_validate(path, Dims())
+    ``@range`` and ``@bits`` in declaration order (skipped for a record that has none, whose
+    decoding pass already checked everything). Returns ``obj``."""
+    if has_deferred_checks(type(obj)):
+        cast(RecordType, obj)._sc_validate(path, Dims())
     return obj
 
 

@@ -3328,6 +3328,135 @@ def differential() -> None:
         "ScalarBytes.v",
     )
 
+    # Error precedence (docs/language.md): faults met while reading, in wire order; then
+    # missing fields in declaration order; then named dims, @range and @bits.
+    err(
+        cat,
+        "wire-order-dtype-before-missing",
+        "packing",
+        "Bits",
+        "msgpack",
+        mp({"arr": payload("<f8", [3], struct.pack("<3d", 0.0, 0.0, 0.0))}),
+        "dtype_mismatch",
+        "Bits.arr",
+        note="a fault inside a present field comes before the missing fields a, s, f",
+    )
+    err(
+        cat,
+        "wire-order-fault-before-int-key",
+        "packing",
+        "FieldPk",
+        "msgpack",
+        mp({"p": payload("", [], b""), 37: -20}),
+        "dtype_mismatch",
+        "FieldPk.p",
+        note="the int key comes after the faulty field on the wire",
+    )
+    err(
+        cat,
+        "missing-before-range",
+        "records",
+        "Ranged",
+        "msgpack",
+        mp({"p": 1.5}),
+        "missing_field",
+        "Ranged.i",
+        note="@range is checked after the missing fields",
+    )
+    err(
+        cat,
+        "read-fault-before-bits",
+        "packing",
+        "Bits",
+        "msgpack",
+        mp({"a": 9, "s": 1, "f": True, "arr": payload("<u2", [3], b"\x01\x00\x02\x00")}),
+        "payload_length",
+        "Bits.arr",
+        note="a = 9 overflows @bits(3), but @bits waits until every field is read",
+    )
+    err(
+        cat,
+        "packed-bits-in-wire-order",
+        "packing",
+        "FieldPk",
+        "msgpack",
+        mp({"p": payload("|u1", [5], bytes([1, 2, 3, 4, 9])), "q": "x"}),
+        "bits_overflow",
+        "FieldPk.p",
+        note="a @packed field is packed as it is read: its @bits is a fault of reading it",
+    )
+    err(
+        cat,
+        "unknown-typestr-before-dims",
+        "arrays",
+        "ArrayI16",
+        "msgpack",
+        mp({"v": b"\x02<i" + bytes([50]) + bytes(13)}),
+        "dtype_mismatch",
+        "ArrayI16.v",
+        note="the typestr <i is unknown; the 50 dims the header then claims are never read",
+    )
+    err(
+        cat,
+        "dup-array-keys-before-trailing",
+        "records",
+        "Lists",
+        "msgpack",
+        bytes.fromhex("83906c90a16e90a16190"),
+        "duplicate_key",
+        "Lists",
+        note="three [] keys (the same bytes, so the same key), then a trailing byte",
+    )
+    err(
+        cat,
+        "json-key-without-colon",
+        "scalars",
+        "ScalarI16",
+        "json",
+        '{"v"3276',
+        "malformed",
+        "ScalarI16",
+        note="the text is cut short too, but the first fault is the missing colon",
+    )
+    err(cat, "json-brace-then-number", "scalars", "ScalarU8", "json", "{5", "malformed", "ScalarU8")
+    err(
+        cat,
+        "json-leading-dot-number",
+        "scalars",
+        "ScalarF64",
+        "json",
+        '{"v":.0171',
+        "malformed",
+        "ScalarF64",
+        note="no JSON number starts with a dot: malformed, though the text also ends early",
+    )
+    err(
+        cat,
+        "json-array-missing-key-before-base64",
+        "arrays",
+        "Grid",
+        "json",
+        '{"v":{"data_b64":"L20eQZi3FcFLX+rAMwKEQY6DcD9llxA","shape":[2,3],"dt{pe":"float32"}}',
+        "missing_field",
+        "Grid.v",
+        note="dtype is missing (the key is misspelt): checked before the base64",
+    )
+    # A NaN narrowed to f16 is quieted: sign, quiet bit, the payload's top 10 bits.
+    for name, given, kept in (
+        ("f16-signalling-nan-quieted", "7ff0800000000000", "7ff8800000000000"),
+        ("f16-nan-low-payload-quieted", "fff0000000c10000", "fff8000000000000"),
+    ):
+        ok(
+            cat,
+            name,
+            "scalars",
+            "ScalarF16",
+            "msgpack",
+            bytes.fromhex("81a176cb" + given),
+            R(("v", V(struct.unpack(">d", bytes.fromhex(kept))[0], "NaN"))),
+            note=f"the f64 NaN {given} reads as the f16 NaN that widens to {kept}",
+        )
+
 
 # ---------------------------------------------------------------------------------------
 # Archives: WebDataset shards (tar) and safetensors batch files

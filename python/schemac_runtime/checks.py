@@ -25,6 +25,7 @@ from .dtypes import DTypeLike, bf16_to_f32, dtype_info, from_numpy_dtype
 from .errors import SchemaError
 
 __all__ = [
+    "DecodeDims",
     "Dims",
     "ShapeSpec",
     "check_array",
@@ -46,6 +47,24 @@ class Dims(dict[str, int]):
     def __init__(self, *args: Any, **kwargs: int) -> None:
         super().__init__(*args, **kwargs)
         self.sources: dict[str, str] = {}
+
+    def fresh(self) -> Dims:
+        """Dims for a value with its own named dims (a list or map item), in the same pass
+        (decoding or checking)."""
+        return type(self)()
+
+
+class DecodeDims(Dims):
+    """The decoding pass of a sample (docs/language.md, "Error precedence"): per-field
+    faults are reported in wire order as values are read, while named dims, ``@range`` and
+    ``@bits`` are left to the validation pass that follows, in declaration order. Named
+    dims are therefore never bound here."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return default
+
+    def __setitem__(self, key: str, value: int) -> None:
+        pass
 
 
 def format_shape_spec(spec: ShapeSpec) -> str:

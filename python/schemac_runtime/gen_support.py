@@ -30,7 +30,7 @@ import enum
 import math
 import struct
 from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol, TypeAlias
+from typing import Any, NamedTuple, Protocol, TypeAlias, TypeVar, cast
 
 import msgpack  # type: ignore[import-untyped]
 import numpy as np
@@ -38,7 +38,7 @@ import numpy as np
 from . import bits as _bits
 from . import jsonform as _j
 from . import wire as _w
-from .checks import Dims, ShapeSpec, check_array, check_int, check_range, type_name
+from .checks import DecodeDims, Dims, ShapeSpec, check_array, check_int, check_range, type_name
 from .dtypes import DTypeInfo, bf16_to_f32, dtype_info, f32_to_bf16
 from .errors import SchemaError, join_path, key_path
 
@@ -47,6 +47,7 @@ __all__ = [
     "Bool",
     "Bytes",
     "Codec",
+    "DecodeDims",
     "Dims",
     "Enum",
     "Field",
@@ -62,10 +63,12 @@ __all__ = [
     "Rng",
     "Str",
     "check_version",
+    "finish_sample",
     "loads_sample",
     "make_rng",
     "materialise",
     "packb",
+    "read_fields",
     "record_repr",
     "round_float",
     "schema_path",
@@ -109,7 +112,16 @@ def round_float(dtype: DTypeInfo, x: float) -> float:
             return float(np.float32(x))
     if dtype.name == "f16":
         with np.errstate(over="ignore"):
-            return float(np.float16(x))
+            h = np.float16(x)
+        if math.isnan(x):
+            # A NaN narrowed is quieted (docs/language.md, "Error precedence"): sign, the
+            # quiet bit and the payload's top 10 bits, as IEEE 754 conversion and Rust's
+            # `half` do; numpy keeps a signalling NaN signalling. f32 (hardware) and
+            # bf16 (f32_to_bf16) already quiet.
+            (b,) = struct.unpack("<Q", struct.pack("<d", x))
+            bits = ((b >> 48) & 0x8000) | 0x7E00 | ((b >> 42) & 0x3FF)
+            return float(np.uint16(bits).view(np.float16))
+        return float(h)
     with np.errstate(over="ignore"):
         return float(bf16_to_f32(f32_to_bf16(np.float32(x)))[()])
 
@@ -423,7 +435,8 @@ class Int(Codec):
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
         x = _w.read_int(path, w, self.info)
-        self._check(path, x)
+        if not isinstance(dims, DecodeDims):
+            self._check(path, x)
         return x
 
     def from_json(self, path: str, j: Any, dims: Dims) -> Any:
@@ -491,7 +504,7 @@ class Float(Codec):
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
         x = narrow_float(path, self.info, _w.read_float(path, w))
-        if self.range is not None:
+        if self.range is not None and not isinstance(dims, DecodeDims):
             check_range(path, x, self.range[0], self.range[1])
         return x
 
@@ -632,7 +645,8 @@ class Array(Codec):
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
         a = _w.read_array(path, w, self.info, self.shape, dims)
-        self._check_values(path, a)
+        if not isinstance(dims, DecodeDims):
+            self._check_values(path, a)
         return a
 
     def to_json(self, path: str, v: Any) -> Any:
@@ -640,7 +654,8 @@ class Array(Codec):
 
     def from_json(self, path: str, j: Any, dims: Dims) -> Any:
         a = _j.read_json_array(path, j, self.info, self.shape, dims)
-        self._check_values(path, a)
+        if not isinstance(dims, DecodeDims):
+            self._check_values(path, a)
         return a
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
@@ -736,6 +751,8 @@ class Packed(Codec):
         return RawArray.of(a, self.info)
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
+        # A packed value is packed as it is read, so its @bits is a fault of reading it,
+        # in wire order, unlike other fields' (docs/language.md, "Error precedence").
         if self.scalar:
             x: Any = (
                 _w.read_bool(path, w)
@@ -1052,7 +1069,7 @@ class List(Codec):
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
         return [
-            self.item.read(join_path(path, i), x, Dims())
+            self.item.read(join_path(path, i), x, dims.fresh())
             for i, x in enumerate(_w.read_list(path, w))
         ]
 
@@ -1062,11 +1079,11 @@ class List(Codec):
     def from_json(self, path: str, j: Any, dims: Dims) -> Any:
         if not isinstance(j, list):
             raise SchemaError(path, f"expected a JSON array, found {type_name(j)}")
-        return [self.item.from_json(join_path(path, i), x, Dims()) for i, x in enumerate(j)]
+        return [self.item.from_json(join_path(path, i), x, dims.fresh()) for i, x in enumerate(j)]
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
         for i, x in enumerate(self._list(path, v)):
-            self.item.validate(join_path(path, i), x, Dims())
+            self.item.validate(join_path(path, i), x, dims.fresh())
 
     def default(self) -> Any:
         return []
@@ -1109,7 +1126,7 @@ class Map(Codec):
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
         m = _w.read_map(path, w)
-        return {k: self.value.read(self._key_path(path, k), x, Dims()) for k, x in m.items()}
+        return {k: self.value.read(self._key_path(path, k), x, dims.fresh()) for k, x in m.items()}
 
     def to_json(self, path: str, v: Any) -> Any:
         d = self._dict(path, v)
@@ -1118,13 +1135,13 @@ class Map(Codec):
     def from_json(self, path: str, j: Any, dims: Dims) -> Any:
         m = _w.read_map(path, j)
         return {
-            _j.check_text(path, k): self.value.from_json(self._key_path(path, k), x, Dims())
+            _j.check_text(path, k): self.value.from_json(self._key_path(path, k), x, dims.fresh())
             for k, x in m.items()
         }
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
         for k, x in self._dict(path, v).items():
-            self.value.validate(self._key_path(path, k), x, Dims())
+            self.value.validate(self._key_path(path, k), x, dims.fresh())
 
     def default(self) -> Any:
         return {}
@@ -1199,6 +1216,80 @@ def fields_by_name(cls: type[Any]) -> dict[str, Field]:
         cached = {f.name: f for f in cls._SC_FIELDS}
         cls._sc_by_name = cached
     return cached
+
+
+def read_fields(cls: type[Any], path: str, v: object, dims: Dims, *, json: bool) -> dict[str, Any]:
+    """The fields of a record value present in ``v``, decoded in **wire order** (the key
+    order of the input) by schema name: a non-str key, nil/null for a required field and
+    every fault inside a value are reported as they are met (docs/language.md, "Error
+    precedence"); unknown keys are ignored. The generated ``_sc_from_wire`` /
+    ``_sc_from_json`` then fill absent fields (default, None or ``missing_field``) in
+    declaration order."""
+    if not isinstance(v, dict):
+        raise SchemaError(path, f"expected a map, found {type_name(v)}")
+    by_name = fields_by_name(cls)
+    out: dict[str, Any] = {}
+    for k, x in v.items():
+        if not isinstance(k, str):
+            raise SchemaError(path, f"expected str keys, found a {type_name(k)} key")
+        f = by_name.get(k)
+        if f is None:
+            continue
+        p = f"{path}.{k}"
+        if x is None:
+            if not isinstance(f.codec, Optional):
+                raise SchemaError(p, "nil for a required field", kind="missing_field")
+            out[k] = None
+        else:
+            out[k] = f.codec.from_json(p, x, dims) if json else f.codec.read(p, x, dims)
+    return out
+
+
+_T = TypeVar("_T")
+
+
+def _deferred(codec: Codec, seen: set[type[Any]]) -> bool:
+    """Whether ``codec`` has a check the decoding pass leaves to the validation pass."""
+    if isinstance(codec, Optional | List | Map):
+        inner = codec.inner if isinstance(codec, Optional) else None
+        inner = codec.item if isinstance(codec, List) else inner
+        inner = codec.value if isinstance(codec, Map) else inner
+        assert inner is not None
+        return _deferred(inner, seen)
+    if isinstance(codec, Int | Float):
+        return codec.range is not None or getattr(codec, "bits", None) is not None
+    if isinstance(codec, Array):
+        named = any(isinstance(d, str) for d in codec.shape)
+        return named or codec.range is not None or codec.bits is not None
+    if isinstance(codec, Record | RecordArray):
+        if isinstance(codec, RecordArray) and any(isinstance(d, str) for d in codec.shape):
+            return True
+        return has_deferred_checks(codec.cls, seen)
+    return False
+
+
+def has_deferred_checks(cls: type[Any], seen: set[type[Any]] | None = None) -> bool:
+    """Whether a record has named dims, ``@range`` or ``@bits`` anywhere (cached on the
+    class): without them the validation pass after decoding finds nothing new."""
+    cached: bool | None = cls.__dict__.get("_sc_deferred")
+    if cached is not None:
+        return cached
+    seen = set() if seen is None else seen
+    if cls in seen:
+        return False
+    seen.add(cls)
+    out = any(_deferred(f.codec, seen) for f in cls._SC_FIELDS)
+    cls._sc_deferred = out
+    return out
+
+
+def finish_sample(obj: _T, path: str) -> _T:
+    """The validation pass after a sample is decoded with :class:`DecodeDims`: named dims,
+    ``@range`` and ``@bits`` in declaration order (skipped for a record that has none, whose
+    decoding pass already checked everything). Returns ``obj``."""
+    if has_deferred_checks(type(obj)):
+        cast(RecordType, obj)._sc_validate(path, Dims())
+    return obj
 
 
 def _short(v: Any) -> str:

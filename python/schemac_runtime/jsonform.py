@@ -71,9 +71,28 @@ def _keep_last(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 _WS = " \t\n\r"
 
-# What is left when the text ends inside a number or a literal (`[0.`, `tru`): json
-# reports those at the token's start, but the text ended early (truncated).
-_PARTIAL_TOKEN = re.compile(r"[-+.eE0-9]*|t|tr|tru|f|fa|fal|fals|n|nu|nul")
+_NUM = frozenset("-+.eE0123456789")
+_NUMBER_PREFIX = re.compile(r"-?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]*)?)?")
+_LITERAL_PREFIX = re.compile(r"t|tr|tru|f|fa|fal|fals|n|nu|nul")
+
+
+def _cut_token(text: str, pos: int, msg: str) -> bool:
+    """Whether the text from ``pos`` to its end is a number or literal cut short (the
+    input ended early: truncated). json points at the token's start when a value was
+    expected there (`[tru`, `[-`), or just after a complete number prefix (`[0.`, `[1e`).
+    A token where a key or delimiter belongs (`{"v"3276`, `{5`), or no number at all
+    (`.5`), is malformed."""
+    start = pos
+    while start > 0 and text[start - 1] in _NUM:
+        start -= 1
+    if start < pos:
+        return _NUMBER_PREFIX.fullmatch(text, start) is not None
+    return msg.startswith("Expecting value") and (
+        _NUMBER_PREFIX.fullmatch(text, pos) is not None
+        or _LITERAL_PREFIX.fullmatch(text, pos) is not None
+    )
+
+
 _PARTIAL_ESCAPE = re.compile(r"u[0-9a-fA-F]{0,3}")
 
 
@@ -213,7 +232,7 @@ def loads(text: str | bytes | bytearray, *, path: str = "") -> Any:
         ends = (
             e.pos >= len(text.rstrip())
             or e.msg.startswith("Unterminated string")
-            or _PARTIAL_TOKEN.fullmatch(text, e.pos) is not None
+            or _cut_token(text, e.pos, e.msg)
             or (e.msg.startswith("Invalid \\uXXXX") and _PARTIAL_ESCAPE.fullmatch(text, e.pos))
         )
         kind = "truncated" if ends else "malformed"
@@ -310,7 +329,7 @@ def _parse_json_dict(
     path: str, obj: Mapping[str, Any], want: DTypeInfo | None = None
 ) -> tuple[DTypeInfo, NDArray]:
     # The order of checks is fixed whatever the key order (conformance/README.md): dtype,
-    # base64, the keys being there, data length; the caller checks the shape last.
+    # the keys being there, base64, data length; the caller checks the shape last.
     swapped = False
     info = want
     if "dtype" in obj:
@@ -321,7 +340,6 @@ def _parse_json_dict(
                 f"expected dtype {want.numpy_name}, found {info.numpy_name}",
                 kind="dtype_mismatch",
             )
-    data = read_b64(path, obj["data_b64"]) if "data_b64" in obj else None
     for key in ("data_b64", "shape", "dtype"):
         if key not in obj:
             raise SchemaError(
@@ -329,7 +347,8 @@ def _parse_json_dict(
                 f"JSON array needs data_b64, shape and dtype; {key} missing",
                 kind="missing_field",
             )
-    assert info is not None and data is not None
+    data = read_b64(path, obj["data_b64"])
+    assert info is not None
     shape = obj["shape"]
     if not isinstance(shape, list) or not all(
         # serde_json reads an integer past u64 as a float, which is no dim.

@@ -29,7 +29,7 @@ import ast
 import math
 import struct
 from collections.abc import Mapping, MutableMapping, Sequence
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 import msgpack  # type: ignore[import-untyped]
 import numpy as np
@@ -66,6 +66,7 @@ __all__ = [
     "get_optional",
     "get_present",
     "get_required",
+    "missing",
     "msgpack_numpy_to_array",
     "packb",
     "packb_msgpack_numpy",
@@ -265,8 +266,13 @@ class _Scanner:
             )
         seen: set[tuple[str, object]] = set()
         for _ in range(count):
+            start = self.pos
             key = self.value(depth + 1)
-            if key[0] == "b":
+            if key[0] in ("m", "a", "x"):
+                # An array, map or ext key is the same key as another with the same bytes
+                # (as in Rust); such keys are refused by every schema anyway.
+                key = (key[0], bytes(self.b[start : self.pos]))
+            elif key[0] == "b":
                 span = key[1]
                 assert isinstance(span, tuple)
                 key = ("b", bytes(self.b[span[0] : span[0] + span[1]]))
@@ -277,8 +283,10 @@ class _Scanner:
             elif key[0] == "b":
                 assert isinstance(key[1], bytes)
                 step = key[1]
-            if key in seen and key[0] not in ("m", "a", "x"):
-                chain = (*self.chain, step)
+            if key in seen:
+                # A key that is no str or bin has no path segment (as in Rust): the
+                # fault is reported at the map holding it.
+                chain = (*self.chain, step) if step != -1 else tuple(self.chain)
                 raise DuplicateKeyError(
                     generic_path(self.path, chain), f"duplicate map key {key[1]!r}", chain
                 )
@@ -310,6 +318,20 @@ class _Unhashable:
         return "<array or map key>"
 
 
+class Ext:
+    """A msgpack ext value (no schema type is one; a reader reports it as ``wrong_type``).
+    msgpack's own ``ExtType`` refuses the negative (reserved) type codes."""
+
+    __slots__ = ("code", "data")
+
+    def __init__(self, code: int, data: bytes) -> None:
+        self.code = code
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"<ext {self.code}, {len(self.data)} bytes>"
+
+
 def _pairs(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
     return {
         (k if isinstance(k, str | bytes | int | float | bool) or k is None else _Unhashable()): v
@@ -333,6 +355,7 @@ def unpackb(data: Buffer, *, path: str = "") -> Any:
             use_list=True,
             strict_map_key=False,
             object_pairs_hook=_pairs,
+            ext_hook=Ext,
         )
     except (ValueError, TypeError, msgpack.UnpackException, RecursionError) as e:
         # scan() accepted it, so this is a limit of msgpack-python, not bad framing.
@@ -493,6 +516,10 @@ def _parse_payload(data: Buffer, path: str) -> _Payload:
         ts = bytes(mv[1 : 1 + tlen]).decode("ascii")
     except UnicodeDecodeError:
         raise DecodeError(path, "array typestr is not ASCII", kind="dtype_mismatch") from None
+    if from_typestr(ts) is None:
+        # A typestr schemac does not know is refused before the dims are read (as in Rust):
+        # the dtype comes first inside an array value (conformance/README.md).
+        raise DecodeError(path, f"unknown dtype {ts!r}", kind="dtype_mismatch")
     ndim = mv[1 + tlen]
     off = 2 + tlen + 8 * ndim
     if n < off:
@@ -772,6 +799,11 @@ def get_required(m: Mapping[str, Any], path: str, name: str) -> Any:
     if v is None:
         raise SchemaError(join_path(path, name), "nil for a required field", kind="missing_field")
     return v
+
+
+def missing(path: str, name: str) -> NoReturn:
+    """Raise ``missing_field`` at ``path.name`` (an absent required field)."""
+    raise SchemaError(join_path(path, name), "missing required field", kind="missing_field")
 
 
 def get_present(m: Mapping[str, Any], path: str, name: str) -> Any:

@@ -53,9 +53,9 @@ class {{ r.name }}:
 
     @classmethod
     def _sc_from_wire(cls, path: str, v: object, dims: _g.Dims) -> {{ r.name }}:
-{% if r.fields.is_empty() %}        _w.expect_map(path, v)
+{% if r.fields.is_empty() %}        _g.read_fields(cls, path, v, dims, json=False)
         return cls()
-{% else %}        m = _w.expect_map(path, v)
+{% else %}        m = _g.read_fields(cls, path, v, dims, json=False)
         return cls(
 {% for f in r.fields %}{{ f.from_wire }}
 {% endfor %}        )
@@ -67,9 +67,9 @@ class {{ r.name }}:
 
     @classmethod
     def _sc_from_json(cls, path: str, v: object, dims: _g.Dims) -> {{ r.name }}:
-{% if r.fields.is_empty() %}        _w.expect_map(path, v)
+{% if r.fields.is_empty() %}        _g.read_fields(cls, path, v, dims, json=True)
         return cls()
-{% else %}        m = _w.expect_map(path, v)
+{% else %}        m = _g.read_fields(cls, path, v, dims, json=True)
         return cls(
 {% for f in r.fields %}{{ f.from_json }}
 {% endfor %}        )
@@ -116,7 +116,9 @@ class {{ r.name }}:
     @classmethod
     def from_json_obj(cls, obj: object) -> {{ r.name }}:
         """Read the JSON form from parsed JSON (arrays may also be nested lists)."""
-        return cls._sc_from_json({{ r.path_lit }}, obj, _g.Dims())
+        return _g.finish_sample(
+            cls._sc_from_json({{ r.path_lit }}, obj, _g.DecodeDims()), {{ r.path_lit }}
+        )
 
     @classmethod
     def from_json(cls, text: str | bytes) -> {{ r.name }}:
@@ -133,7 +135,9 @@ class {{ r.name }}:
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> {{ r.name }}:
         """Decode msgpack bytes. Arrays are read-only numpy views (no copy after msgpack's)."""
         m = _g.unpack_sample(cls, data, {{ r.path_lit }})
-        return cls._sc_from_wire({{ r.path_lit }}, m, _g.Dims())
+        return _g.finish_sample(
+            cls._sc_from_wire({{ r.path_lit }}, m, _g.DecodeDims()), {{ r.path_lit }}
+        )
 
     def as_wds(self, key: str) -> dict[str, Any]:
         """The WebDataset sample dict ``{"__key__": key, "msgpack": self.packed}``."""

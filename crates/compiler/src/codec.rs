@@ -622,7 +622,11 @@ impl Parse<'_> {
                 Some(Json::Null) if f.optional => Value::Nil,
                 // `null` for a required (even defaulted) field is not "absent".
                 Some(Json::Null) => return Err(Error::missing_field(&f.name)),
-                Some(j) => self.json_ty(&f.ty, j).at(&f.name)?,
+                Some(j) => {
+                    let v = self.json_ty(&f.ty, j).at(&f.name)?;
+                    packed_bits(f, &v).at(&f.name)?;
+                    v
+                }
             };
             out.push((f.name.clone(), v));
         }
@@ -711,7 +715,9 @@ impl Parse<'_> {
                     return Err(Error::missing_field(key));
                 }
             } else {
-                self.mp_ty(&f.ty, r).at(key)?
+                let v = self.mp_ty(&f.ty, r).at(key)?;
+                packed_bits(f, &v).at(key)?;
+                v
             };
             slots[i] = Some(v);
         }
@@ -778,6 +784,27 @@ impl Parse<'_> {
             items.push(self.mp_nested(rec, depth - 1, r).at_index(i)?);
         }
         Ok(Value::List(items))
+    }
+}
+
+/// A `@packed` field's `@bits`, checked as the field is read: the generated readers pack
+/// the value on arrival, so for a packed field it is a fault of reading it (wire order),
+/// not of the validation pass (docs/language.md, "Error precedence").
+fn packed_bits(f: &Field, v: &Value) -> Result<()> {
+    let (Some(_), Some(bits)) = (f.packed_bytes, f.bits) else {
+        return Ok(());
+    };
+    match (&f.ty, v) {
+        (Ty::Scalar { dtype }, Value::Scalar(s)) => check_values(
+            *dtype,
+            &scalar_bytes(*dtype, narrow(*dtype, *s)?),
+            Some(bits),
+            None,
+        ),
+        (Ty::Array { dtype, .. }, Value::Array(a)) if a.dtype == *dtype => {
+            check_values(*dtype, &a.data, Some(bits), None)
+        }
+        _ => Ok(()),
     }
 }
 

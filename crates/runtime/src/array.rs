@@ -686,11 +686,23 @@ pub fn format_shape(spec: &[DimSpec]) -> String {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DimTable {
     entries: Vec<(&'static str, u64)>,
+    /// Set by [`DimTable::unbound`]: `bind` records nothing and never fails.
+    unbound: bool,
 }
 
 impl DimTable {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A table for a decoding pass that a checking pass follows (the generated
+    /// `from_msgpack`): named dims are left to the check, which binds them in declaration
+    /// order whatever the key order on the wire (docs/language.md, "Error precedence").
+    pub fn unbound() -> Self {
+        DimTable {
+            entries: Vec::new(),
+            unbound: true,
+        }
     }
 
     /// The size `name` was given, if any.
@@ -703,6 +715,9 @@ impl DimTable {
 
     /// Records `name = size` if unset; `NamedDimMismatch` if set to something else.
     pub fn bind(&mut self, name: &'static str, size: u64) -> Result<()> {
+        if self.unbound {
+            return Ok(());
+        }
         match self.get(name) {
             None => {
                 self.entries.push((name, size));

@@ -45,6 +45,10 @@ pub enum ErrorKind {
     /// The array's shape disagrees with the schema (`expected` is e.g. `[H, W, 3]`).
     #[error("expected shape {expected}, found {found:?}")]
     ShapeMismatch { expected: String, found: Vec<u64> },
+    /// JSON nested lists that are not a rectangular array (a shape fault, like
+    /// `ShapeMismatch`: the lists have no one shape to compare).
+    #[error("nested lists are ragged (not a rectangular array)")]
+    Ragged,
     /// A named dim has another size than an earlier field of the same sample gave it.
     #[error("dim {dim} is {found} here but {expected} in an earlier field")]
     NamedDimMismatch {
@@ -156,7 +160,7 @@ impl ErrorKind {
             ErrorKind::TrailingBytes { .. } => "trailing_bytes",
             ErrorKind::WrongType { .. } | ErrorKind::WrongValue(_) => "wrong_type",
             ErrorKind::UnknownDtype(_) | ErrorKind::DtypeMismatch { .. } => "dtype_mismatch",
-            ErrorKind::ShapeMismatch { .. } => "shape_mismatch",
+            ErrorKind::ShapeMismatch { .. } | ErrorKind::Ragged => "shape_mismatch",
             ErrorKind::NamedDimMismatch { .. } => "dim_mismatch",
             ErrorKind::PayloadLength { .. } => "payload_length",
             ErrorKind::MissingField => "missing_field",
@@ -461,6 +465,7 @@ mod tests {
                 expected: s(),
                 found: vec![],
             },
+            ErrorKind::Ragged,
             ErrorKind::NamedDimMismatch {
                 dim: s(),
                 expected: 1,
@@ -505,6 +510,7 @@ mod tests {
                 | ErrorKind::UnknownDtype(_)
                 | ErrorKind::DtypeMismatch { .. }
                 | ErrorKind::ShapeMismatch { .. }
+                | ErrorKind::Ragged
                 | ErrorKind::NamedDimMismatch { .. }
                 | ErrorKind::PayloadLength { .. }
                 | ErrorKind::MissingField

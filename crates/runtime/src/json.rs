@@ -329,9 +329,7 @@ impl<T> Default for Nest<T> {
 }
 
 fn ragged<E: de::Error>() -> E {
-    de_err(ErrorKind::WrongValue(
-        "nested lists are ragged (not a rectangular array)".into(),
-    ))
+    de_err(ErrorKind::Ragged)
 }
 
 impl<T: Element> Nest<T> {
@@ -341,6 +339,21 @@ impl<T: Element> Nest<T> {
             return Err(ragged());
         }
         self.leaf_depth = Some(depth);
+        // A bool is no number (and a number no bool): a type fault, not a range one.
+        if matches!(s, Scalar::Bool(_)) != (T::DTYPE == Dtype::Bool) {
+            return Err(de_err(ErrorKind::WrongType {
+                expected: if T::DTYPE == Dtype::Bool {
+                    "bool"
+                } else {
+                    "number"
+                },
+                found: if matches!(s, Scalar::Bool(_)) {
+                    "bool"
+                } else {
+                    "number"
+                },
+            }));
+        }
         // JSON writes integral floats as `1.0`; let integer arrays take them.
         let s = match s {
             Scalar::Float(f)

@@ -1189,43 +1189,41 @@ fn record_view(
             &[p.clone(), format!("self.{attr}")],
             ",",
         );
-        let read = |method: &str, fallback: &Option<String>| -> String {
+        // `m` is what `_g.read_fields` decoded, in wire order (nil for a required field is
+        // already missing_field there); an absent field takes its default or is
+        // missing_field here, in declaration order (docs/language.md, "Error precedence").
+        let read = |fallback: &Option<String>| -> String {
             match (fallback, f.optional) {
-                (Some(v), optional) => ternary(
+                // A constant default (ruff's SIM401 wants `get`); a call (an array) only
+                // when the field is absent.
+                (Some(v), _) if !v.contains('(') => call(
                     12,
                     &format!("{attr}="),
-                    &if optional {
-                        format!("{codec_name}.{method}({p}, m[{key}], dims)")
-                    } else {
-                        // nil/null for a required field is missing_field, default or not.
-                        format!("{codec_name}.{method}({p}, _w.get_present(m, path, {key}), dims)")
-                    },
+                    "m.get",
+                    &[key.clone(), v.clone()],
+                    ",",
+                ),
+                (Some(v), _) => ternary(
+                    12,
+                    &format!("{attr}="),
+                    &format!("m[{key}]"),
                     &format!("{key} in m"),
                     v,
                     ",",
                 ),
-                (None, true) => call(
+                (None, true) => format!("            {attr}=m.get({key}),"),
+                (None, false) => ternary(
                     12,
                     &format!("{attr}="),
-                    &format!("{codec_name}.{method}"),
-                    &[p.clone(), format!("m.get({key})"), "dims".into()],
-                    ",",
-                ),
-                (None, false) => call(
-                    12,
-                    &format!("{attr}="),
-                    &format!("{codec_name}.{method}"),
-                    &[
-                        p.clone(),
-                        format!("_w.get_required(m, path, {key})"),
-                        "dims".into(),
-                    ],
+                    &format!("m[{key}]"),
+                    &format!("{key} in m"),
+                    &format!("_w.missing(path, {key})"),
                     ",",
                 ),
             }
         };
-        let from_wire = read("read", &default_value);
-        let from_json = read("from_json", &default_value);
+        let from_wire = read(&default_value);
+        let from_json = from_wire.clone();
         let validate = call(
             8,
             "",

@@ -614,10 +614,12 @@ macro_rules! enum_methods {
 }
 
 /// `from_msgpack` of a generated struct: structural pre-pass, read, whole input consumed,
-/// full check; errors rooted at the record's name.
+/// full check; errors rooted at the record's name. Named dims are left unbound while
+/// reading, so the check binds them in declaration order (docs/language.md, "Error
+/// precedence").
 pub fn record_from_msgpack<R: Record>(bytes: &[u8]) -> Result<R> {
     let v = super::from_msgpack(bytes, R::NAME, |r| {
-        R::read_msgpack_in(r, &mut DimTable::new())
+        R::read_msgpack_in(r, &mut DimTable::unbound())
     })?;
     v.check_in(&mut DimTable::new(), true).at(R::NAME)?;
     Ok(v)

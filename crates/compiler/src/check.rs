@@ -1514,6 +1514,7 @@ fn module_name(package: Option<&str>, file: &str) -> String {
 const GENERATED_SUFFIXES: &[&str] = &[
     "Ref",
     "Batch",
+    "Columns",
     "Row",
     "Packed",
     "PackedBatch",

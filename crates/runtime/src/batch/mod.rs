@@ -32,8 +32,8 @@ use crate::error::{Error, ErrorKind, Result};
 
 pub mod soa;
 pub use soa::{
-    Batch, BuildColumn, Column, Columns, OptColumn, StrColumn, VisitColumn, VisitColumnMut,
-    ZipColumn,
+    at_leaf, Batch, BuildColumn, Column, Columns, OptColumn, StrColumn, VisitColumn,
+    VisitColumnMut, ZipColumn,
 };
 
 /// Alignment, in bytes, of every [`AlignedVec`] buffer (a cache line; what Arrow and most

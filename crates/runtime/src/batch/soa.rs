@@ -247,6 +247,20 @@ impl<C: Column> Column for OptColumn<C> {
     }
 }
 
+/// Runs one leaf's part of a generated `push_row`, putting the leaf's path on its error.
+#[inline(always)]
+pub fn at_leaf(path: &str, push: impl FnOnce() -> Result<()>) -> Result<()> {
+    push().map_err(|e| e.at(path))
+}
+
+/// A `str` column may be appended to like the [`BinaryColumn`] it holds (generated
+/// `push_row` writes UTF-8 only; [`Column::check`] verifies data from outside).
+impl std::ops::DerefMut for StrColumn {
+    fn deref_mut(&mut self) -> &mut BinaryColumn {
+        &mut self.0
+    }
+}
+
 /// Makes each column of a batch ([`Columns::build`]): from its path and schema spec.
 pub trait BuildColumn {
     /// The column at `path`.

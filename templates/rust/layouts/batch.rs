@@ -99,7 +99,7 @@ impl ::schemac_runtime::batch::Columns for {{ m.columns }} {
         let _ = s;
         {%- endif %}
 {%- for c in m.cols %}
-        ::schemac_runtime::batch::at_leaf({{ "{:?}"|format(c.path) }}, || { {{ c.push_body }} })?;
+        {{ c.push_stmt }}
 {%- endfor %}
         Ok(())
     }

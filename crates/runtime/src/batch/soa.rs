@@ -46,6 +46,8 @@ pub trait Column: Clone + PartialEq + fmt::Debug + Sized {
     fn load(f: &TensorFile, path: &str, n: usize, spec: Self::Spec) -> Result<Self>;
     /// The names [`Self::add_tensors`] writes.
     fn tensor_names(path: &str, out: &mut Vec<String>);
+    /// Appends the row of an absent optional value (zeros, an all-zero shape, no bytes).
+    fn push_absent(&mut self) -> Result<()>;
 }
 
 impl<T: Element> Column for FixedColumn<T> {
@@ -76,6 +78,10 @@ impl<T: Element> Column for FixedColumn<T> {
     }
     fn tensor_names(path: &str, out: &mut Vec<String>) {
         out.push(path.to_owned());
+    }
+    fn push_absent(&mut self) -> Result<()> {
+        self.push_default();
+        Ok(())
     }
 }
 
@@ -113,6 +119,13 @@ impl<T: Element> Column for RaggedColumn<T> {
             format!("{path}.shapes"),
         ]);
     }
+    fn push_absent(&mut self) -> Result<()> {
+        // An all-zero shape; on the stack for every rank a schema writes in practice.
+        match self.ndim() {
+            n @ 0..=8 => self.push_row(&[0usize; 8][..n], &[]),
+            n => self.push_row(&vec![0usize; n], &[]),
+        }
+    }
 }
 
 impl Column for BinaryColumn {
@@ -143,6 +156,10 @@ impl Column for BinaryColumn {
     }
     fn tensor_names(path: &str, out: &mut Vec<String>) {
         out.extend([path.to_owned(), format!("{path}.offsets")]);
+    }
+    fn push_absent(&mut self) -> Result<()> {
+        self.push(&[]);
+        Ok(())
     }
 }
 
@@ -186,6 +203,9 @@ impl Column for StrColumn {
     }
     fn tensor_names(path: &str, out: &mut Vec<String>) {
         BinaryColumn::tensor_names(path, out)
+    }
+    fn push_absent(&mut self) -> Result<()> {
+        self.0.push_absent()
     }
 }
 
@@ -244,6 +264,61 @@ impl<C: Column> Column for OptColumn<C> {
     fn tensor_names(path: &str, out: &mut Vec<String>) {
         C::tensor_names(path, out);
         out.push(format!("{path}.validity"));
+    }
+    fn push_absent(&mut self) -> Result<()> {
+        self.values.push_absent()?;
+        self.validity.push(false);
+        Ok(())
+    }
+}
+
+impl<C: Column> OptColumn<C> {
+    /// Appends an optional leaf's value: `push` for a present one (then a set bit), the
+    /// absent row and a clear bit for `None`.
+    #[inline]
+    pub fn push_opt<V>(
+        &mut self,
+        v: Option<V>,
+        push: impl FnOnce(&mut C, V) -> Result<()>,
+    ) -> Result<()> {
+        match v {
+            Some(v) => {
+                push(&mut self.values, v)?;
+                self.validity.push(true);
+                Ok(())
+            }
+            None => self.push_absent(),
+        }
+    }
+}
+
+impl<T: Element> FixedColumn<T> {
+    /// Appends an array leaf's value after checking its shape against the schema's `dims`
+    /// (`expected` as written in the schema, for the error).
+    #[inline]
+    pub fn push_array(
+        &mut self,
+        a: &crate::NdArray<T>,
+        dims: &[Option<usize>],
+        expected: &str,
+    ) -> Result<()> {
+        super::check_dims(a.shape(), dims, expected)?;
+        self.push_row(a.as_slice())
+    }
+}
+
+impl<T: Element> RaggedColumn<T> {
+    /// Appends an array leaf's value (its shape becomes the row's shape) after checking the
+    /// shape against the schema's `dims`.
+    #[inline]
+    pub fn push_array(
+        &mut self,
+        a: &crate::NdArray<T>,
+        dims: &[Option<usize>],
+        expected: &str,
+    ) -> Result<()> {
+        super::check_dims(a.shape(), dims, expected)?;
+        self.push_row(a.shape(), a.as_slice())
     }
 }
 

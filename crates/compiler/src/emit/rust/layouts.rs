@@ -625,6 +625,57 @@ impl Walk<'_, '_> {
     }
 }
 
+/// The statement of `push_row` for a leaf that is a field of the record itself (no
+/// component on the way, not an enum, encoded or `@packed`): one call into the runtime
+/// column. `None` for the others, which [`push_leaf`] walks.
+fn simple_push(p: &Plan<'_>) -> Option<String> {
+    if !p.levels.is_empty()
+        || p.packed_field()
+        || p.storage() == SoaStorage::Encoded
+        || matches!(p.leaf.kind, LeafKind::Enum { .. })
+    {
+        return None;
+    }
+    let path = &p.leaf.path;
+    // The call on column `c` for the value at `place` (`s.<field>`, or `a`, a reference,
+    // in the closure of an optional leaf), and whether it can fail.
+    let call = |c: &str, place: &str, by_ref: bool| {
+        let (r, v) = if by_ref {
+            (place.to_owned(), format!("*{place}"))
+        } else {
+            (format!("&{place}"), place.to_owned())
+        };
+        match (p.storage(), &p.leaf.kind) {
+            (SoaStorage::Binary, LeafKind::Str) => (format!("{c}.push({place}.as_bytes())"), false),
+            (SoaStorage::Binary, _) => (format!("{c}.push({r})"), false),
+            (SoaStorage::Fixed, _) if p.own.is_empty() => (format!("{c}.push_one({v})"), false),
+            _ => (
+                format!(
+                    "{c}.push_array({r}, {}, {:?})",
+                    opt_dims(&p.own),
+                    spec_str(&p.own)
+                ),
+                true,
+            ),
+        }
+    };
+    let f = ident(&p.field.name);
+    let col = format!("self.{}", p.col());
+    let at = format!(".map_err(|e| e.at({path:?}))?;");
+    Some(if p.leaf.optional {
+        let body = match call("c", "a", true) {
+            (c, true) => c,
+            (c, false) => format!("{c}; Ok(())"),
+        };
+        format!("{col}.push_opt(s.{f}.as_ref(), |c, a| {{ {body} }}){at}")
+    } else {
+        match call(&col, &format!("s.{f}"), false) {
+            (c, true) => format!("{c}{at}"),
+            (c, false) => format!("{c};"),
+        }
+    })
+}
+
 /// The body of the private `push_<leaf>` method of a batch.
 fn push_leaf(p: &Plan<'_>, enums: &mut BTreeSet<String>) -> String {
     let whole_row = !p.has_arrays();
@@ -1283,8 +1334,8 @@ struct ColModel {
     row_field: String,
     row_ty: String,
     row_expr: String,
-    /// Statements appending the leaf's value of sample `s` (end with `Ok(())`).
-    push_body: String,
+    /// The statement of `push_row` appending the leaf's value of sample `s`.
+    push_stmt: String,
 }
 
 struct BatchModel {
@@ -1321,7 +1372,12 @@ impl BatchModel {
                 idx_enums.extend(enums);
             }
             let mut c = ColModel::build(p);
-            c.push_body = push_body;
+            c.push_stmt = simple_push(p).unwrap_or_else(|| {
+                format!(
+                    "{RT}::batch::at_leaf({:?}, || {{ {push_body} }})?;",
+                    p.leaf.path
+                )
+            });
             cols.push(c);
         }
         let fragile = Fragile { schema };
@@ -1471,7 +1527,7 @@ impl ColModel {
             row_field: p.ident.clone(),
             row_ty,
             row_expr,
-            push_body: String::new(),
+            push_stmt: String::new(),
         }
     }
 }

@@ -1634,6 +1634,7 @@ fn module_name(package: Option<&str>, file: &str) -> String {
 const GENERATED_SUFFIXES: &[&str] = &[
     "Ref",
     "Batch",
+    "Columns",
     "Row",
     "Packed",
     "PackedBatch",

@@ -203,7 +203,7 @@ impl {{ m.packed_batch }} {
             {{ l.batch_unpack }}
 {%- endfor %}
         }
-        Ok({{ m.batch }} { len: n, {{ m.unpack_batch }} })
+        {{ m.batch }}::from_columns({{ m.name }}Columns { {{ m.unpack_batch }} }, n)
     }
 
     /// One leaf of every row, decoded without touching the others: `[n, k]` in C order

@@ -208,19 +208,43 @@ impl Plan<'_> {
         self.field.packed_bytes.is_some()
     }
 
+    /// The field of the `<Name>Columns` struct holding the leaf's column.
     fn col(&self) -> String {
         format!("c_{}", self.base)
     }
 
-    fn valid(&self) -> String {
-        format!("v_{}", self.base)
+    /// The leaf's values column (inside the `OptColumn` of an optional leaf).
+    fn vcol(&self) -> String {
+        if self.leaf.soa.validity {
+            format!("c_{}.values", self.base)
+        } else {
+            self.col()
+        }
     }
 
-    fn col_ty(&self) -> String {
+    /// The validity bitmap of an optional leaf.
+    fn valid(&self) -> String {
+        format!("c_{}.validity", self.base)
+    }
+
+    /// The values column's type.
+    fn values_ty(&self) -> String {
         match self.storage() {
             SoaStorage::Fixed => format!("{RT}::batch::FixedColumn<{}>", self.elem()),
             SoaStorage::Ragged => format!("{RT}::batch::RaggedColumn<{}>", self.elem()),
+            SoaStorage::Binary if matches!(self.leaf.kind, LeafKind::Str) => {
+                format!("{RT}::batch::StrColumn")
+            }
             SoaStorage::Binary | SoaStorage::Encoded => format!("{RT}::batch::BinaryColumn"),
+        }
+    }
+
+    /// The column field's type (`OptColumn<values>` for an optional leaf).
+    fn col_ty(&self) -> String {
+        if self.leaf.soa.validity {
+            format!("{RT}::batch::OptColumn<{}>", self.values_ty())
+        } else {
+            self.values_ty()
         }
     }
 }
@@ -601,6 +625,57 @@ impl Walk<'_, '_> {
     }
 }
 
+/// The statement of `push_row` for a leaf that is a field of the record itself (no
+/// component on the way, not an enum, encoded or `@packed`): one call into the runtime
+/// column. `None` for the others, which [`push_leaf`] walks.
+fn simple_push(p: &Plan<'_>) -> Option<String> {
+    if !p.levels.is_empty()
+        || p.packed_field()
+        || p.storage() == SoaStorage::Encoded
+        || matches!(p.leaf.kind, LeafKind::Enum { .. })
+    {
+        return None;
+    }
+    let path = &p.leaf.path;
+    // The call on column `c` for the value at `place` (`s.<field>`, or `a`, a reference,
+    // in the closure of an optional leaf), and whether it can fail.
+    let call = |c: &str, place: &str, by_ref: bool| {
+        let (r, v) = if by_ref {
+            (place.to_owned(), format!("*{place}"))
+        } else {
+            (format!("&{place}"), place.to_owned())
+        };
+        match (p.storage(), &p.leaf.kind) {
+            (SoaStorage::Binary, LeafKind::Str) => (format!("{c}.push({place}.as_bytes())"), false),
+            (SoaStorage::Binary, _) => (format!("{c}.push({r})"), false),
+            (SoaStorage::Fixed, _) if p.own.is_empty() => (format!("{c}.push_one({v})"), false),
+            _ => (
+                format!(
+                    "{c}.push_array({r}, {}, {:?})",
+                    opt_dims(&p.own),
+                    spec_str(&p.own)
+                ),
+                true,
+            ),
+        }
+    };
+    let f = ident(&p.field.name);
+    let col = format!("self.{}", p.col());
+    let at = format!(".map_err(|e| e.at({path:?}))?;");
+    Some(if p.leaf.optional {
+        let body = match call("c", "a", true) {
+            (c, true) => c,
+            (c, false) => format!("{c}; Ok(())"),
+        };
+        format!("{col}.push_opt(s.{f}.as_ref(), |c, a| {{ {body} }}){at}")
+    } else {
+        match call(&col, &format!("s.{f}"), false) {
+            (c, true) => format!("{c}{at}"),
+            (c, false) => format!("{c};"),
+        }
+    })
+}
+
 /// The body of the private `push_<leaf>` method of a batch.
 fn push_leaf(p: &Plan<'_>, enums: &mut BTreeSet<String>) -> String {
     let whole_row = !p.has_arrays();
@@ -610,7 +685,7 @@ fn push_leaf(p: &Plan<'_>, enums: &mut BTreeSet<String>) -> String {
         whole_row,
         enums: BTreeSet::new(),
     };
-    let mut s = format!("let col = &mut self.{};", p.col());
+    let mut s = format!("let col = &mut self.{};", p.vcol());
     if whole_row {
         s.push_str(&w.walk(0, "s", "t0"));
     } else {
@@ -703,13 +778,13 @@ impl Assembly<'_> {
             }
             match p.storage() {
                 SoaStorage::Fixed => {
-                    let _ = write!(s, "let r{j} = self.{}.row(i);", p.col());
+                    let _ = write!(s, "let r{j} = self.{}.row(i);", p.vcol());
                 }
                 SoaStorage::Ragged => {
                     let _ = write!(
                         s,
                         "let r{j} = self.{c}.row(i); let s{j} = self.{c}.row_shape(i);",
-                        c = p.col()
+                        c = p.vcol()
                     );
                     if p.has_arrays() {
                         let k = p.levels.iter().map(|l| l.dims.len()).sum::<usize>();
@@ -723,7 +798,7 @@ impl Assembly<'_> {
                     let _ = write!(
                         s,
                         "let mut rd{j} = {RT}::msgpack::Reader::new(self.{}.row(i));",
-                        p.col()
+                        p.vcol()
                     );
                 }
                 SoaStorage::Encoded | SoaStorage::Binary => {}
@@ -981,11 +1056,11 @@ impl Assembly<'_> {
             (SoaStorage::Binary, LeafKind::Str) => {
                 format!(
                     "self.{}.row_str(i).map_err(|e| e.at({:?}))?.to_owned()",
-                    p.col(),
+                    p.vcol(),
                     p.leaf.path
                 )
             }
-            (SoaStorage::Binary, _) => format!("self.{}.row(i).to_vec()", p.col()),
+            (SoaStorage::Binary, _) => format!("self.{}.row(i).to_vec()", p.vcol()),
             (SoaStorage::Encoded, _) => {
                 if arrays {
                     format!(
@@ -998,7 +1073,7 @@ impl Assembly<'_> {
                         "{{ let mut rd = {RT}::msgpack::Reader::new(self.{c}.row(i)); let v = {}.map_err(|e| e.at({path:?}))?; \
                          rd.finish().map_err(|e| e.at({path:?}))?; v }}",
                         decode(&p.field.ty, "rd", "&mut rd"),
-                        c = p.col(),
+                        c = p.vcol(),
                         path = p.leaf.path
                     )
                 }
@@ -1236,37 +1311,31 @@ const BATCH_METHODS: &[&str] = &[
     "push_all",
     "truncate_columns",
     "decode_row",
+    "from_columns",
+    "columns",
 ];
 
 struct ColModel {
     path: String,
-    /// Field of the batch holding the column (`c_<base>`).
+    /// Field of the columns struct holding the column (`c_<base>`).
     col: String,
-    /// Field holding the validity bitmap (`v_<base>`), when optional.
-    valid: Option<String>,
     col_ty: String,
-    /// `Self::with_capacity` initialiser (uses `n`).
-    init: String,
+    /// The spec `BuildColumn::col` gets (row shape, rank or `()`).
+    spec: String,
     /// Doc line for the batch's leaf list.
     doc: String,
     /// Accessor method name, return type and body.
     accessor: String,
     accessor_ty: String,
     accessor_body: String,
-    /// Name of the validity accessor.
-    validity_fn: String,
+    /// Name of the validity accessor, when optional.
+    validity_fn: Option<String>,
     /// Row view field name (the leaf ident), type and initialiser (uses `i`).
     row_field: String,
     row_ty: String,
     row_expr: String,
-    /// `TensorSet` adds (uses `t`) and `TensorFile` load expression (uses `f`, `n`).
-    tensor_add: String,
-    tensor_load: String,
-    /// Structural check statements (use `n`).
-    check: String,
-    /// Private push method (name and body).
-    push_fn: String,
-    push_body: String,
+    /// The statement of `push_row` appending the leaf's value of sample `s`.
+    push_stmt: String,
 }
 
 struct BatchModel {
@@ -1275,6 +1344,7 @@ struct BatchModel {
     /// The record's name in the schema (what `NAME` and the safetensors metadata hold).
     schema_name: String,
     batch: String,
+    columns: String,
     row: String,
     kind: &'static str,
     fingerprint: String,
@@ -1284,11 +1354,7 @@ struct BatchModel {
     enum_fns: String,
     /// A call rejecting samples with optional components the batch cannot represent.
     opt_check: String,
-    /// Column whose first dim tells the row count of a file without `schemac_rows`.
-    rows_probe: Option<String>,
     leaves_list: String,
-    /// Every tensor name a saved batch holds (`path`, `path.offsets`, ...), quoted.
-    tensor_names: String,
     row_needs_marker: bool,
 }
 
@@ -1306,7 +1372,12 @@ impl BatchModel {
                 idx_enums.extend(enums);
             }
             let mut c = ColModel::build(p);
-            c.push_body = push_body;
+            c.push_stmt = simple_push(p).unwrap_or_else(|| {
+                format!(
+                    "{RT}::batch::at_leaf({:?}, || {{ {push_body} }})?;",
+                    p.leaf.path
+                )
+            });
             cols.push(c);
         }
         let fragile = Fragile { schema };
@@ -1342,6 +1413,7 @@ impl BatchModel {
         BatchModel {
             name: t.clone(),
             batch: format!("{t}Batch"),
+            columns: format!("{t}Columns"),
             row: format!("{t}Row"),
             schema_name: rec.name.clone(),
             kind: match rec.kind {
@@ -1349,18 +1421,10 @@ impl BatchModel {
                 RecordKind::Component => "component",
             },
             fingerprint: rec.fingerprint.clone(),
-            rows_probe: rec.leaves.first().map(|l| l.path.clone()),
             leaves_list: rec
                 .leaves
                 .iter()
                 .map(|l| format!("{:?}", l.path))
-                .collect::<Vec<_>>()
-                .join(", "),
-            tensor_names: rec
-                .leaves
-                .iter()
-                .flat_map(tensor_names)
-                .map(|n| format!("{n:?}"))
                 .collect::<Vec<_>>()
                 .join(", "),
             row_needs_marker: rec.leaves.is_empty(),
@@ -1375,108 +1439,74 @@ impl BatchModel {
     }
 }
 
-/// The safetensors names of one leaf's buffers, as `TensorSet::add_*` writes them.
-fn tensor_names(leaf: &Leaf) -> Vec<String> {
-    let p = &leaf.path;
-    let mut names = vec![p.clone()];
-    match leaf.soa.storage {
-        SoaStorage::Fixed => {}
-        SoaStorage::Ragged => {
-            names.push(format!("{p}.offsets"));
-            names.push(format!("{p}.shapes"));
-        }
-        SoaStorage::Binary | SoaStorage::Encoded => names.push(format!("{p}.offsets")),
-    }
-    if leaf.soa.validity {
-        names.push(format!("{p}.validity"));
-    }
-    names
-}
-
 impl ColModel {
     fn build(p: &Plan<'_>) -> ColModel {
         let leaf = p.leaf;
         let path = leaf.path.clone();
-        let col = p.col();
+        let vcol = p.vcol();
         let elem = p.elem();
         let accessor = if BATCH_METHODS.contains(&p.base.as_str()) {
             format!("{}_leaf", p.base)
         } else {
             p.ident.clone()
         };
-        let check_rows = format!("{RT}::batch::check_rows({path:?}, self.{col}.len(), n)?;");
-        let at = format!(".map_err(|e| e.at({path:?}))?;");
-        let (init, accessor_ty, accessor_body, row_ty, row_expr, tensor_add, tensor_load, check, what) =
-            match p.storage() {
-                SoaStorage::Fixed => {
-                    let row_shape = fixed_dims(&leaf.shape);
-                    let k = row_shape.len() + 1;
-                    let dims_doc = row_shape.iter().map(|d| format!(", {d}")).collect::<String>();
-                    (
-                        format!("{RT}::batch::FixedColumn::with_capacity(vec![{}], n)", usize_list(&row_shape)),
-                        format!("(&[{elem}], [usize; {k}])"),
-                        format!("(self.{col}.values(), [self.len{dims_doc}])"),
-                        format!("&'a [{elem}]"),
-                        format!("self.{col}.row(i)"),
-                        format!("t.add_fixed({path:?}, &self.{col});"),
-                        format!("f.fixed::<{elem}>({path:?}, n, &[{}])?", usize_list(&row_shape)),
-                        format!("self.{col}.check(){at} {check_rows}"),
-                        format!("fixed `{}` values `[n{dims_doc}]`", leaf.soa.dtype),
-                    )
-                }
-                SoaStorage::Ragged => (
-                    format!("{RT}::batch::RaggedColumn::with_capacity({}, n, 0)", leaf.shape.len()),
-                    format!("&{RT}::batch::RaggedColumn<{elem}>"),
-                    format!("&self.{col}"),
-                    format!("{RT}::batch::RaggedRef<'a, {elem}>"),
-                    format!("{RT}::batch::RaggedRef {{ values: self.{col}.row(i), shape: self.{col}.row_shape(i) }}"),
-                    format!("t.add_ragged({path:?}, &self.{col});"),
-                    format!("f.ragged::<{elem}>({path:?}, n, {})?", leaf.shape.len()),
-                    format!("self.{col}.check(){at} {check_rows}"),
-                    format!("ragged `{}` values + offsets + shapes `[n, {}]`", leaf.soa.dtype, leaf.shape.len()),
-                ),
-                SoaStorage::Binary => {
-                    let is_str = matches!(leaf.kind, LeafKind::Str);
-                    (
-                        format!("{RT}::batch::BinaryColumn::with_capacity(n, 0)"),
-                        format!("&{RT}::batch::BinaryColumn"),
-                        format!("&self.{col}"),
-                        if is_str { "&'a str".to_owned() } else { "&'a [u8]".to_owned() },
-                        if is_str {
-                            format!("self.{col}.row_str(i).expect(\"str columns hold UTF-8\")")
-                        } else {
-                            format!("self.{col}.row(i)")
-                        },
-                        format!("t.add_binary({path:?}, &self.{col});"),
-                        format!("f.binary({path:?}, n)?"),
-                        format!("self.{col}.{}(){at} {check_rows}", if is_str { "check_utf8" } else { "check" }),
-                        format!("{} values (u8) + offsets", if is_str { "UTF-8 str" } else { "bytes" }),
-                    )
-                }
-                SoaStorage::Encoded => (
-                    format!("{RT}::batch::BinaryColumn::with_capacity(n, 0)"),
-                    format!("&{RT}::batch::BinaryColumn"),
-                    format!("&self.{col}"),
-                    "&'a [u8]".to_owned(),
-                    format!("self.{col}.row(i)"),
-                    format!("t.add_binary({path:?}, &self.{col});"),
-                    format!("f.binary({path:?}, n)?"),
-                    format!("self.{col}.check(){at} {check_rows}"),
-                    "each row's msgpack (u8) + offsets".to_owned(),
-                ),
-            };
-        let valid = leaf.soa.validity.then(|| p.valid());
-        let (row_ty, row_expr, tensor_add, check) = match &valid {
-            Some(v) => (
-                format!("Option<{row_ty}>"),
-                format!("if self.{v}.get(i) {{ Some({row_expr}) }} else {{ None }}"),
-                format!("{tensor_add} t.add_validity({path:?}, &self.{v});"),
-                format!(
-                    "{check} {RT}::batch::check_rows({:?}, self.{v}.len(), n)?;",
-                    format!("{path}.validity")
-                ),
+        let (spec, accessor_ty, accessor_body, row_ty, row_expr, what) = match p.storage() {
+            SoaStorage::Fixed => {
+                let row_shape = fixed_dims(&leaf.shape);
+                let k = row_shape.len() + 1;
+                let dims_doc = row_shape.iter().map(|d| format!(", {d}")).collect::<String>();
+                (
+                    format!("&[{}][..]", usize_list(&row_shape)),
+                    format!("(&[{elem}], [usize; {k}])"),
+                    format!("(self.{vcol}.values(), [self.{vcol}.len(){dims_doc}])"),
+                    format!("&'a [{elem}]"),
+                    format!("self.{vcol}.row(i)"),
+                    format!("fixed `{}` values `[n{dims_doc}]`", leaf.soa.dtype),
+                )
+            }
+            SoaStorage::Ragged => (
+                leaf.shape.len().to_string(),
+                format!("&{RT}::batch::RaggedColumn<{elem}>"),
+                format!("&self.{vcol}"),
+                format!("{RT}::batch::RaggedRef<'a, {elem}>"),
+                format!("{RT}::batch::RaggedRef {{ values: self.{vcol}.row(i), shape: self.{vcol}.row_shape(i) }}"),
+                format!("ragged `{}` values + offsets + shapes `[n, {}]`", leaf.soa.dtype, leaf.shape.len()),
             ),
-            None => (row_ty, row_expr, tensor_add, check),
+            SoaStorage::Binary => {
+                let is_str = matches!(leaf.kind, LeafKind::Str);
+                (
+                    "()".to_owned(),
+                    format!("&{RT}::batch::BinaryColumn"),
+                    format!("&self.{vcol}"),
+                    if is_str { "&'a str".to_owned() } else { "&'a [u8]".to_owned() },
+                    if is_str {
+                        format!("self.{vcol}.row_str(i).expect(\"str columns hold UTF-8\")")
+                    } else {
+                        format!("self.{vcol}.row(i)")
+                    },
+                    format!("{} values (u8) + offsets", if is_str { "UTF-8 str" } else { "bytes" }),
+                )
+            }
+            SoaStorage::Encoded => (
+                "()".to_owned(),
+                format!("&{RT}::batch::BinaryColumn"),
+                format!("&self.{vcol}"),
+                "&'a [u8]".to_owned(),
+                format!("self.{vcol}.row(i)"),
+                "each row's msgpack (u8) + offsets".to_owned(),
+            ),
+        };
+        let optional = leaf.soa.validity;
+        let (row_ty, row_expr) = if optional {
+            (
+                format!("Option<{row_ty}>"),
+                format!(
+                    "if self.{}.get(i) {{ Some({row_expr}) }} else {{ None }}",
+                    p.valid()
+                ),
+            )
+        } else {
+            (row_ty, row_expr)
         };
         ColModel {
             doc: format!(
@@ -1484,29 +1514,20 @@ impl ColModel {
                 leaf_type_doc(leaf),
                 spec_str(&leaf.shape),
                 if leaf.optional { ", optional" } else { "" },
-                if valid.is_some() {
-                    ", validity bitmap"
-                } else {
-                    ""
-                }
+                if optional { ", validity bitmap" } else { "" }
             ),
             path,
-            col,
-            valid,
+            col: p.col(),
             col_ty: p.col_ty(),
-            init,
+            spec,
             accessor,
             accessor_ty,
             accessor_body,
-            validity_fn: format!("{}_validity", p.base),
+            validity_fn: optional.then(|| format!("{}_validity", p.base)),
             row_field: p.ident.clone(),
             row_ty,
             row_expr,
-            tensor_add,
-            tensor_load,
-            check,
-            push_fn: format!("push_{}", p.base),
-            push_body: String::new(),
+            push_stmt: String::new(),
         }
     }
 }
@@ -1701,7 +1722,7 @@ impl PackedModel {
             let row_shape = fixed_dims(&leaf.shape);
             let batch_pack = format!(
                 "{RT}::batch::pack_at(b.{col}.row(i), {bits}, w, {off}).map_err(|e| {RT}::batch::bits_error(e, {path:?}).at_index(i))?;",
-                col = p.col()
+                col = p.vcol()
             );
             let (dst, total) = if n == 1 {
                 (format!("u{j}[i..=i]"), "n".to_owned())

@@ -14,8 +14,11 @@
 //!   [`BinaryColumn`] (`u8 values` + byte `offsets`, for str/bytes and for the per-row
 //!   msgpack of `encoded` leaves).
 //!
-//! Every column keeps its row count explicitly, supports `truncate` (generated `push`
-//! rolls back a half-pushed row with it), `slice` (a copy of a row range) and a structural
+//! - [`soa`]: the generic batch ([`Batch<C>`]) and the [`Column`] / [`Columns`] traits the
+//!   generated `<Name>Columns` implement, plus [`StrColumn`] and [`OptColumn`].
+//!
+//! Every column keeps its row count explicitly, supports `truncate` (`Batch::push` rolls
+//! back a half-pushed row with it), `slice` (a copy of a row range) and a structural
 //! `check` (used after loading foreign data).
 
 use std::alloc::{self, Layout};
@@ -26,6 +29,12 @@ use std::ptr::NonNull;
 
 use crate::array::Element;
 use crate::error::{Error, ErrorKind, Result};
+
+pub mod soa;
+pub use soa::{
+    at_leaf, Batch, BuildColumn, Column, Columns, OptColumn, StrColumn, VisitColumn,
+    VisitColumnMut, ZipColumn,
+};
 
 /// Alignment, in bytes, of every [`AlignedVec`] buffer (a cache line; what Arrow and most
 /// GPU copy paths want).

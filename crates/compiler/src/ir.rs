@@ -40,6 +40,27 @@ impl Schema {
     pub fn samples(&self) -> impl Iterator<Item = &Record> {
         self.records.iter().filter(|r| r.kind == RecordKind::Sample)
     }
+
+    /// The records this schema declares itself (what its generated module defines).
+    pub fn own_records(&self) -> impl Iterator<Item = &Record> {
+        self.records.iter().filter(|r| r.origin.is_none())
+    }
+
+    /// The enums this schema declares itself.
+    pub fn own_enums(&self) -> impl Iterator<Item = &EnumDef> {
+        self.enums.iter().filter(|e| e.origin.is_none())
+    }
+
+    /// Every module an imported record or enum comes from, each once, sorted.
+    pub fn imported_modules(&self) -> Vec<&str> {
+        let set: std::collections::BTreeSet<&str> = self
+            .records
+            .iter()
+            .filter_map(|r| r.origin.as_deref())
+            .chain(self.enums.iter().filter_map(|e| e.origin.as_deref()))
+            .collect();
+        set.into_iter().collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,6 +72,10 @@ pub struct EnumDef {
     pub repr: Dtype,
     /// Defined in an imported file rather than the compiled one.
     pub imported: bool,
+    /// For an imported enum, the module of the schema that declares it: the one place it
+    /// is generated, which this schema's generated code refers to (`super::common::Sensor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -74,6 +99,10 @@ pub struct Record {
     pub docs: Vec<String>,
     /// Defined in an imported file rather than the compiled one.
     pub imported: bool,
+    /// For an imported record, the module of the schema that declares it: the one place it
+    /// is generated, which this schema's generated code refers to (`super::common::Pose`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     /// The record's own fields, in declaration order (what a struct/dataclass holds).
     pub fields: Vec<Field>,
     /// Every leaf, nested components flattened depth-first in declaration order.

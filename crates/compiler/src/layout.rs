@@ -20,6 +20,8 @@ pub struct RecordInput {
     pub kind: RecordKind,
     pub docs: Vec<String>,
     pub imported: bool,
+    /// The declaring schema's module, for an imported record.
+    pub origin: Option<String>,
     pub mode: BitpackMode,
     pub mode_span: Option<Span>,
     pub fields: Vec<FieldInput>,
@@ -161,6 +163,7 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
             kind: r.kind,
             docs: r.docs.clone(),
             imported: r.imported,
+            origin: r.origin.clone(),
             fields,
             leaves: leaves_ir,
             named_dims,

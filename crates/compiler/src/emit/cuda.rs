@@ -21,6 +21,10 @@
 //! by a `uint8_t name_valid` member (1 when present). The emitter computes every size and
 //! offset and writes them into the header as `static_assert`s.
 //!
+//! Imports are references: a record or enum is declared only in the header of the schema
+//! that declares it; an importing header `#include "common.cuh"`s and brings the names in
+//! with `using ::common::Pose;`.
+//!
 //! Everything here reads the IR only.
 
 use super::{generated_header, EmitError, OutputFile};
@@ -100,6 +104,10 @@ struct Model {
     docs: Vec<String>,
     guard: String,
     header_file: String,
+    /// Headers of the schemas whose records and enums this one imports (`common.cuh`).
+    includes: Vec<String>,
+    /// `::common::Pose`: imported names made visible in this namespace.
+    usings: Vec<String>,
     enums: Vec<EnumModel>,
     records: Vec<RecordModel>,
 }
@@ -271,9 +279,32 @@ impl Model {
                 })
                 .collect::<String>()
         );
+        // Imported enums and records are declared in their own schema's header, which this
+        // one includes; `using` brings them into this namespace under their own names.
+        let mut includes: Vec<String> = Vec::new();
+        let mut usings: Vec<String> = Vec::new();
+        for origin in schema.imported_modules() {
+            includes.push(format!("{origin}.cuh"));
+            let from = ident(origin);
+            for e in schema
+                .enums
+                .iter()
+                .filter(|e| e.origin.as_deref() == Some(origin))
+            {
+                usings.push(format!("::{from}::{}", ident(&e.name)));
+            }
+            for r in schema
+                .records
+                .iter()
+                .filter(|r| r.origin.as_deref() == Some(origin))
+            {
+                if PodModel::build(r).is_some() {
+                    usings.push(format!("::{from}::{}", ident(&r.name)));
+                }
+            }
+        }
         let enums = schema
-            .enums
-            .iter()
+            .own_enums()
             .map(|e| EnumModel {
                 name: ident(&e.name),
                 docs: e.docs.clone(),
@@ -290,7 +321,7 @@ impl Model {
             })
             .collect();
         let mut records = Vec::new();
-        for r in &schema.records {
+        for r in schema.own_records() {
             records.push(RecordModel::build(schema, r, &module)?);
         }
         let model = Model {
@@ -301,6 +332,8 @@ impl Model {
             docs: schema.docs.clone(),
             module,
             guard,
+            includes,
+            usings,
             enums,
             records,
         };

@@ -111,6 +111,9 @@ pub struct Record {
     pub named_dims: Vec<NamedDim>,
     pub bitpack: Bitpack,
     pub sizes: Sizes,
+    /// The C/CUDA POD struct, when every leaf is a fixed-shape numeric or enum leaf.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c_struct: Option<CStruct>,
     /// 16 hex digits: a stable hash of the canonical layout (names, dtypes, shapes, bits,
     /// offsets, optionality). Changes exactly when the bytes on any wire would.
     pub fingerprint: String,
@@ -371,6 +374,40 @@ impl Aggregate {
             compact_bytes: 4 * words_len + tail_bytes,
         }
     }
+}
+
+/// A record as a C struct (the POD layout rule of `emit/cuda.rs`): one member per leaf in
+/// leaf order, a C array of the leaf's full shape (or its packed bytes for a per-field
+/// `@packed` leaf), followed by a one-byte validity flag for an optional leaf; each member
+/// aligned to its element size, the struct to its widest element, its size rounded up to
+/// that. Emitters print these numbers (and `static_assert` them); they do not compute them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CStruct {
+    pub size: u64,
+    pub align: u64,
+    pub members: Vec<CMember>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CMember {
+    /// The leaf's dotted path.
+    pub leaf: String,
+    pub part: CPart,
+    /// Byte offset in the struct.
+    pub offset: u64,
+    /// Bytes the member occupies.
+    pub size: u64,
+    pub align: u64,
+}
+
+/// Which part of a leaf a C struct member holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CPart {
+    /// The values (or, for a per-field `@packed` leaf, its packed bytes).
+    Values,
+    /// `uint8_t <leaf>_valid`: 1 when the optional leaf is present.
+    Valid,
 }
 
 /// Bytes per sample in each layout; `None` where the size depends on the data.

@@ -6,7 +6,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use schemac::codec;
 use schemac::emit::{self, Target};
-use schemac::{compile, fmt, report, Failure};
+use schemac::{compile, fmt, layout_table, Failure};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -141,7 +141,7 @@ fn main() -> ExitCode {
         }),
         Command::Layout { schemas, format } => each(&schemas, color, |_, c| {
             match format {
-                Format::Text => print!("{}", report::layout_table(&c.schema)),
+                Format::Text => print!("{}", layout_table::layout_table(&c.schema)),
                 Format::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(&c.schema).expect("the IR always serialises")

@@ -4,7 +4,6 @@
 //! is checked by the compiler; the bytes each writes for it are the same as Pose's own.
 
 use gen_tests::{common, everything, robot};
-use schemac_runtime::gen_support::Record as _;
 use schemac_runtime::rng::Rng;
 
 fn a_pose() -> common::Pose {
@@ -14,15 +13,19 @@ fn a_pose() -> common::Pose {
 #[test]
 fn one_pose_value_goes_into_both_importers() {
     let pose = a_pose();
-    let mut step = robot::RobotStep::default();
-    // Assignments, not conversions: a second `Pose` type here would not compile.
-    step.pose = pose.clone();
-    step.history = vec![pose.clone(); 8];
-    step.goal = Some(pose.clone());
-    step.sensor = common::Sensor::Imu;
-    let mut every = everything::Everything::default();
-    every.pose = pose.clone();
-    every.sensor = Some(common::Sensor::Camera);
+    // The value itself, not a conversion: a second `Pose` type here would not compile.
+    let step = robot::RobotStep {
+        pose: pose.clone(),
+        history: vec![pose.clone(); 8],
+        goal: Some(pose.clone()),
+        sensor: common::Sensor::Imu,
+        ..robot::RobotStep::default()
+    };
+    let every = everything::Everything {
+        pose: pose.clone(),
+        sensor: Some(common::Sensor::Camera),
+        ..everything::Everything::default()
+    };
     // And back out: what each importer decodes is a `common::Pose` again.
     let step2 = robot::RobotStep::from_msgpack(&step.to_msgpack()).unwrap();
     let every2 = everything::Everything::from_msgpack(&every.to_msgpack()).unwrap();
@@ -37,8 +40,10 @@ fn one_pose_value_goes_into_both_importers() {
 #[test]
 fn the_nested_pose_is_written_as_pose_writes_itself() {
     let pose = a_pose();
-    let mut step = robot::RobotStep::default();
-    step.pose = pose.clone();
+    let step = robot::RobotStep {
+        pose: pose.clone(),
+        ..robot::RobotStep::default()
+    };
     let bytes = step.to_msgpack();
     let own = pose.to_msgpack();
     assert!(
@@ -50,8 +55,10 @@ fn the_nested_pose_is_written_as_pose_writes_itself() {
 #[test]
 fn batches_of_importers_hold_the_imported_leaves() {
     let pose = a_pose();
-    let mut step = robot::RobotStep::default();
-    step.pose = pose.clone();
+    let step = robot::RobotStep {
+        pose: pose.clone(),
+        ..robot::RobotStep::default()
+    };
     let mut batch = robot::RobotStepBatch::new();
     batch.push(&step).unwrap();
     let (xyz, shape) = batch.pose__xyz();

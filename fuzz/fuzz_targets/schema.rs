@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use schemac::{compile, diag, emit, fmt, parse, report};
+use schemac::{compile, diag, emit, fmt, layout_table, parse};
 
 /// The input poses as a file next to the example schemas, so `import "common.schema";`
 /// resolves and the import paths of the checker are exercised.
@@ -47,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
     match compile::compile_source(input_path(), text.to_owned()) {
         Ok(c) => {
             let _ = compile::render_all(&c.sources, &c.warnings, false);
-            let _ = report::layout_table(&c.schema);
+            let _ = layout_table::layout_table(&c.schema);
             for t in emit::Target::ALL {
                 let _ = emit::emit(t, &c.schema);
             }

@@ -85,9 +85,9 @@ def schemac_bin() -> str:
 
 
 def generate(schema: Path, out: Path) -> Path:
-    """Run ``schemac gen --python`` on ``schema`` into ``out``; returns the one .py written."""
+    """Run ``schemac gen --python`` on ``schema`` into ``out``; returns the schema's own .py
+    (the first file ``gen`` reports; the modules of its imports are written beside it)."""
     out.mkdir(parents=True, exist_ok=True)
-    before = set(out.glob("*.py"))
     res = subprocess.run(
         [schemac_bin(), "gen", "--python", "--out", str(out), str(schema)],
         cwd=REPO,
@@ -95,20 +95,21 @@ def generate(schema: Path, out: Path) -> Path:
         text=True,
     )
     assert res.returncode == 0, f"schemac gen failed for {schema}:\n{res.stderr}"
-    written = sorted(set(out.glob("*.py")) - before) or sorted(out.glob("*.py"))
-    assert len(written) == 1, written
-    return written[0]
+    # "wrote <path> (<n> bytes)" or "unchanged <path> (<n> bytes)", the root schema first.
+    first = res.stdout.splitlines()[0]
+    return Path(first.split(" ", 1)[1].rsplit(" (", 1)[0])
 
 
 def import_file(path: Path, name: str) -> ModuleType:
-    """Import a generated module under a unique name (two packages may share a module name:
-    ``vision.v1`` and ``everything.v1`` both give ``v1.py``)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    """Import a generated module as ``<name>.<module>``, its folder made the package
+    ``name`` (unique per folder: two schemas may share a module name). Generated modules
+    import what they take from other schemas relatively (``from .common import Pose``), so
+    they live in a package, with their imports' modules beside them."""
+    if name not in sys.modules:
+        pkg = ModuleType(name)
+        pkg.__path__ = [str(path.parent)]
+        sys.modules[name] = pkg
+    return importlib.import_module(f"{name}.{path.stem}")
 
 
 class Generated:

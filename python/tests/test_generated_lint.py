@@ -42,6 +42,8 @@ def test_mypy_strict(gen: Generated) -> None:
     env = dict(os.environ, MYPYPATH=str(REPO / "python"))
     for stem in EXAMPLE_STEMS:
         path = gen.paths[stem]
+        # As a module of its folder's package, so `from .common import Pose` resolves.
+        (path.parent / "__init__.py").touch()
         res = subprocess.run(
             [
                 mypy,
@@ -51,9 +53,9 @@ def test_mypy_strict(gen: Generated) -> None:
                 "--follow-imports=silent",
                 "--python-version",
                 "3.10",
-                path.name,
+                f"{path.parent.name}/{path.name}",
             ],
-            cwd=path.parent,
+            cwd=path.parent.parent,
             env=env,
             capture_output=True,
             text=True,

@@ -27,6 +27,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+{% for i in m.includes %}
+#include "{{ i }}"
+{%- endfor %}
 
 #ifndef SCHEMAC_HD
 #if defined(__CUDACC__)
@@ -37,6 +40,9 @@
 #endif
 
 namespace {{ m.ns }} {
+{% for u in m.usings %}
+using {{ u }};
+{%- endfor %}
 
 /// Bit-stream helpers shared by the accessors and the kernels (DESIGN §5 bit order).
 namespace detail {

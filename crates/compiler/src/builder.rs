@@ -7,7 +7,10 @@
 //! }
 //! ```
 //!
-//! Writes the generated Rust into `OUT_DIR` (or [`Builder::out_dir`]), prints
+//! Writes the generated Rust into `OUT_DIR` (or [`Builder::out_dir`]), one `<module>.rs`
+//! per schema *and per schema it imports* (records are generated once, in the module of
+//! the schema that declares them; importers refer to them as `super::<module>::Name`, or
+//! through [`Builder::extern_path`]), prints
 //! `cargo:rerun-if-changed` for every file read (imports too), rewrites a file only when its
 //! content changes (so cargo does not rebuild needlessly), and on schema errors prints the
 //! full rustc-style rendering to stderr and returns an error whose `Display` is
@@ -33,6 +36,7 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     targets: Vec<Target>,
     emit_rerun: bool,
+    extern_paths: crate::emit::rust::ExternPaths,
 }
 
 impl Builder {
@@ -59,6 +63,20 @@ impl Builder {
     /// header next to the Rust code.
     pub fn target(&mut self, target: Target) -> &mut Builder {
         self.targets.push(target);
+        self
+    }
+
+    /// Refers to the imported schema whose generated module is `module` (its package with
+    /// dots as underscores, else its file stem) through the Rust path `path` instead of the
+    /// sibling module `super::<module>`, and does not generate Rust for it: for types
+    /// generated in another crate, e.g. `.extern_path("common", "::shared_types::common")`.
+    /// Like prost-build's `extern_path`.
+    pub fn extern_path(
+        &mut self,
+        module: impl Into<String>,
+        path: impl Into<String>,
+    ) -> &mut Builder {
+        self.extern_paths.insert(module.into(), path.into());
         self
     }
 
@@ -92,32 +110,62 @@ impl Builder {
             self.targets.clone()
         };
         // Render every target of every schema before writing anything: a failure in a
-        // later schema or target leaves the output directory as it was.
+        // later schema or target leaves the output directory as it was. Each schema's
+        // imports are generated too, once each, however many schemas import them.
         let mut rendered: Vec<(PathBuf, String)> = Vec::new();
         let mut failures = Vec::new();
+        let mut done: Vec<PathBuf> = Vec::new();
         for schema_path in &self.schemas {
-            match crate::compile::compile_file(schema_path) {
-                Ok(mut compiled) => {
-                    self.rerun(compiled.sources.paths());
-                    if !compiled.warnings.is_empty() {
-                        eprint!(
-                            "{}",
-                            crate::compile::render_all(
-                                &compiled.sources,
-                                &compiled.warnings,
-                                false
-                            )
-                        );
-                    }
-                    compiled.schema.source = header_source(schema_path);
-                    for &t in &targets {
-                        match emit::emit(t, &compiled.schema) {
-                            Ok(files) => rendered.extend(
-                                files
-                                    .into_iter()
-                                    .map(|f| (out_dir.join(&f.path), f.contents)),
-                            ),
-                            Err(e) => failures.push(format!("{}: {e}", schema_path.display())),
+            match crate::compile::compile_closure(schema_path) {
+                Ok(closure) => {
+                    for (path, mut compiled) in closure {
+                        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+                        if done.contains(&key) {
+                            continue;
+                        }
+                        done.push(key);
+                        self.rerun(compiled.sources.paths());
+                        if !compiled.warnings.is_empty() {
+                            eprint!(
+                                "{}",
+                                crate::compile::render_all(
+                                    &compiled.sources,
+                                    &compiled.warnings,
+                                    false
+                                )
+                            );
+                        }
+                        compiled.schema.source = header_source(&path);
+                        for &t in &targets {
+                            if t == Target::Rust
+                                && self.extern_paths.contains_key(&compiled.schema.module)
+                            {
+                                // Generated elsewhere; importers refer to it by that path.
+                                continue;
+                            }
+                            let files = match t {
+                                Target::Rust => {
+                                    emit::rust::emit_with(&compiled.schema, &self.extern_paths)
+                                }
+                                t => emit::emit(t, &compiled.schema),
+                            };
+                            match files {
+                                Ok(files) => {
+                                    for f in files {
+                                        let out = out_dir.join(&f.path);
+                                        if rendered.iter().any(|(p, _)| *p == out) {
+                                            failures.push(format!(
+                                                "{}: two schemas generate {}; give one a `package`",
+                                                path.display(),
+                                                out.display()
+                                            ));
+                                        } else {
+                                            rendered.push((out, f.contents));
+                                        }
+                                    }
+                                }
+                                Err(e) => failures.push(format!("{}: {e}", path.display())),
+                            }
                         }
                     }
                 }

@@ -138,11 +138,16 @@ impl<'a> Checker<'a> {
         let mut used_names: BTreeSet<String> = BTreeSet::new();
         for name in self.order.clone() {
             match self.decls[&name] {
-                Decl::Enum(e, fid) => enums.push(self.check_enum(e, fid != root)),
+                Decl::Enum(e, fid) => {
+                    let mut def = self.check_enum(e, fid != root);
+                    def.origin = (fid != root).then(|| self.file_module(fid));
+                    enums.push(def);
+                }
                 Decl::Record(r, fid) => {
-                    if let Some(rec) =
+                    if let Some(mut rec) =
                         self.check_record(r, fid != root, fid == root, &mut used_names)
                     {
+                        rec.origin = (fid != root).then(|| self.file_module(fid));
                         records.push(rec);
                     }
                 }
@@ -252,6 +257,17 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// The module name the schema file `fid` generates when compiled on its own (its
+    /// package, else its file stem): where its records and enums are defined.
+    fn file_module(&self, fid: FileId) -> String {
+        let package = self
+            .loaded
+            .file(fid)
+            .and_then(|f| f.package.as_ref())
+            .map(|p| p.value.as_str());
+        module_name(package, self.loaded.sources.name(fid))
+    }
+
     /// E0034 when the generated module's name (package or file stem) is a keyword of a
     /// target language: `import class` is not Python.
     fn check_module_name(&mut self) {
@@ -358,6 +374,7 @@ impl<'a> Checker<'a> {
             variants,
             imported,
             reserved: reserved.into_iter().map(|(n, _)| n).collect(),
+            origin: None,
         }
     }
 
@@ -587,6 +604,7 @@ impl<'a> Checker<'a> {
             },
             docs: r.docs.clone(),
             imported,
+            origin: None,
             mode,
             mode_span,
             fields,
@@ -1631,7 +1649,7 @@ fn module_name(package: Option<&str>, file: &str) -> String {
 }
 
 /// Suffixes the emitters append to a record's name for the types they generate beside it.
-const GENERATED_SUFFIXES: &[&str] = &[
+pub(crate) const GENERATED_SUFFIXES: &[&str] = &[
     "Ref",
     "Batch",
     "Columns",

@@ -1,5 +1,6 @@
 //! The front end as one call: load → parse → check → IR, with diagnostics kept beside the
-//! sources they point into. Used by the CLI and the build.rs [`crate::Builder`].
+//! sources they point into. Used by the CLI and the build.rs [`crate::Builder`];
+//! [`compile_closure`] compiles a schema together with everything it imports.
 
 use crate::diag::{Diagnostic, Sources};
 use crate::ir;
@@ -92,6 +93,23 @@ pub fn render_all(sources: &Sources, diagnostics: &[Diagnostic], color: bool) ->
 pub fn compile_file(path: &Path) -> Result<Compiled, Failure> {
     let loaded = crate::load::load(path).map_err(|e| Failure::Io(path.to_path_buf(), e))?;
     finish(loaded)
+}
+
+/// Compiles the schema at `path` and every schema it imports, directly or through another
+/// import, each as a root of its own: one [`Compiled`] per schema file, the root first, then
+/// the imports in the order they were read (deterministic). Each imported record and enum
+/// is generated once, from the schema that declares it; the importers' IR names that
+/// schema's module in `origin`. The path beside each is the file as read (canonical for
+/// imports).
+pub fn compile_closure(path: &Path) -> Result<Vec<(PathBuf, Compiled)>, Failure> {
+    let root = compile_file(path)?;
+    let imports: Vec<PathBuf> = root.sources.paths().iter().skip(1).cloned().collect();
+    let mut out = vec![(path.to_path_buf(), root)];
+    for import in imports {
+        let compiled = compile_file(&import)?;
+        out.push((import, compiled));
+    }
+    Ok(out)
 }
 
 /// Compiles schema text as if it were the file at `path` (imports resolve from there).

@@ -40,6 +40,27 @@ impl Schema {
     pub fn samples(&self) -> impl Iterator<Item = &Record> {
         self.records.iter().filter(|r| r.kind == RecordKind::Sample)
     }
+
+    /// The records this schema declares itself (what its generated module defines).
+    pub fn own_records(&self) -> impl Iterator<Item = &Record> {
+        self.records.iter().filter(|r| r.origin.is_none())
+    }
+
+    /// The enums this schema declares itself.
+    pub fn own_enums(&self) -> impl Iterator<Item = &EnumDef> {
+        self.enums.iter().filter(|e| e.origin.is_none())
+    }
+
+    /// Every module an imported record or enum comes from, each once, sorted.
+    pub fn imported_modules(&self) -> Vec<&str> {
+        let set: std::collections::BTreeSet<&str> = self
+            .records
+            .iter()
+            .filter_map(|r| r.origin.as_deref())
+            .chain(self.enums.iter().filter_map(|e| e.origin.as_deref()))
+            .collect();
+        set.into_iter().collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -54,6 +75,10 @@ pub struct EnumDef {
     /// `@reserved("old", ...)`: variant names that may not be used again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reserved: Vec<String>,
+    /// For an imported enum, the module of the schema that declares it: the one place it
+    /// is generated, which this schema's generated code refers to (`super::common::Sensor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,6 +102,10 @@ pub struct Record {
     pub docs: Vec<String>,
     /// Defined in an imported file rather than the compiled one.
     pub imported: bool,
+    /// For an imported record, the module of the schema that declares it: the one place it
+    /// is generated, which this schema's generated code refers to (`super::common::Pose`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     /// The record's own fields, in declaration order (what a struct/dataclass holds).
     pub fields: Vec<Field>,
     /// Every leaf, nested components flattened depth-first in declaration order.
@@ -85,6 +114,9 @@ pub struct Record {
     pub named_dims: Vec<NamedDim>,
     pub bitpack: Bitpack,
     pub sizes: Sizes,
+    /// The C/CUDA POD struct, when every leaf is a fixed-shape numeric or enum leaf.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c_struct: Option<CStruct>,
     /// 16 hex digits: a stable hash of the canonical layout (names, dtypes, shapes, bits,
     /// offsets, optionality). Changes exactly when the bytes on any wire would.
     pub fingerprint: String,
@@ -351,6 +383,40 @@ impl Aggregate {
             compact_bytes: 4 * words_len + tail_bytes,
         }
     }
+}
+
+/// A record as a C struct (the POD layout rule of `emit/cuda.rs`): one member per leaf in
+/// leaf order, a C array of the leaf's full shape (or its packed bytes for a per-field
+/// `@packed` leaf), followed by a one-byte validity flag for an optional leaf; each member
+/// aligned to its element size, the struct to its widest element, its size rounded up to
+/// that. Emitters print these numbers (and `static_assert` them); they do not compute them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CStruct {
+    pub size: u64,
+    pub align: u64,
+    pub members: Vec<CMember>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CMember {
+    /// The leaf's dotted path.
+    pub leaf: String,
+    pub part: CPart,
+    /// Byte offset in the struct.
+    pub offset: u64,
+    /// Bytes the member occupies.
+    pub size: u64,
+    pub align: u64,
+}
+
+/// Which part of a leaf a C struct member holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CPart {
+    /// The values (or, for a per-field `@packed` leaf, its packed bytes).
+    Values,
+    /// `uint8_t <leaf>_valid`: 1 when the optional leaf is present.
+    Valid,
 }
 
 /// Bytes per sample in each layout; `None` where the size depends on the data.

@@ -20,6 +20,8 @@ pub struct RecordInput {
     pub kind: RecordKind,
     pub docs: Vec<String>,
     pub imported: bool,
+    /// The declaring schema's module, for an imported record.
+    pub origin: Option<String>,
     pub mode: BitpackMode,
     pub mode_span: Option<Span>,
     pub fields: Vec<FieldInput>,
@@ -160,11 +162,13 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
             field_packed,
         };
         let fingerprint = fingerprint(&r.name, r.kind, &leaves_ir, enums);
+        let c_struct = c_struct(&leaves_ir);
         out.push(ir::Record {
             name: r.name.clone(),
             kind: r.kind,
             docs: r.docs.clone(),
             imported: r.imported,
+            origin: r.origin.clone(),
             fields,
             leaves: leaves_ir,
             named_dims,
@@ -173,6 +177,7 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
                 aggregate,
             },
             sizes,
+            c_struct,
             fingerprint,
             reserved: r.reserved.clone(),
         });
@@ -187,6 +192,48 @@ pub fn build(records: &[RecordInput], enums: &[EnumDef]) -> (Vec<ir::Record>, Ve
         );
     }
     (out, diags)
+}
+
+/// The C struct of a record whose leaves are all fixed-shape numeric or enum leaves (see
+/// [`ir::CStruct`] for the rule); `None` otherwise, or if a size overflows u64.
+fn c_struct(leaves: &[Leaf]) -> Option<ir::CStruct> {
+    let mut members = Vec::new();
+    let mut offset = 0u64;
+    let mut align = 1u64;
+    let mut push = |leaf: &Leaf, part: ir::CPart, size: u64, al: u64| -> Option<()> {
+        offset = offset.checked_next_multiple_of(al)?;
+        align = align.max(al);
+        members.push(ir::CMember {
+            leaf: leaf.path.clone(),
+            part,
+            offset,
+            size,
+            align: al,
+        });
+        offset = offset.checked_add(size)?;
+        Some(())
+    };
+    for l in leaves {
+        let elem = match &l.kind {
+            LeafKind::Numeric { dtype } => dtype.size(),
+            LeafKind::Enum { repr, .. } => repr.size(),
+            _ => return None,
+        };
+        let elements = l.elements?;
+        if l.packed_field {
+            push(l, ir::CPart::Values, l.packed_bytes.unwrap_or(0), 1)?;
+        } else {
+            push(l, ir::CPart::Values, elements.checked_mul(elem)?, elem)?;
+        }
+        if l.optional {
+            push(l, ir::CPart::Valid, 1, 1)?;
+        }
+    }
+    Some(ir::CStruct {
+        size: offset.checked_next_multiple_of(align)?,
+        align,
+        members,
+    })
 }
 
 /// A record may flatten to at most this many leaves. Generated code is written per leaf,

@@ -6,7 +6,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use schemac::codec;
 use schemac::emit::{self, Target};
-use schemac::{compile, fmt, report, Failure};
+use schemac::{compile, fmt, layout_table, Failure};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -194,7 +194,7 @@ fn main() -> ExitCode {
         }),
         Command::Layout { schemas, format } => each(&schemas, color, |_, c| {
             match format {
-                Format::Text => print!("{}", report::layout_table(&c.schema)),
+                Format::Text => print!("{}", layout_table::layout_table(&c.schema)),
                 Format::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(&c.schema).expect("the IR always serialises")
@@ -302,28 +302,60 @@ fn each(
     worst
 }
 
-/// Compiles every schema and renders every target first; writes only when all of that
-/// succeeded (so a failure never leaves partial output), then all files at once.
+/// Compiles every schema and each schema it imports (generated once each, so importers
+/// refer to one definition of every record), renders every target first; writes only when
+/// all of that succeeded (so a failure never leaves partial output), then all files at once.
 fn gen(schemas: &[PathBuf], targets: &[Target], out: &Path, check: bool, color: bool) -> i32 {
     let mut rendered: Vec<(PathBuf, String)> = Vec::new();
     let mut sources: Vec<String> = Vec::new();
-    let worst = each(schemas, color, |path, c| {
-        let mut schema = c.schema.clone();
-        schema.source = schemac::builder::header_source(path);
-        sources.push(schema.source.clone());
-        for &target in targets {
-            match emit::emit(target, &schema) {
-                Ok(files) => {
-                    rendered.extend(files.into_iter().map(|f| (out.join(&f.path), f.contents)))
-                }
-                Err(e) => {
-                    eprintln!("error: {}: {e}", path.display());
-                    return 2;
+    let mut done: Vec<PathBuf> = Vec::new();
+    let mut worst = 0;
+    for root in schemas {
+        let closure = match compile::compile_closure(root) {
+            Ok(c) => c,
+            Err(failure) => {
+                eprint!("{}", failure.render(color));
+                worst = worst.max(failure.exit_code());
+                continue;
+            }
+        };
+        for (path, c) in closure {
+            let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            if done.contains(&key) {
+                continue;
+            }
+            done.push(key);
+            if !c.warnings.is_empty() {
+                eprint!("{}", compile::render_all(&c.sources, &c.warnings, color));
+            }
+            let mut schema = c.schema;
+            schema.source = schemac::builder::header_source(&path);
+            sources.push(schema.source.clone());
+            for &target in targets {
+                match emit::emit(target, &schema) {
+                    Ok(files) => {
+                        for f in files {
+                            let dest = out.join(&f.path);
+                            if rendered.iter().any(|(p, _)| *p == dest) {
+                                eprintln!(
+                                    "error: {}: another schema also generates {}; give one a `package`",
+                                    path.display(),
+                                    dest.display()
+                                );
+                                worst = worst.max(2);
+                            } else {
+                                rendered.push((dest, f.contents));
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("error: {}: {e}", path.display());
+                        worst = worst.max(2);
+                    }
                 }
             }
         }
-        0
-    });
+    }
     if worst != 0 {
         if !check {
             eprintln!("error: nothing was written to {}", out.display());

@@ -1232,8 +1232,9 @@ fn generated_python_agrees_byte_for_byte() {
 import importlib, json, os, sys
 sys.path.insert(0, sys.argv[1])
 gen_dir, module, mode, data = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
-sys.path.insert(0, gen_dir)
-m = importlib.import_module(module)
+# The output directory is a (namespace) package: modules import their imports relatively.
+sys.path.insert(0, os.path.dirname(gen_dir))
+m = importlib.import_module(os.path.basename(gen_dir) + "." + module)
 jobs = json.loads(sys.argv[6])
 for sample in jobs:
     cls = getattr(m, sample)
@@ -1263,7 +1264,7 @@ print("ok")
         }
         // One output directory per schema, so modules never mix.
         let stem = file.trim_end_matches(".schema");
-        let gen_dir = dir.path().join(format!("gen-{stem}"));
+        let gen_dir = dir.path().join(format!("gen_{stem}"));
         let data_dir = dir.path().join(format!("data-{stem}"));
         std::fs::create_dir_all(&data_dir).unwrap();
         let (code, _, err) = run_cli(

@@ -128,7 +128,7 @@ fn mutated_examples_never_panic() {
                 let result = std::panic::catch_unwind(|| {
                     match schemac::compile::compile_source(&path, mutated.clone()) {
                         Ok(c) => {
-                            let _ = schemac::report::layout_table(&c.schema);
+                            let _ = schemac::layout_table::layout_table(&c.schema);
                         }
                         Err(f) => {
                             let _ = f.render(false);

@@ -18,7 +18,7 @@ fn ir_and_layout_snapshots() {
                 insta::assert_json_snapshot!(format!("{stem}.ir"), compiled.schema);
                 insta::assert_snapshot!(
                     format!("{stem}.layout"),
-                    schemac::report::layout_table(&compiled.schema)
+                    schemac::layout_table::layout_table(&compiled.schema)
                 );
             });
             snapshots("arrow").bind(|| {

@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use schemac::codec::Format;
-use schemac::{compile, diag, emit, fmt, parse, report};
+use schemac::{compile, diag, emit, fmt, layout_table, parse};
 
 #[path = "../../../fuzz/common/codecs.rs"]
 mod codecs;
@@ -62,7 +62,7 @@ fn schema_path(data: &[u8]) {
     match compile::compile_source(&path, text.to_owned()) {
         Ok(c) => {
             let _ = compile::render_all(&c.sources, &c.warnings, false);
-            let _ = report::layout_table(&c.schema);
+            let _ = layout_table::layout_table(&c.schema);
             for t in emit::Target::ALL {
                 let _ = emit::emit(t, &c.schema);
             }

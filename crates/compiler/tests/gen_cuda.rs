@@ -46,6 +46,15 @@ fn write_examples(dir: &Path) -> Vec<(String, ir::Schema, String, String)> {
             for f in &files {
                 std::fs::write(out.join(&f.path), &f.contents).unwrap();
             }
+            // The headers of its imports go beside it (`#include "common.cuh"`).
+            let closure = in_repo(|| schemac::compile::compile_closure(p))
+                .ok()
+                .unwrap();
+            for (_, c) in closure.iter().skip(1) {
+                for f in emit::emit(Target::Cuda, &c.schema).unwrap() {
+                    std::fs::write(out.join(&f.path), &f.contents).unwrap();
+                }
+            }
             let name = |suffix: &str| {
                 files
                     .iter()

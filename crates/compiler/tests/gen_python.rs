@@ -80,10 +80,10 @@ fn every_record_gets_a_class_batch_and_packed_when_aggregate() {
     for path in examples() {
         let compiled = in_repo(|| compile_file(&path)).ok().unwrap();
         let text = &emit::emit(Target::Python, &compiled.schema).unwrap()[0].contents;
-        for e in &compiled.schema.enums {
+        for e in compiled.schema.own_enums() {
             assert!(text.contains(&format!("\nclass {}(enum.Enum):", e.name)));
         }
-        for r in &compiled.schema.records {
+        for r in compiled.schema.own_records() {
             assert!(text.contains(&format!("\nclass {}:", r.name)), "{}", r.name);
             assert!(text.contains(&format!("\nclass {0}Batch(_b.Batch[{0}]):", r.name)));
             assert_eq!(
@@ -104,6 +104,30 @@ fn every_record_gets_a_class_batch_and_packed_when_aggregate() {
             assert_eq!(text.contains(&api), is_sample, "{}", r.name);
         }
     }
+}
+
+#[test]
+fn imported_classes_are_imported_not_repeated() {
+    let robot = &generate(Path::new("examples/schemas/robot.schema"))[0].contents;
+    assert!(!robot.contains("class Pose"), "robot.py defines Pose");
+    assert!(!robot.contains("class Sensor"), "robot.py defines Sensor");
+    assert!(robot.contains("\n\nfrom .common import Pose, Sensor\n"));
+    // Only what the code uses: a name in a docstring alone is no reason to import it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("base.schema"),
+        "component A { x: u8 }\ncomponent B { y: u8 }\n",
+    )
+    .unwrap();
+    let root = dir.path().join("top.schema");
+    std::fs::write(
+        &root,
+        "import \"base.schema\";\n/// Not a B.\nsample S { a: A }\n",
+    )
+    .unwrap();
+    let compiled = compile_file(&root).ok().unwrap();
+    let text = &emit::emit(Target::Python, &compiled.schema).unwrap()[0].contents;
+    assert!(text.contains("\nfrom .base import A\n"), "{text}");
 }
 
 #[test]

@@ -86,14 +86,14 @@ fn every_record_and_enum_is_emitted() {
     for path in examples() {
         let compiled = in_repo(|| compile_file(&path)).ok().unwrap();
         let text = &emit::emit(Target::Rust, &compiled.schema).unwrap()[0].contents;
-        for e in &compiled.schema.enums {
+        for e in compiled.schema.own_enums() {
             assert!(
                 text.contains(&format!("pub enum {} {{", e.name)),
                 "{}",
                 e.name
             );
         }
-        for r in &compiled.schema.records {
+        for r in compiled.schema.own_records() {
             assert!(
                 text.contains(&format!("pub struct {} {{", r.name)),
                 "{}",
@@ -114,10 +114,65 @@ fn every_record_and_enum_is_emitted() {
             );
         }
     }
-    // robot imports Pose and Sensor from common.schema: they are in robot's file too.
-    let robot = generate(Path::new("examples/schemas/robot.schema"));
-    assert!(robot[0].contents.contains("pub struct Pose {"));
-    assert!(robot[0].contents.contains("pub enum Sensor {"));
+    // robot imports Pose and Sensor from common.schema: they are defined in common.rs
+    // only, and robot.rs refers to them through the sibling module.
+    let robot = &generate(Path::new("examples/schemas/robot.schema"))[0].contents;
+    assert!(!robot.contains("pub struct Pose"), "robot.rs defines Pose");
+    assert!(
+        !robot.contains("pub enum Sensor"),
+        "robot.rs defines Sensor"
+    );
+    assert!(!robot.contains("PoseBatch {"), "robot.rs defines PoseBatch");
+    assert!(robot.contains("\nuse super::common::{Pose, PoseRef, Sensor};\n"));
+}
+
+#[test]
+fn extern_paths_replace_the_sibling_module() {
+    let compiled = in_repo(|| compile_file(Path::new("examples/schemas/robot.schema")))
+        .ok()
+        .unwrap();
+    let mut paths = emit::rust::ExternPaths::new();
+    paths.insert("common".into(), "::shared_types::common".into());
+    let text = &emit::rust::emit_with(&compiled.schema, &paths).unwrap()[0].contents;
+    assert!(text.contains("\nuse ::shared_types::common::{Pose, PoseRef, Sensor};\n"));
+    assert!(!text.contains("super::common"));
+}
+
+#[test]
+fn the_builder_writes_the_import_closure_once() {
+    let out = tempfile::tempdir().unwrap();
+    let files = in_repo(|| {
+        schemac::Builder::new()
+            .schema("examples/schemas/robot.schema")
+            .schema("examples/schemas/everything.schema")
+            .out_dir(out.path())
+            .emit_rerun_if_changed(false)
+            .compile_files()
+    })
+    .unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["robot.rs", "common.rs", "everything_v1.rs"]);
+    let common = std::fs::read_to_string(out.path().join("common.rs")).unwrap();
+    assert!(common.contains("pub struct Pose {"));
+    assert!(common.contains("from examples/schemas/common.schema."));
+
+    // With an extern path, common is not generated and robot refers to the other crate.
+    let out = tempfile::tempdir().unwrap();
+    let files = in_repo(|| {
+        schemac::Builder::new()
+            .schema("examples/schemas/robot.schema")
+            .extern_path("common", "::shared_types::common")
+            .out_dir(out.path())
+            .emit_rerun_if_changed(false)
+            .compile_files()
+    })
+    .unwrap();
+    assert_eq!(files, [out.path().join("robot.rs")]);
+    let robot = std::fs::read_to_string(out.path().join("robot.rs")).unwrap();
+    assert!(robot.contains("use ::shared_types::common::{"));
 }
 
 #[test]

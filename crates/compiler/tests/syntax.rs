@@ -261,7 +261,7 @@ fn types_nested_at_the_limit_go_through_every_pass() {
         let src = nested(depth);
         let path = Path::new("deep.schema");
         let c = compile_source(path, src.clone()).unwrap_or_else(|f| panic!("{}", f.render(false)));
-        let _ = schemac::report::layout_table(&c.schema);
+        let _ = schemac::layout_table::layout_table(&c.schema);
         for t in Target::ALL {
             emit(t, &c.schema).unwrap();
         }

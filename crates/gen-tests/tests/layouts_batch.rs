@@ -65,7 +65,6 @@ round_trips! {
     batch_edges_empty_sample: layouts_edges::E, EBatch;
     batch_edges_packed: layouts_edges::P, PBatch;
     batch_common_pose: common::Pose, PoseBatch;
-    batch_everything_pose: everything::Pose, PoseBatch;
     batch_everything_cell: everything::Cell, CellBatch;
     batch_everything_board: everything::Board, BoardBatch;
     batch_everything: everything::Everything, EverythingBatch;
@@ -76,7 +75,6 @@ round_trips! {
     batch_puzzle_agg5: puzzle::Agg5, Agg5Batch;
     batch_puzzle_state: puzzle::PuzzleState, PuzzleStateBatch;
     batch_puzzle_tile_state: puzzle::TileState, TileStateBatch;
-    batch_robot_pose: robot::Pose, PoseBatch;
     batch_robot_arm: robot::Arm, ArmBatch;
     batch_robot_step: robot::RobotStep, RobotStepBatch;
     batch_vision: vision::ImageSample, ImageSampleBatch;
@@ -121,9 +119,9 @@ fn robot_columns_are_the_flattened_leaves() {
     let idx: Vec<u8> = samples
         .iter()
         .map(|s| match s.sensor {
-            robot::Sensor::Camera => 0,
-            robot::Sensor::Lidar => 1,
-            robot::Sensor::Imu => 2,
+            common::Sensor::Camera => 0,
+            common::Sensor::Lidar => 1,
+            common::Sensor::Imu => 2,
         })
         .collect();
     assert_eq!(sensor, idx.as_slice());

@@ -71,14 +71,12 @@ macro_rules! roundtrip {
 
 roundtrip!(vision_image_sample, vision::ImageSample, ImageSampleRef, 8);
 roundtrip!(common_pose, common::Pose, PoseRef, 32);
-roundtrip!(robot_pose, robot::Pose, PoseRef, 8);
 roundtrip!(robot_arm, robot::Arm, ArmRef, 32);
 roundtrip!(robot_step, robot::RobotStep, RobotStepRef, 64);
 roundtrip!(puzzle_agg_state, puzzle::AggState, AggStateRef, 32);
 roundtrip!(puzzle_agg5, puzzle::Agg5, Agg5Ref, 32);
 roundtrip!(puzzle_puzzle_state, puzzle::PuzzleState, PuzzleStateRef, 32);
 roundtrip!(puzzle_tile_state, puzzle::TileState, TileStateRef, 32);
-roundtrip!(everything_pose, everything::Pose, PoseRef, 8);
 roundtrip!(everything_cell, everything::Cell, CellRef, 32);
 roundtrip!(everything_board, everything::Board, BoardRef, 32);
 roundtrip!(

@@ -57,9 +57,23 @@ pub const fn check_version(generator: &str) {
 /// Includes the Rust that `schemac::Builder` wrote into `OUT_DIR` for a schema module:
 /// `schemac_runtime::include_schema!("vision");` expands to
 /// `include!(concat!(env!("OUT_DIR"), "/vision.rs"));`.
+///
+/// A schema's imported records are defined once, in the module of the schema that declares
+/// them, and the importer refers to them as `super::<module>::Name`; so the modules must be
+/// siblings. With identifiers, the macro declares them that way:
+/// `schemac_runtime::include_schema!(common, robot);` expands to
+/// `pub mod common { include!(".../common.rs"); } pub mod robot { include!(".../robot.rs"); }`
+/// (the Builder writes `common.rs` when it compiles `robot.schema`, which imports it).
 #[macro_export]
 macro_rules! include_schema {
     ($module:literal) => {
         include!(concat!(env!("OUT_DIR"), "/", $module, ".rs"));
+    };
+    ($($module:ident),+ $(,)?) => {
+        $(
+            pub mod $module {
+                include!(concat!(env!("OUT_DIR"), "/", stringify!($module), ".rs"));
+            }
+        )+
     };
 }

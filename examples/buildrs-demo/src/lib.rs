@@ -2,7 +2,8 @@
 //!
 //! `package vision.v1;` makes the generated file `vision_v1.rs`; it holds `ImageSample`
 //! (with `to_msgpack`, `from_msgpack`, `validate`, `random`, serde, ...), its zero-copy view
-//! `ImageSampleRef`, the `Split` enum, and the batch and packed layouts.
+//! `ImageSampleRef`, the `Split` enum, and the batch and packed layouts. `robot` and its
+//! import `common` show imports: one `common::Pose` type, used by `robot::RobotStep`.
 
 #![deny(warnings)]
 
@@ -12,6 +13,11 @@ pub mod vision {
 }
 
 pub use vision::{ImageSample, Split};
+
+// `robot.schema` imports `common.schema`: `Pose` and `Sensor` are defined once, in
+// `common`, and robot's types refer to them as `super::common::Pose`, so the two modules
+// are declared side by side.
+schemac_runtime::include_schema!(common, robot);
 
 /// A small helper built on the generated type: the mean pixel of an image sample.
 pub fn mean_pixel(s: &ImageSample) -> f32 {

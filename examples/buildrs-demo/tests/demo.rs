@@ -56,3 +56,19 @@ fn golden_prefix() {
     assert_eq!(back, x);
     assert_eq!(x.mask, None::<NdArray<u8>>);
 }
+
+/// The imported `Pose` is one type: the value built from `common` is what `RobotStep`
+/// holds (an assignment, so a second `Pose` type would not compile).
+#[test]
+fn imported_records_are_one_type() {
+    use buildrs_demo::{common, robot};
+    let pose = common::Pose::random(&mut Rng::new(3));
+    let step = robot::RobotStep {
+        pose: pose.clone(),
+        sensor: common::Sensor::Camera,
+        ..robot::RobotStep::default()
+    };
+    let back = robot::RobotStep::from_msgpack(&step.to_msgpack()).unwrap();
+    assert_eq!(back.pose, pose);
+    assert_eq!(back.sensor, common::Sensor::Camera);
+}

@@ -18,8 +18,13 @@
 //! enums as `enum class : <repr>` of the repr dtype, f16 and bf16 as `uint16_t` raw bits,
 //! other dtypes as the `<cstdint>` type / `float` / `double`. A per-field `@packed` leaf is
 //! held as its packed byte stream, `uint8_t name[ceil(n·bits/8)]`. An optional leaf is followed
-//! by a `uint8_t name_valid` member (1 when present). The emitter computes every size and
-//! offset and writes them into the header as `static_assert`s.
+//! by a `uint8_t name_valid` member (1 when present). Every size and offset is computed in
+//! `crate::layout` (IR `Record::c_struct`, snapshotted with the IR); the emitter writes them
+//! into the header as `static_assert`s.
+//!
+//! Imports are references: a record or enum is declared only in the header of the schema
+//! that declares it; an importing header `#include "common.cuh"`s and brings the names in
+//! with `using ::common::Pose;`.
 //!
 //! Everything here reads the IR only.
 
@@ -100,6 +105,10 @@ struct Model {
     docs: Vec<String>,
     guard: String,
     header_file: String,
+    /// Headers of the schemas whose records and enums this one imports (`common.cuh`).
+    includes: Vec<String>,
+    /// `::common::Pose`: imported names made visible in this namespace.
+    usings: Vec<String>,
     enums: Vec<EnumModel>,
     records: Vec<RecordModel>,
 }
@@ -271,9 +280,32 @@ impl Model {
                 })
                 .collect::<String>()
         );
+        // Imported enums and records are declared in their own schema's header, which this
+        // one includes; `using` brings them into this namespace under their own names.
+        let mut includes: Vec<String> = Vec::new();
+        let mut usings: Vec<String> = Vec::new();
+        for origin in schema.imported_modules() {
+            includes.push(format!("{origin}.cuh"));
+            let from = ident(origin);
+            for e in schema
+                .enums
+                .iter()
+                .filter(|e| e.origin.as_deref() == Some(origin))
+            {
+                usings.push(format!("::{from}::{}", ident(&e.name)));
+            }
+            for r in schema
+                .records
+                .iter()
+                .filter(|r| r.origin.as_deref() == Some(origin))
+            {
+                if PodModel::build(r).is_some() {
+                    usings.push(format!("::{from}::{}", ident(&r.name)));
+                }
+            }
+        }
         let enums = schema
-            .enums
-            .iter()
+            .own_enums()
             .map(|e| EnumModel {
                 name: ident(&e.name),
                 docs: e.docs.clone(),
@@ -290,7 +322,7 @@ impl Model {
             })
             .collect();
         let mut records = Vec::new();
-        for r in &schema.records {
+        for r in schema.own_records() {
             records.push(RecordModel::build(schema, r, &module)?);
         }
         let model = Model {
@@ -301,6 +333,8 @@ impl Model {
             docs: schema.docs.clone(),
             module,
             guard,
+            includes,
+            usings,
             enums,
             records,
         };
@@ -485,79 +519,58 @@ fn missing(r: &ir::Record, l: &ir::Leaf, what: &str) -> EmitError {
 }
 
 impl PodModel {
+    /// The struct the IR lays out (`Record::c_struct`, computed in `crate::layout`), with
+    /// the C declarator and comment of each member.
     fn build(r: &ir::Record) -> Option<PodModel> {
-        let eligible = r.is_fixed()
-            && r.leaves
-                .iter()
-                .all(|l| matches!(l.kind, LeafKind::Numeric { .. } | LeafKind::Enum { .. }));
-        if !eligible {
-            return None;
-        }
-        let mut members = Vec::new();
-        let mut offset = 0u64;
-        let mut align = 1u64;
-        let mut push =
-            |decl: String, name: String, size: u64, al: u64, comment: String, docs: Vec<String>| {
-                offset = offset.div_ceil(al) * al;
-                align = align.max(al);
-                members.push(PodMember {
-                    decl,
-                    name,
-                    offset,
-                    comment,
-                    docs,
-                });
-                offset += size;
-            };
-        for l in &r.leaves {
+        let c = r.c_struct.as_ref()?;
+        let mut members = Vec::with_capacity(c.members.len());
+        for m in &c.members {
+            let l = r.leaf(&m.leaf)?;
             let name = leaf_ident(l);
-            let elements = l.elements.expect("is_fixed");
-            if l.packed_field {
-                let bytes = l.packed_bytes.unwrap_or(0);
-                push(
-                    format!("uint8_t {name}[{bytes}]"),
-                    name.clone(),
-                    bytes,
-                    1,
-                    format!("{}: {bytes} bytes, LSB-first stream", leaf_desc(l)),
-                    l.docs.clone(),
-                );
-            } else {
-                let (elem, size) = match &l.kind {
-                    LeafKind::Enum { name, repr } => (ident(name), repr.size()),
-                    LeafKind::Numeric { dtype } => (ctype(*dtype).to_string(), dtype.size()),
-                    _ => unreachable!("checked above"),
-                };
-                let dims: String = l
-                    .shape
-                    .iter()
-                    .map(|d| format!("[{}]", d.fixed().expect("is_fixed")))
-                    .collect();
-                push(
-                    format!("{elem} {name}{dims}"),
-                    name.clone(),
-                    elements * size,
-                    size,
-                    leaf_desc(l),
-                    l.docs.clone(),
-                );
-            }
-            if l.optional {
-                push(
+            let (decl, name, comment, docs) = match m.part {
+                ir::CPart::Valid => (
                     format!("uint8_t {name}_valid"),
                     format!("{name}_valid"),
-                    1,
-                    1,
                     format!("1 when `{}` is present", l.path),
                     Vec::new(),
-                );
-            }
+                ),
+                ir::CPart::Values if l.packed_field => (
+                    format!("uint8_t {name}[{}]", m.size),
+                    name,
+                    format!("{}: {} bytes, LSB-first stream", leaf_desc(l), m.size),
+                    l.docs.clone(),
+                ),
+                ir::CPart::Values => {
+                    let elem = match &l.kind {
+                        LeafKind::Enum { name, .. } => ident(name),
+                        LeafKind::Numeric { dtype } => ctype(*dtype).to_string(),
+                        _ => return None,
+                    };
+                    let dims: String = l
+                        .shape
+                        .iter()
+                        .map(|d| d.fixed().map(|n| format!("[{n}]")))
+                        .collect::<Option<_>>()?;
+                    (
+                        format!("{elem} {name}{dims}"),
+                        name,
+                        leaf_desc(l),
+                        l.docs.clone(),
+                    )
+                }
+            };
+            members.push(PodMember {
+                decl,
+                name,
+                offset: m.offset,
+                comment,
+                docs,
+            });
         }
-        let size = offset.div_ceil(align) * align;
         Some(PodModel {
             members,
-            size,
-            align,
+            size: c.size,
+            align: c.align,
         })
     }
 }

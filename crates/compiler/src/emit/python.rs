@@ -1,6 +1,8 @@
 //! Python target (DESIGN §6): one module per schema, `<module>.py`.
 //!
-//! The module holds, for every enum and record of the IR (imported ones too):
+//! The module holds, for every enum and record the schema declares (imported ones are
+//! imported from their own schema's module, `from .common import Pose as Pose`, so one
+//! class serves every importer):
 //! - an `enum.Enum` whose values are the variant names (the wire form);
 //! - one *codec* constant per record field (`_c_ImageSample_image = _g.Array("f32", ...)`,
 //!   from `schemac_runtime.gen_support`) and a `@dataclass` whose methods are straight-line
@@ -13,7 +15,7 @@
 //! escaped, literals formatted, long lines wrapped at 100 columns); the templates in
 //! `templates/python/` lay the module out. Output is deterministic: it depends on the IR only.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use askama::Template;
 
@@ -29,7 +31,8 @@ pub fn emit(schema: &ir::Schema) -> Result<Vec<OutputFile>, EmitError> {
     let body = BodyTemplate { m: &model }
         .render()
         .map_err(|e| EmitError(format!("python template: {e}")))?;
-    let imports = Imports::scan(&body);
+    let mut imports = Imports::scan(&body);
+    imports.local = imported_lines(&model.imported, &body);
     let contents = ModuleTemplate {
         m: &model,
         imports: &imports,
@@ -73,6 +76,64 @@ struct Imports {
     jsonform: bool,
     wds: bool,
     wire: bool,
+    /// `from .common import Pose, Sensor`: what the body uses of other schemas' modules.
+    local: Vec<String>,
+}
+
+/// The import of every record and enum this schema takes from another schema's module
+/// and `body` uses: they are defined once, there, so `robot.Pose is common.Pose`.
+/// Relative imports: the generated modules of a schema and its imports are written side by
+/// side into one directory, which the user makes a package (or places inside one). Only
+/// names used in code (not in docstrings or strings) are imported, so none is unused.
+fn imported_lines(imported: &[(String, String)], body: &str) -> Vec<String> {
+    let used = code_identifiers(body);
+    let mut by_module: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (module, class) in imported {
+        if used.contains(class.as_str()) {
+            by_module.entry(module).or_default().push(class);
+        }
+    }
+    by_module
+        .into_iter()
+        .map(|(module, mut names)| {
+            names.sort_unstable();
+            format!("from .{module} import {}", names.join(", "))
+        })
+        .collect()
+}
+
+/// The identifiers of Python source outside string literals and comments (the generated
+/// code's strings are plain `"..."`, `'...'` and `"""..."""`, with backslash escapes).
+fn code_identifiers(src: &str) -> HashSet<&str> {
+    let b = src.as_bytes();
+    let mut out = HashSet::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'#' {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+        } else if c == b'"' || c == b'\'' {
+            let triple = b[i..].starts_with(&[c, c, c]);
+            let close: &[u8] = if triple { &b[i..i + 3] } else { &b[i..i + 1] };
+            let close = close.to_vec();
+            i += close.len();
+            while i < b.len() && !b[i..].starts_with(&close) {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            i += close.len();
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            out.insert(&src[start..i]);
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 impl Imports {
@@ -122,6 +183,10 @@ impl Imports {
             out.push_str("\n\n");
         }
         out.push_str(&third.join("\n"));
+        if !self.local.is_empty() {
+            out.push_str("\n\n");
+            out.push_str(&self.local.join("\n"));
+        }
         out
     }
 
@@ -140,6 +205,7 @@ impl Imports {
             jsonform: uses("_j."),
             wds: uses("_wds."),
             wire: uses("_w."),
+            local: Vec::new(),
         }
     }
 }
@@ -158,6 +224,8 @@ struct Model {
     docs: Vec<String>,
     version: &'static str,
     samples: Vec<String>,
+    /// (module, class) of every record and enum taken from another schema's module.
+    imported: Vec<(String, String)>,
     enums: Vec<EnumView>,
     records: Vec<RecordView>,
 }
@@ -882,13 +950,25 @@ impl Model {
             }
         }
 
-        let enums = schema
+        // Imported records and enums are defined in their own schema's module and imported
+        // from there (`imported_lines`); their names stay claimed above.
+        let imported: Vec<(String, String)> = schema
             .enums
             .iter()
+            .filter_map(|e| Some((e.origin.clone()?, ctx.enum_class[&e.name].clone())))
+            .chain(
+                schema
+                    .records
+                    .iter()
+                    .filter_map(|r| Some((r.origin.clone()?, ctx.record_class[&r.name].clone()))),
+            )
+            .collect();
+        let enums = schema
+            .own_enums()
             .map(|e| enum_view(&ctx, e))
             .collect::<Result<Vec<_>, _>>()?;
         let mut records = Vec::new();
-        for r in &schema.records {
+        for r in schema.own_records() {
             records.push(record_view(&ctx, r, &mut claim)?);
         }
         // Names come from the schema; when they break pep8-naming, say so once for ruff
@@ -897,7 +977,7 @@ impl Model {
         if generated_header(schema).chars().count() + 2 > LINE {
             noqa.insert("E501");
         }
-        for e in &schema.enums {
+        for e in schema.own_enums() {
             if !is_cap_words(&class_name(&e.name)) {
                 noqa.insert("N801");
             }
@@ -908,7 +988,7 @@ impl Model {
                 noqa.insert("N815");
             }
         }
-        for r in &schema.records {
+        for r in schema.own_records() {
             if !is_cap_words(&class_name(&r.name)) {
                 noqa.insert("N801");
             }
@@ -922,7 +1002,8 @@ impl Model {
             }
         }
         let samples = schema
-            .samples()
+            .own_records()
+            .filter(|r| r.kind == RecordKind::Sample)
             .map(|r| ctx.record_class[&r.name].clone())
             .collect();
         Ok(Model {
@@ -933,6 +1014,7 @@ impl Model {
             docs: schema.docs.clone(),
             version: crate::VERSION,
             samples,
+            imported,
             enums,
             records,
         })

@@ -41,7 +41,8 @@ const RT: &str = "::schemac_runtime";
 /// The layout types of every record in `schema`, as Rust items (unformatted).
 pub(super) fn render(schema: &ir::Schema) -> String {
     let mut out = String::new();
-    for rec in &schema.records {
+    // Imported records have their layout types in their own schema's module.
+    for rec in schema.own_records() {
         let plans = plans(schema, rec);
         let model = BatchModel::build(schema, rec, &plans);
         out.push_str(

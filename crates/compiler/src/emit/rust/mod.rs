@@ -1,5 +1,6 @@
-//! Rust target: one file `<module>.rs` per schema with a struct per record (samples and
-//! components, imported ones too, so the file stands alone), an enum per schema enum, a
+//! Rust target: one file `<module>.rs` per schema with a struct per record the schema
+//! declares (samples and components; imported ones are `use`d from their own schema's
+//! module, `super::common` unless [`ExternPaths`] says otherwise), an enum per enum, a
 //! zero-copy view `<Name>Ref<'a>` per record, and what [`layouts`] adds (batches and
 //! packed forms). The records are data over `schemac_runtime::gen_support`: one codec
 //! constant per field and a `Record` impl with one line per field (`visit`, `read_fields`,
@@ -45,22 +46,48 @@ const RT: &str = "::schemac_runtime";
 /// The generated-code support module.
 const GS: &str = "::schemac_runtime::gen_support";
 
+/// Where the generated code finds the modules of imported schemas: by default the sibling
+/// module `super::<module>` (the importing file and the imported one `include!`d side by
+/// side, as `include_schema!` and the build.rs [`crate::Builder`] lay them out); an entry
+/// maps a module name to another path, e.g. `common` → `::other_crate::common` for types
+/// generated in another crate (prost-build's `extern_path`).
+pub type ExternPaths = BTreeMap<String, String>;
+
 /// Renders `<module>.rs`.
 pub fn emit(schema: &ir::Schema) -> Result<Vec<OutputFile>, EmitError> {
+    emit_with(schema, &ExternPaths::new())
+}
+
+/// Renders `<module>.rs`, finding imported modules through `extern_paths`.
+pub fn emit_with(
+    schema: &ir::Schema,
+    extern_paths: &ExternPaths,
+) -> Result<Vec<OutputFile>, EmitError> {
     Ok(vec![OutputFile {
         path: PathBuf::from(format!("{}.rs", schema.module)),
-        contents: render(schema)?,
+        contents: render_with(schema, extern_paths)?,
     }])
 }
 
 /// The whole generated file, formatted, header first.
 pub fn render(schema: &ir::Schema) -> Result<String, EmitError> {
+    render_with(schema, &ExternPaths::new())
+}
+
+/// [`render`], finding imported modules through `extern_paths`.
+pub fn render_with(schema: &ir::Schema, extern_paths: &ExternPaths) -> Result<String, EmitError> {
     let model = Model::build(schema)?;
     let mut body = ModuleTemplate { m: &model }
         .render()
         .map_err(|e| EmitError(format!("rust template: {e}")))?;
     body.push('\n');
     body.push_str(&layouts::render(schema));
+    // After the version check, which stays the first item (`check_version` first).
+    let uses = imported_uses(schema, extern_paths, &body)?;
+    let body = match body.split_once('\n') {
+        Some((first, rest)) => format!("{first}\n{uses}{rest}"),
+        None => uses + &body,
+    };
     let formatted = format::format_items(&body).map_err(|e| {
         EmitError(format!(
             "internal error: the generated Rust for {} does not parse: {e}",
@@ -82,6 +109,76 @@ pub fn render(schema: &ir::Schema) -> Result<String, EmitError> {
         generated_header(schema),
         space_items(&formatted)
     ))
+}
+
+/// `use <path>::{Pose, PoseRef};` for every module imported records and enums come from,
+/// naming exactly the generated types of those records that `body` uses: they are
+/// defined once, in their own schema's module, and referred to from here (an unused name
+/// would be a warning, a missing one an error). Identifiers are read from the token
+/// stream, so docs and string literals mentioning a type do not count.
+fn imported_uses(
+    schema: &ir::Schema,
+    extern_paths: &ExternPaths,
+    body: &str,
+) -> Result<String, EmitError> {
+    fn idents(tokens: proc_macro2::TokenStream, out: &mut std::collections::BTreeSet<String>) {
+        for t in tokens {
+            match t {
+                proc_macro2::TokenTree::Ident(i) => {
+                    out.insert(i.to_string());
+                }
+                proc_macro2::TokenTree::Group(g) => idents(g.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let modules = schema.imported_modules();
+    if modules.is_empty() {
+        return Ok(String::new());
+    }
+    let tokens: proc_macro2::TokenStream = body.parse().map_err(|e| {
+        EmitError(format!(
+            "internal error: the generated Rust for {} does not tokenize: {e}",
+            schema.source
+        ))
+    })?;
+    let mut used = std::collections::BTreeSet::new();
+    idents(tokens, &mut used);
+    let mut out = String::new();
+    for module in modules {
+        let mut names: Vec<String> = Vec::new();
+        for e in schema
+            .enums
+            .iter()
+            .filter(|e| e.origin.as_deref() == Some(module))
+        {
+            names.push(type_ident(&e.name));
+        }
+        for r in schema
+            .records
+            .iter()
+            .filter(|r| r.origin.as_deref() == Some(module))
+        {
+            let id = type_ident(&r.name);
+            names.extend(
+                crate::check::GENERATED_SUFFIXES
+                    .iter()
+                    .map(|s| format!("{id}{s}")),
+            );
+            names.push(id);
+        }
+        names.retain(|n| used.contains(n));
+        names.sort();
+        if names.is_empty() {
+            continue;
+        }
+        let path = match extern_paths.get(module) {
+            Some(p) => p.clone(),
+            None => format!("super::{}", field_ident(module)),
+        };
+        out.push_str(&format!("use {path}::{{{}}};\n", names.join(", ")));
+    }
+    Ok(out)
 }
 
 /// A blank line between consecutive items at the top level and inside impls (prettyplease
@@ -1035,7 +1132,7 @@ impl Model {
         }
         let g = Gen { schema, names };
         let mut enums = Vec::new();
-        for e in &schema.enums {
+        for e in schema.own_enums() {
             let mut seen = BTreeMap::new();
             let mut variants = Vec::new();
             for (i, v) in e.variants.iter().enumerate() {
@@ -1068,9 +1165,10 @@ impl Model {
                 variants,
             });
         }
+        // Imported records and enums are generated in their own schema's module and used
+        // from there (see `imported_uses`).
         let records = schema
-            .records
-            .iter()
+            .own_records()
             .map(|r| g.record(r))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Model {

@@ -1,4 +1,5 @@
-//! `schemac layout`: the IR's layout numbers as a readable table (or JSON).
+//! The text of `schemac layout`: the IR's layout numbers as a readable table, one per record
+//! the schema declares (`--format json` prints the IR itself).
 
 use crate::ir::{self, Dim, LeafKind};
 use std::fmt::Write;
@@ -97,6 +98,22 @@ pub fn layout_table(schema: &ir::Schema) -> String {
             }
         }
         let _ = writeln!(out, "    per-field packed   {}", bytes(s.field_packed));
+        match &r.c_struct {
+            Some(c) => {
+                let _ = writeln!(
+                    out,
+                    "    C struct           {} (align {})",
+                    bytes(Some(c.size)),
+                    c.align
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "    C struct           - (not every leaf is a fixed-shape number or enum)"
+                );
+            }
+        }
         out.push('\n');
     }
     out

@@ -39,8 +39,8 @@ def test_python_derives_the_compilers_mapping(gen: Generated, stem: str) -> None
     """The runtime's mapping (from the field codecs) is the compiler's (from the IR), for
     every record of every example, and pyarrow builds it."""
     by_name = {r["record"]: r for r in compiler_mapping(stem)["records"]}
-    records = all_records(gen[stem])
-    assert {c.__name__ for c in records} == set(by_name)
+    records = all_records(gen[stem])  # the module's own records (imports live in theirs)
+    assert records and {c.__name__ for c in records} <= set(by_name)
     for cls in records:
         expected = dict(by_name[cls.__name__])
         expected.pop("kind")

@@ -622,6 +622,13 @@ fn downcast<'a, T: 'static>(a: &'a dyn arrow_array::Array, path: &str) -> Result
     })
 }
 
+/// One value per row of `a`: `f(i)` where row `i` is valid, `Nil` where it is null.
+fn per_row(a: &dyn arrow_array::Array, mut f: impl FnMut(usize) -> Value) -> Vec<Value> {
+    (0..a.len())
+        .map(|i| if a.is_valid(i) { f(i) } else { Value::Nil })
+        .collect()
+}
+
 fn read(
     schema: &ir::Schema,
     ty: &Ty,
@@ -634,27 +641,11 @@ fn read(
         Ty::Scalar { dtype } => read_scalars(*dtype, a, path)?,
         Ty::Str => {
             let s = downcast::<StringArray>(a, path)?;
-            (0..n)
-                .map(|i| {
-                    if valid(i) {
-                        Value::Str(s.value(i).to_string())
-                    } else {
-                        Value::Nil
-                    }
-                })
-                .collect()
+            per_row(a, |i| Value::Str(s.value(i).to_string()))
         }
         Ty::Bytes => {
             let s = downcast::<BinaryArray>(a, path)?;
-            (0..n)
-                .map(|i| {
-                    if valid(i) {
-                        Value::Bytes(s.value(i).to_vec())
-                    } else {
-                        Value::Nil
-                    }
-                })
-                .collect()
+            per_row(a, |i| Value::Bytes(s.value(i).to_vec()))
         }
         Ty::Enum { .. } => {
             let d = downcast::<DictionaryArray<Int32Type>>(a, path)?;

@@ -178,12 +178,22 @@ def raw(dtype: str, values: Iterable[Any]) -> bytes:
 def payload(typestr: str, shape: list[int], data: bytes) -> bytes:
     """atdata's array_to_bytes: u8 len, typestr, u8 ndim, i64 LE dims, raw bytes."""
     t = typestr.encode()
-    return bytes([len(t)]) + t + bytes([len(shape)]) + struct.pack(f"<{len(shape)}q", *shape) + data
+    return (
+        bytes([len(t)])
+        + t
+        + bytes([len(shape)])
+        + struct.pack(f"<{len(shape)}q", *shape)
+        + data
+    )
 
 
 def A(dtype: str, shape: list[int], values: Iterable[Any]) -> V:
     data = raw(dtype, values)
-    js = {"data_b64": base64.b64encode(data).decode(), "shape": shape, "dtype": NUMPY_NAME[dtype]}
+    js = {
+        "data_b64": base64.b64encode(data).decode(),
+        "shape": shape,
+        "dtype": NUMPY_NAME[dtype],
+    }
     return V(payload(TYPESTR[dtype], shape, data), js)
 
 
@@ -244,7 +254,14 @@ def _add(
     cid = f"{category}/{name}"
     assert cid not in _IDS, cid
     _IDS.add(cid)
-    case = {"id": cid, "schema": schema, "sample": sample, "format": fmt, **inp, "expect": expect}
+    case = {
+        "id": cid,
+        "schema": schema,
+        "sample": sample,
+        "format": fmt,
+        **inp,
+        "expect": expect,
+    }
     if note:
         case["note"] = note
     CORPUS.setdefault(category, []).append(case)
@@ -392,7 +409,16 @@ def scalars() -> None:
             R(("v", I(3))),
             note="integral floats are accepted for integer fields",
         )
-        err(cat, f"{dt}-fraction-json", "scalars", s, "json", '{"v":3.5}', "wrong_type", f"{s}.v")
+        err(
+            cat,
+            f"{dt}-fraction-json",
+            "scalars",
+            s,
+            "json",
+            '{"v":3.5}',
+            "wrong_type",
+            f"{s}.v",
+        )
         err(
             cat,
             f"{dt}-float-msgpack",
@@ -413,7 +439,16 @@ def scalars() -> None:
             "wrong_type",
             f"{s}.v",
         )
-        err(cat, f"{dt}-str-json", "scalars", s, "json", '{"v":"3"}', "wrong_type", f"{s}.v")
+        err(
+            cat,
+            f"{dt}-str-json",
+            "scalars",
+            s,
+            "json",
+            '{"v":"3"}',
+            "wrong_type",
+            f"{s}.v",
+        )
         err(
             cat,
             f"{dt}-bool-msgpack",
@@ -458,7 +493,9 @@ def scalars() -> None:
 
     # bool
     for v in (True, False):
-        roundtrip(cat, f"bool-{str(v).lower()}", "scalars", "ScalarBool", R(("v", B(v))))
+        roundtrip(
+            cat, f"bool-{str(v).lower()}", "scalars", "ScalarBool", R(("v", B(v)))
+        )
     err(
         cat,
         "bool-int-msgpack",
@@ -549,7 +586,16 @@ def scalars() -> None:
         "wrong_type",
         "ScalarStr.v",
     )
-    err(cat, "str-int-json", "scalars", "ScalarStr", "json", '{"v":1}', "wrong_type", "ScalarStr.v")
+    err(
+        cat,
+        "str-int-json",
+        "scalars",
+        "ScalarStr",
+        "json",
+        '{"v":1}',
+        "wrong_type",
+        "ScalarStr.v",
+    )
     ok(
         cat,
         "str-str32-header",
@@ -560,7 +606,11 @@ def scalars() -> None:
         R(("v", S("hi"))),
         note="a wider str header than needed is accepted, re-encoded smallest",
     )
-    for label, b in (("empty", b""), ("bytes", bytes(range(5))), ("binary", b"\x00\xff" * 20)):
+    for label, b in (
+        ("empty", b""),
+        ("bytes", bytes(range(5))),
+        ("binary", b"\x00\xff" * 20),
+    ):
         roundtrip(cat, f"bytes-{label}", "scalars", "ScalarBytes", R(("v", Y(b))))
     err(
         cat,
@@ -696,8 +746,24 @@ def floats() -> None:
             ("inf", math.inf, '"Infinity"'),
             ("ninf", -math.inf, '"-Infinity"'),
         ):
-            ok(cat, f"{dt}-{label}-msgpack", "scalars", s, "msgpack", mp({"v": v}), R(("v", F(v))))
-            ok(cat, f"{dt}-{label}-json", "scalars", s, "json", '{"v":' + js + "}", R(("v", F(v))))
+            ok(
+                cat,
+                f"{dt}-{label}-msgpack",
+                "scalars",
+                s,
+                "msgpack",
+                mp({"v": v}),
+                R(("v", F(v))),
+            )
+            ok(
+                cat,
+                f"{dt}-{label}-json",
+                "scalars",
+                s,
+                "json",
+                '{"v":' + js + "}",
+                R(("v", F(v))),
+            )
         ok(
             cat,
             f"{dt}-lower-inf-json",
@@ -708,7 +774,15 @@ def floats() -> None:
             R(("v", F(-math.inf))),
             note="readers also take nan/inf/-inf",
         )
-        ok(cat, f"{dt}-lower-nan-json", "scalars", s, "json", '{"v":"nan"}', R(("v", F(math.nan))))
+        ok(
+            cat,
+            f"{dt}-lower-nan-json",
+            "scalars",
+            s,
+            "json",
+            '{"v":"nan"}',
+            R(("v", F(math.nan))),
+        )
         err(
             cat,
             f"{dt}-bare-nan-json",
@@ -721,7 +795,14 @@ def floats() -> None:
             note="a bare NaN token is not JSON",
         )
         err(
-            cat, f"{dt}-other-str-json", "scalars", s, "json", '{"v":"1.5"}', "wrong_type", f"{s}.v"
+            cat,
+            f"{dt}-other-str-json",
+            "scalars",
+            s,
+            "json",
+            '{"v":"1.5"}',
+            "wrong_type",
+            f"{s}.v",
         )
         err(
             cat,
@@ -734,7 +815,12 @@ def floats() -> None:
             f"{s}.v",
         )
     # rounding to the dtype
-    for dt, x in (("f16", 0.1), ("f32", 0.1), ("f16", 65504.0), ("f32", 3.4028234663852886e38)):
+    for dt, x in (
+        ("f16", 0.1),
+        ("f32", 0.1),
+        ("f16", 65504.0),
+        ("f32", 3.4028234663852886e38),
+    ):
         held = float(NP[dt](x))
         roundtrip(
             cat,
@@ -804,6 +890,83 @@ def floats() -> None:
         "out_of_range",
         "ScalarF64.v",
         note="a JSON number beyond f64 is out of range, not infinity",
+    )
+    wide_numbers()
+
+
+def wide_numbers() -> None:
+    """JSON numbers past f64 or past i64/u64 (docs/language.md, "JSON text"): a fault of the
+    field they are read for, never of the text; ignored under an unknown key."""
+    cat = "floats"
+    huge = "9" * 400  # an integer past f64 too
+    for name, sample, text, kind in (
+        ("f32-minus-1e999", "ScalarF32", '{"v":-1e999}', "out_of_range"),
+        ("i32-1e999", "ScalarI32", '{"v":1e999}', "out_of_range"),
+        ("u64-int-past-f64", "ScalarU64", '{"v":' + huge + "}", "out_of_range"),
+        ("f64-int-past-f64", "ScalarF64", '{"v":' + huge + "}", "out_of_range"),
+        (
+            "u64-past-max-as-written",
+            "ScalarU64",
+            '{"v":18446744073709551617}',
+            "out_of_range",
+        ),
+        ("str-1e999", "ScalarStr", '{"v":1e999}', "wrong_type"),
+        ("bool-1e999", "ScalarBool", '{"v":1e999}', "wrong_type"),
+        ("f64-array-1e999", "ArrayF64", '{"v":[1,1e999]}', "out_of_range"),
+        (
+            "i64-array-below-min",
+            "ArrayI64",
+            '{"v":[0,-9223372036854775809]}',
+            "out_of_range",
+        ),
+        (
+            "i32-array-shape-1e999",
+            "Dyn",
+            '{"v":{"data_b64":"AAAAAA==","shape":[1e999],"dtype":"int32"}}',
+            "wrong_type",
+        ),
+    ):
+        schema = "arrays" if sample.startswith(("Array", "Dyn")) else "scalars"
+        err(cat, f"wide-{name}-json", schema, sample, "json", text, kind, f"{sample}.v")
+    err(
+        cat,
+        "wide-1e999-truncated-json",
+        "scalars",
+        "ScalarF64",
+        "json",
+        '{"v":1e999',
+        "truncated",
+        "ScalarF64",
+    )
+    ok(
+        cat,
+        "wide-1e999-unknown-key-json",
+        "scalars",
+        "ScalarF64",
+        "json",
+        '{"v":1.5,"extra":[1e999,-9223372036854775809]}',
+        R(("v", F(1.5))),
+        note="a number nobody reads is no fault",
+    )
+    ok(
+        cat,
+        "wide-int-past-i64-in-f64-json",
+        "scalars",
+        "ScalarF64",
+        "json",
+        '{"v":-9223372036854775809}',
+        R(("v", F(-9223372036854775809.0))),
+        note="an integer past i64 is an ordinary f64 value",
+    )
+    ok(
+        cat,
+        "wide-int-past-u64-beside-its-placeholder-json",
+        "arrays",
+        "ArrayF64",
+        "json",
+        '{"v":[1000000000000000000,18446744073709551617]}',
+        R(("v", A("f64", [2], [1e18, 18446744073709551617.0]))),
+        note="the Rust reader's placeholder for the wide number must not be 10^18",
     )
 
 
@@ -1030,7 +1193,14 @@ def arrays() -> None:
         "ArrayU8.v",
     )
     err(
-        cat, "array-str", "arrays", "ArrayU8", "msgpack", mp({"v": "ab"}), "wrong_type", "ArrayU8.v"
+        cat,
+        "array-str",
+        "arrays",
+        "ArrayU8",
+        "msgpack",
+        mp({"v": "ab"}),
+        "wrong_type",
+        "ArrayU8.v",
     )
     err(
         cat,
@@ -1183,7 +1353,9 @@ def shapes() -> None:
         "Grid.v",
     )
     for n in (0, 1, 5):
-        roundtrip(cat, f"dyn-{n}", "arrays", "Dyn", R(("v", A("i32", [n], list(range(n))))))
+        roundtrip(
+            cat, f"dyn-{n}", "arrays", "Dyn", R(("v", A("i32", [n], list(range(n)))))
+        )
     err(
         cat,
         "dyn-rank-2",
@@ -1195,7 +1367,9 @@ def shapes() -> None:
         "Dyn.v",
     )
     roundtrip(cat, "dyn2-empty", "arrays", "Dyn2", R(("v", A("u8", [0, 3], []))))
-    roundtrip(cat, "dyn2-2x2", "arrays", "Dyn2", R(("v", A("u8", [2, 2], [1, 2, 3, 4]))))
+    roundtrip(
+        cat, "dyn2-2x2", "arrays", "Dyn2", R(("v", A("u8", [2, 2], [1, 2, 3, 4])))
+    )
     err(
         cat,
         "dyn-negative-dim",
@@ -1264,7 +1438,14 @@ def shapes() -> None:
         "arrays",
         "ArrayU8",
         "msgpack",
-        mp({"v": _npy(a, "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), 'x': 1, }")}),
+        mp(
+            {
+                "v": _npy(
+                    a,
+                    "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), 'x': 1, }",
+                )
+            }
+        ),
         "bad_npy",
         "ArrayU8.v",
     )
@@ -1337,7 +1518,9 @@ def shapes() -> None:
         note="a defaulted fixed-shape array fills with the default",
     )
     ok(cat, "array-default-fill-json", "arrays", "ArrDefault", "json", "{}", dflt)
-    full = R(("fill", A("i16", [4], [1, 2, 3, 4])), ("maybe", A("f32", [2], [0.5, 1.5])))
+    full = R(
+        ("fill", A("i16", [4], [1, 2, 3, 4])), ("maybe", A("f32", [2], [0.5, 1.5]))
+    )
     roundtrip(cat, "array-default-given", "arrays", "ArrDefault", full)
     ok(
         cat,
@@ -1354,7 +1537,12 @@ def shapes() -> None:
         "arrays",
         "ArrDefault",
         "msgpack",
-        mp({"fill": dflt.wire["fill"], "maybe": payload("<f4", [3], raw("f32", [1, 2, 3]))}),
+        mp(
+            {
+                "fill": dflt.wire["fill"],
+                "maybe": payload("<f4", [3], raw("f32", [1, 2, 3])),
+            }
+        ),
         "shape_mismatch",
         "ArrDefault.maybe",
     )
@@ -1366,7 +1554,13 @@ def named_dims() -> None:
     b = A("f32", [2, 3], [0.5] * 6)
     c = A("i16", [2], [1, 2])
     roundtrip(cat, "agree", "arrays", "Named", R(("a", a), ("b", b), ("c", c)))
-    roundtrip(cat, "agree-optional-absent", "arrays", "Named", R(("a", a), ("b", NIL), ("c", c)))
+    roundtrip(
+        cat,
+        "agree-optional-absent",
+        "arrays",
+        "Named",
+        R(("a", a), ("b", NIL), ("c", c)),
+    )
     roundtrip(
         cat,
         "agree-empty",
@@ -1492,9 +1686,22 @@ def optional_defaults() -> None:
     ok(cat, "opt-all-missing-json", "records", "Opt", "json", "{}", allnil)
     roundtrip(cat, "opt-all-nil", "records", "Opt", allnil)
     roundtrip(
-        cat, "opt-all-present", "records", "Opt", R(("a", I(-1)), ("b", S("")), ("c", pt(1, 2, 3)))
+        cat,
+        "opt-all-present",
+        "records",
+        "Opt",
+        R(("a", I(-1)), ("b", S("")), ("c", pt(1, 2, 3))),
     )
-    err(cat, "opt-wrong-type", "records", "Opt", "msgpack", mp({"a": "x"}), "wrong_type", "Opt.a")
+    err(
+        cat,
+        "opt-wrong-type",
+        "records",
+        "Opt",
+        "msgpack",
+        mp({"a": "x"}),
+        "wrong_type",
+        "Opt.a",
+    )
     err(
         cat,
         "opt-component-wrong",
@@ -1506,7 +1713,14 @@ def optional_defaults() -> None:
         "Opt.c.xy",
         note="nil for a required field is missing_field",
     )
-    d = R(("a", I(5)), ("b", S("x")), ("c", F(1.5)), ("d", B(True)), ("e", E("green")), ("f", I(3)))
+    d = R(
+        ("a", I(5)),
+        ("b", S("x")),
+        ("c", F(1.5)),
+        ("d", B(True)),
+        ("e", E("green")),
+        ("f", I(3)),
+    )
     ok(
         cat,
         "defaults-missing",
@@ -1519,7 +1733,12 @@ def optional_defaults() -> None:
     )
     ok(cat, "defaults-missing-json", "records", "Defaults", "json", "{}", d)
     given = R(
-        ("a", I(-9)), ("b", S("y")), ("c", F(0.0)), ("d", B(False)), ("e", E("red")), ("f", I(10))
+        ("a", I(-9)),
+        ("b", S("y")),
+        ("c", F(0.0)),
+        ("d", B(False)),
+        ("e", E("red")),
+        ("f", I(10)),
     )
     roundtrip(cat, "defaults-given", "records", "Defaults", given)
     err(
@@ -1609,10 +1828,19 @@ def optional_defaults() -> None:
 def range_bits() -> None:
     cat = "range_bits"
     for p in (0.0, 0.25, 1.0):
-        roundtrip(cat, f"range-f64-{p}", "records", "Ranged", R(("p", F(p)), ("i", I(0))))
+        roundtrip(
+            cat, f"range-f64-{p}", "records", "Ranged", R(("p", F(p)), ("i", I(0)))
+        )
     for i in (-5, 5):
-        roundtrip(cat, f"range-i32-{i}", "records", "Ranged", R(("p", F(0.5)), ("i", I(i))))
-    for label, p in (("above", 1.0000001), ("below", -1e-9), ("nan", math.nan), ("inf", math.inf)):
+        roundtrip(
+            cat, f"range-i32-{i}", "records", "Ranged", R(("p", F(0.5)), ("i", I(i)))
+        )
+    for label, p in (
+        ("above", 1.0000001),
+        ("below", -1e-9),
+        ("nan", math.nan),
+        ("inf", math.inf),
+    ):
         err(
             cat,
             f"range-f64-{label}",
@@ -1668,7 +1896,11 @@ def range_bits() -> None:
         )
     # @bits, unpacked (bitpack off) so only the check can catch it
     roundtrip(
-        cat, "bits-off-max", "packing", "BitsOff", R(("a", I(7)), ("s", A("i8", [2], [-8, 7])))
+        cat,
+        "bits-off-max",
+        "packing",
+        "BitsOff",
+        R(("a", I(7)), ("s", A("i8", [2], [-8, 7]))),
     )
     err(
         cat,
@@ -1732,7 +1964,12 @@ def range_bits() -> None:
         note="beyond the dtype is out_of_range before @bits is looked at",
     )
     # aggregate sample through msgpack
-    bits_v = R(("a", I(5)), ("s", I(-8)), ("f", B(True)), ("arr", A("u16", [3], [0, 4095, 1234])))
+    bits_v = R(
+        ("a", I(5)),
+        ("s", I(-8)),
+        ("f", B(True)),
+        ("arr", A("u16", [3], [0, 4095, 1234])),
+    )
     roundtrip(cat, "bits-agg-msgpack", "packing", "Bits", bits_v)
     err(
         cat,
@@ -1790,8 +2027,19 @@ def enums() -> None:
     cat = "enums"
     for c in ("red", "green", "blue"):
         roundtrip(cat, f"{c}", "records", "Enums", R(("c", E(c)), ("o", NIL)))
-    roundtrip(cat, "optional-present", "records", "Enums", R(("c", E("red")), ("o", E("blue"))))
-    for label, bad in (("unknown", "purple"), ("case", "Red"), ("empty", ""), ("space", "red ")):
+    roundtrip(
+        cat,
+        "optional-present",
+        "records",
+        "Enums",
+        R(("c", E("red")), ("o", E("blue"))),
+    )
+    for label, bad in (
+        ("unknown", "purple"),
+        ("case", "Red"),
+        ("empty", ""),
+        ("space", "red "),
+    ):
         err(
             cat,
             f"{label}",
@@ -1823,7 +2071,16 @@ def enums() -> None:
         "Enums.c",
         note="on the wire an enum is its variant name",
     )
-    err(cat, "index-not-name-json", "records", "Enums", "json", '{"c":1}', "wrong_type", "Enums.c")
+    err(
+        cat,
+        "index-not-name-json",
+        "records",
+        "Enums",
+        "json",
+        '{"c":1}',
+        "wrong_type",
+        "Enums.c",
+    )
     err(
         cat,
         "optional-unknown",
@@ -1855,7 +2112,12 @@ def maps_lists() -> None:
         ("p", M({"z": pt(0, 0, 0), "k": pt(1, 1, 1)})),
     )
     roundtrip(
-        cat, "maps-sorted", "records", "Maps", m, note="keys written in byte-wise sorted order"
+        cat,
+        "maps-sorted",
+        "records",
+        "Maps",
+        m,
+        note="keys written in byte-wise sorted order",
     )
     unsorted = {
         "m": dict(reversed(list(m.wire["m"].items()))),
@@ -1938,7 +2200,9 @@ def maps_lists() -> None:
         ("a", L(A("f32", [2], [1, 2]))),
     )
     roundtrip(cat, "lists", "records", "Lists", lists)
-    roundtrip(cat, "lists-empty", "records", "Lists", R(("l", L()), ("n", L()), ("a", L())))
+    roundtrip(
+        cat, "lists-empty", "records", "Lists", R(("l", L()), ("n", L()), ("a", L()))
+    )
     err(
         cat,
         "list-item-wrong",
@@ -2036,7 +2300,14 @@ def components() -> None:
         "Comp.p.tag",
     )
     err(
-        cat, "comp-not-map", "records", "Comp", "msgpack", mp({"p": [1, 2]}), "wrong_type", "Comp.p"
+        cat,
+        "comp-not-map",
+        "records",
+        "Comp",
+        "msgpack",
+        mp({"p": [1, 2]}),
+        "wrong_type",
+        "Comp.p",
     )
     err(
         cat,
@@ -2187,7 +2458,16 @@ def framing() -> None:
         (2, "too_large", "ScalarU8"),
         (3, "truncated", "ScalarU8"),
     ):
-        err(cat, f"truncated-at-{n}", "scalars", "ScalarU8", "msgpack", good[:n], kind, path)
+        err(
+            cat,
+            f"truncated-at-{n}",
+            "scalars",
+            "ScalarU8",
+            "msgpack",
+            good[:n],
+            kind,
+            path,
+        )
     err(
         cat,
         "truncated-int",
@@ -2283,7 +2563,16 @@ def framing() -> None:
         "too_large",
         "ScalarU8",
     )
-    err(cat, "reserved-c1-top", "scalars", "ScalarU8", "msgpack", b"\xc1", "malformed", "ScalarU8")
+    err(
+        cat,
+        "reserved-c1-top",
+        "scalars",
+        "ScalarU8",
+        "msgpack",
+        b"\xc1",
+        "malformed",
+        "ScalarU8",
+    )
     err(
         cat,
         "reserved-c1-value",
@@ -2305,11 +2594,56 @@ def framing() -> None:
         "ScalarU8",
         note="an unknown key's value is still parsed",
     )
-    err(cat, "top-not-map", "scalars", "ScalarU8", "msgpack", mp([7]), "wrong_type", "ScalarU8")
-    err(cat, "top-int", "scalars", "ScalarU8", "msgpack", mp(7), "wrong_type", "ScalarU8")
-    err(cat, "top-nil", "scalars", "ScalarU8", "msgpack", mp(None), "wrong_type", "ScalarU8")
-    err(cat, "key-not-str", "scalars", "ScalarU8", "msgpack", mp({1: 7}), "wrong_type", "ScalarU8")
-    err(cat, "key-bin", "scalars", "ScalarU8", "msgpack", mp({b"v": 7}), "wrong_type", "ScalarU8")
+    err(
+        cat,
+        "top-not-map",
+        "scalars",
+        "ScalarU8",
+        "msgpack",
+        mp([7]),
+        "wrong_type",
+        "ScalarU8",
+    )
+    err(
+        cat,
+        "top-int",
+        "scalars",
+        "ScalarU8",
+        "msgpack",
+        mp(7),
+        "wrong_type",
+        "ScalarU8",
+    )
+    err(
+        cat,
+        "top-nil",
+        "scalars",
+        "ScalarU8",
+        "msgpack",
+        mp(None),
+        "wrong_type",
+        "ScalarU8",
+    )
+    err(
+        cat,
+        "key-not-str",
+        "scalars",
+        "ScalarU8",
+        "msgpack",
+        mp({1: 7}),
+        "wrong_type",
+        "ScalarU8",
+    )
+    err(
+        cat,
+        "key-bin",
+        "scalars",
+        "ScalarU8",
+        "msgpack",
+        mp({b"v": 7}),
+        "wrong_type",
+        "ScalarU8",
+    )
     err(
         cat,
         "dup-field",
@@ -2453,7 +2787,16 @@ def framing() -> None:
     # JSON framing
     # JSON text that ends early is truncated, like msgpack; other syntax errors are malformed
     err(cat, "json-empty", "scalars", "ScalarU8", "json", "", "truncated", "ScalarU8")
-    err(cat, "json-syntax", "scalars", "ScalarU8", "json", '{"v":7', "truncated", "ScalarU8")
+    err(
+        cat,
+        "json-syntax",
+        "scalars",
+        "ScalarU8",
+        "json",
+        '{"v":7',
+        "truncated",
+        "ScalarU8",
+    )
     err(
         cat,
         "json-unclosed-string",
@@ -2464,7 +2807,16 @@ def framing() -> None:
         "truncated",
         "ScalarStr",
     )
-    err(cat, "json-bad-token", "scalars", "ScalarU8", "json", '{"v":tru}', "malformed", "ScalarU8")
+    err(
+        cat,
+        "json-bad-token",
+        "scalars",
+        "ScalarU8",
+        "json",
+        '{"v":tru}',
+        "malformed",
+        "ScalarU8",
+    )
     err(
         cat,
         "json-trailing-comma",
@@ -2485,7 +2837,15 @@ def framing() -> None:
         "malformed",
         "ScalarU8",
     )
-    ok(cat, "json-whitespace", "scalars", "ScalarU8", "json", ' \n{ "v" : 7 }\n', R(("v", I(7))))
+    ok(
+        cat,
+        "json-whitespace",
+        "scalars",
+        "ScalarU8",
+        "json",
+        ' \n{ "v" : 7 }\n',
+        R(("v", I(7))),
+    )
     err(
         cat,
         "json-bom",
@@ -2497,8 +2857,26 @@ def framing() -> None:
         "ScalarU8",
         note="JSON text must not start with a BOM",
     )
-    err(cat, "json-top-array", "scalars", "ScalarU8", "json", "[7]", "wrong_type", "ScalarU8")
-    err(cat, "json-top-null", "scalars", "ScalarU8", "json", "null", "wrong_type", "ScalarU8")
+    err(
+        cat,
+        "json-top-array",
+        "scalars",
+        "ScalarU8",
+        "json",
+        "[7]",
+        "wrong_type",
+        "ScalarU8",
+    )
+    err(
+        cat,
+        "json-top-null",
+        "scalars",
+        "ScalarU8",
+        "json",
+        "null",
+        "wrong_type",
+        "ScalarU8",
+    )
     err(
         cat,
         "json-dup-field",
@@ -2530,7 +2908,14 @@ def framing() -> None:
         "JSON text that is not UTF-8 is not JSON",
     )
     err(
-        cat, "json-single-quotes", "scalars", "ScalarU8", "json", "{'v':7}", "malformed", "ScalarU8"
+        cat,
+        "json-single-quotes",
+        "scalars",
+        "ScalarU8",
+        "json",
+        "{'v':7}",
+        "malformed",
+        "ScalarU8",
     )
 
 
@@ -2567,7 +2952,9 @@ def bits_packed(a: int, s: int, f: bool, arr: list[int]) -> bytes:
     return st.compact(44, 1, 2)
 
 
-def agg_packed(kinds: list[int], alive: list[bool], lvl: int, neg: list[int], wide: int) -> bytes:
+def agg_packed(
+    kinds: list[int], alive: list[bool], lvl: int, neg: list[int], wide: int
+) -> bytes:
     st = Bits()
     for k in kinds:
         st.put(k, 4)
@@ -2611,7 +2998,16 @@ def packed() -> None:
         "Bits",
         note="a packed input of the wrong length",
     )
-    err(cat, "bits-long", "packing", "Bits", "packed", good + b"\x00", "bad_padding", "Bits")
+    err(
+        cat,
+        "bits-long",
+        "packing",
+        "Bits",
+        "packed",
+        good + b"\x00",
+        "bad_padding",
+        "Bits",
+    )
     err(
         cat,
         "bits-double",
@@ -2856,7 +3252,9 @@ def decisions() -> None:
         "bad_npy",
         "ArrayU8.v",
     )
-    err(cat, "json-bom-object", "records", "Opt", "json", "\ufeff{}", "malformed", "Opt")
+    err(
+        cat, "json-bom-object", "records", "Opt", "json", "\ufeff{}", "malformed", "Opt"
+    )
     err(
         cat,
         "json-dup-in-component",
@@ -2907,7 +3305,15 @@ def decisions() -> None:
         "out_of_range",
         "ScalarU8.v",
     )
-    ok(cat, "json-negative-zero-int", "scalars", "ScalarI8", "json", '{"v":-0.0}', R(("v", I(0))))
+    ok(
+        cat,
+        "json-negative-zero-int",
+        "scalars",
+        "ScalarI8",
+        "json",
+        '{"v":-0.0}',
+        R(("v", I(0))),
+    )
     err(
         cat,
         "f16-1e10",
@@ -2919,7 +3325,15 @@ def decisions() -> None:
         "ScalarF16.v",
         note="never silently infinity",
     )
-    ok(cat, "f16-max-finite", "scalars", "ScalarF16", "json", '{"v":65504}', R(("v", F(65504.0))))
+    ok(
+        cat,
+        "f16-max-finite",
+        "scalars",
+        "ScalarF16",
+        "json",
+        '{"v":65504}',
+        R(("v", F(65504.0))),
+    )
     ok(
         cat,
         "f16-rounds-to-max",
@@ -2981,7 +3395,15 @@ def decisions() -> None:
         "arrays",
         "ArrayU8",
         "msgpack-numpy",
-        mp({"v": {k: val for k, val in np_map("u8", [2], [1, 2]).items() if k != b"data"}}),
+        mp(
+            {
+                "v": {
+                    k: val
+                    for k, val in np_map("u8", [2], [1, 2]).items()
+                    if k != b"data"
+                }
+            }
+        ),
         "wrong_type",
         "ArrayU8.v",
     )
@@ -3369,7 +3791,9 @@ def differential() -> None:
         "packing",
         "Bits",
         "msgpack",
-        mp({"a": 9, "s": 1, "f": True, "arr": payload("<u2", [3], b"\x01\x00\x02\x00")}),
+        mp(
+            {"a": 9, "s": 1, "f": True, "arr": payload("<u2", [3], b"\x01\x00\x02\x00")}
+        ),
         "payload_length",
         "Bits.arr",
         note="a = 9 overflows @bits(3), but @bits waits until every field is read",
@@ -3418,7 +3842,16 @@ def differential() -> None:
         "ScalarI16",
         note="the text is cut short too, but the first fault is the missing colon",
     )
-    err(cat, "json-brace-then-number", "scalars", "ScalarU8", "json", "{5", "malformed", "ScalarU8")
+    err(
+        cat,
+        "json-brace-then-number",
+        "scalars",
+        "ScalarU8",
+        "json",
+        "{5",
+        "malformed",
+        "ScalarU8",
+    )
     err(
         cat,
         "json-leading-dot-number",
@@ -3456,6 +3889,300 @@ def differential() -> None:
             R(("v", V(struct.unpack(">d", bytes.fromhex(kept))[0], "NaN"))),
             note=f"the f64 NaN {given} reads as the f16 NaN that widens to {kept}",
         )
+    differential_json_text()
+    differential_schema_order()
+    differential_round_two()
+
+
+def differential_json_text() -> None:
+    """JSON text faults the runtimes ranked differently: a lone surrogate escape is met
+    where it stands (before an end of text, a duplicate key), a control character in a
+    string is malformed even at the end, a bare NaN is malformed before a later duplicate."""
+    cat = "differential"
+    for name, text, kind, path in (
+        (
+            "lone-trailing-surrogate-then-end",
+            '{"v":"d\\ude00',
+            "invalid_utf8",
+            "ScalarStr.v",
+        ),
+        ("leading-surrogate-then-end", '{"v":"\\ud800', "truncated", "ScalarStr"),
+        (
+            "leading-surrogate-then-other-escape",
+            '{"v":"\\ud800\\x"}',
+            "invalid_utf8",
+            "ScalarStr.v",
+        ),
+        ("surrogate-pair-bad-hex", '{"v":"\\ud83d\\ude0u"}', "malformed", "ScalarStr"),
+        (
+            "lone-surrogate-before-dup",
+            '{"v":"\\ud800x","v":"a"}',
+            "invalid_utf8",
+            "ScalarStr.v",
+        ),
+        ("control-char-at-end", '{"v":"a\n', "malformed", "ScalarStr"),
+        ("bare-nan-before-dup", '{"v":NaN,"v":"a"}', "malformed", "ScalarStr"),
+    ):
+        err(cat, f"json-{name}", "scalars", "ScalarStr", "json", text, kind, path)
+
+
+def differential_round_two() -> None:
+    """Disagreements found by the differential test under other seeds
+    (`SCHEMAC_DIFF_SEED`), each with the decided verdict."""
+    cat = "differential"
+    j = pt(1.0, 2.0, 3).js
+    for name, schema, sample, text, kind, path in (
+        (
+            "json-bad-hex-then-end",
+            "scalars",
+            "ScalarStr",
+            '{"v":"\\ud}',
+            "malformed",
+            "ScalarStr",
+        ),
+        (
+            "json-control-char-after-number",
+            "scalars",
+            "ScalarI8",
+            '{"v":1.0\x1d',
+            "malformed",
+            "ScalarI8",
+        ),
+        (
+            "json-junk-after-value-before-dup",
+            "scalars",
+            "ScalarStr",
+            '{"v":"a"$"v":"b"}',
+            "malformed",
+            "ScalarStr",
+        ),
+        (
+            "json-bad-literal-before-dup",
+            "scalars",
+            "ScalarStr",
+            '{"v":nulc,"v":"b"}',
+            "malformed",
+            "ScalarStr",
+        ),
+        (
+            "json-data-b64-type-after-missing-shape",
+            "arrays",
+            "Dyn",
+            '{"v":{"data_b64":[1],"dtype":"int32"}}',
+            "missing_field",
+            "Dyn.v",
+        ),
+        (
+            "json-comp-array-count-before-missing",
+            "records",
+            "CompArr",
+            json.dumps({"ps": [j, j, j], "dyn": []}),
+            "shape_mismatch",
+            "CompArr.ps",
+        ),
+        (
+            "json-element-fault-before-inner-count",
+            "records",
+            "CompArr",
+            json.dumps({"ps": [j, j], "grid": [[j], [j, {"xy": j["xy"]}]], "dyn": []}),
+            "missing_field",
+            "CompArr.grid[1][1].tag",
+        ),
+        (
+            "json-read-fault-before-component-bits",
+            "packing",
+            "Agg",
+            json.dumps(
+                {
+                    "cells": [{"kind": 20, "alive": True}, {"kind": 1, "alive": False}],
+                    "lvl": 1,
+                    "neg": {"data_b64": "AQACAA==", "shape": [2], "dtype": ">i2"},
+                    "wide": 1,
+                }
+            ),
+            "dtype_mismatch",
+            "Agg.neg",
+        ),
+    ):
+        err(cat, name, schema, sample, "json", text, kind, path)
+    ok(
+        cat,
+        "json-minus-zero-is-negative-zero",
+        "scalars",
+        "ScalarF16",
+        "json",
+        '{"v":-0}',
+        R(("v", F(-0.0))),
+        note="the integer token -0 is the float -0.0 for a float field",
+    )
+    err(
+        cat,
+        "msgpack-map-entry-fault-before-int-key",
+        "records",
+        "Maps",
+        "msgpack",
+        mp({"m": {"a": "x", 5: 1}, "p": {}}),
+        "wrong_type",
+        'Maps.m["a"]',
+    )
+    err(
+        cat,
+        "msgpack-map-fixed-shape-in-entry-order",
+        "records",
+        "Maps",
+        "msgpack",
+        mp(
+            {
+                "m": {},
+                "p": {
+                    "z": {"xy": payload("<f4", [3], raw("f32", [1, 2, 3])), "tag": 0},
+                    "k": {"xy": payload("<f4", [-1], b""), "tag": 1},
+                },
+            }
+        ),
+        "shape_mismatch",
+        'Maps.p["z"].xy',
+    )
+    err(
+        cat,
+        "msgpack-numpy-shape-before-bad-key",
+        "arrays",
+        "ArrayF64",
+        "msgpack-numpy",
+        mp_np(
+            {
+                "v": {
+                    b"nd": True,
+                    b"type": "<f8",
+                    b"kind": b"",
+                    b"shape": [-1],
+                    b"xata": raw("f64", [1, 2]),
+                }
+            }
+        ),
+        "out_of_range",
+        "ArrayF64.v.shape[0]",
+    )
+    err(
+        cat,
+        "payload-unknown-typestr-before-ndim",
+        "arrays",
+        "ArrayBool",
+        "msgpack",
+        mp({"v": b"\x00"}),
+        "dtype_mismatch",
+        "ArrayBool.v",
+    )
+    for name, header in (
+        (
+            "npy-header-not-utf8",
+            "{'descr': '<f\xab', 'fortran_order': False, 'shape': (2,), }",
+        ),
+        (
+            "npy-header-tab-padding",
+            "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }\t",
+        ),
+    ):
+        err(
+            cat,
+            name,
+            "arrays",
+            "ArrayI32",
+            "msgpack",
+            mp({"v": _npy(np.array([1, 2], dtype="<i4"), header)}),
+            "bad_npy",
+            "ArrayI32.v",
+        )
+    for name, text, kind in (
+        ("json-bare-number-is-0d", '{"v":7}', "shape_mismatch"),
+        ("json-bare-number-element-first", '{"v":300}', "out_of_range"),
+    ):
+        err(cat, name, "arrays", "ArrayI8", "json", text, kind, "ArrayI8.v")
+    ok(
+        cat,
+        "msgpack-f16-rounds-once",
+        "scalars",
+        "ScalarF16",
+        "msgpack",
+        bytes.fromhex("81a176cb3ff6fa0000082000"),
+        R(("v", F(1.4365234375))),
+        note="just above a tie between two f16s: up (through f32 it would be a tie, down)",
+    )
+    err(
+        cat,
+        "msgpack-int-keys-equal-by-value",
+        "scalars",
+        "ScalarU8",
+        "msgpack",
+        bytes.fromhex("83a1760700c0cc00c0"),
+        "duplicate_key",
+        "ScalarU8",
+        note="the int keys 00 and cc 00 are the same key 0",
+    )
+    err(
+        cat,
+        "bits-before-range",
+        "packing",
+        "BitsRange",
+        "msgpack",
+        mp({"v": payload("|i1", [2], raw("i8", [-112, 0]))}),
+        "bits_overflow",
+        "BitsRange.v",
+        note="-112 breaks both @bits(4) and @range(-8, 7): @bits is checked first",
+    )
+
+
+def differential_schema_order() -> None:
+    """Schema faults the runtimes ranked differently: a field's fault comes in key order,
+    before a missing field and before a later key that is not a str; a fraction in an
+    integer array is a type fault; a numpy header string with a NUL or backslash is no
+    numpy header."""
+    cat = "differential"
+    err(
+        cat,
+        "json-field-fault-before-missing",
+        "scalars",
+        "AllScalars",
+        "json",
+        '{"zz":1,"u16v":-9223372036854775809}',
+        "out_of_range",
+        "AllScalars.u16v",
+        note="b (declared first) is missing, but u16v's fault is met while reading",
+    )
+    err(
+        cat,
+        "msgpack-unknown-variant-before-int-key",
+        "records",
+        "Enums",
+        "msgpack",
+        bytes.fromhex("82a163a57f7265656e6fc0"),
+        "unknown_variant",
+        "Enums.c",
+        note="the variant is read before the int key 111 is met",
+    )
+    err(
+        cat,
+        "json-fraction-in-int-array",
+        "arrays",
+        "ArrayI16",
+        "json",
+        '{"v":[-32768,3.5]}',
+        "wrong_type",
+        "ArrayI16.v",
+    )
+    for name, descr in (("nul", "<\x004"), ("backslash", "\\x3ci4")):
+        header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (2,), }"
+        err(
+            cat,
+            f"npy-header-string-{name}",
+            "arrays",
+            "ArrayI32",
+            "msgpack",
+            mp({"v": _npy(np.array([1, 2], dtype="<i4"), header)}),
+            "bad_npy",
+            "ArrayI32.v",
+            note="numpy's own reader refuses this header (or reads an escape)",
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -3471,7 +4198,9 @@ def differential() -> None:
 # kind and path, as a msgpack case would.
 
 
-def _tar(members: list[tuple[str, bytes]], fmt: int = tarfile.GNU_FORMAT, **kw: object) -> bytes:
+def _tar(
+    members: list[tuple[str, bytes]], fmt: int = tarfile.GNU_FORMAT, **kw: object
+) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
         for name, data in members:
@@ -3504,14 +4233,41 @@ def _blocks(data: bytes) -> bytes:
     return data + bytes(-len(data) % 512)
 
 
-def shard_ok(name: str, data: bytes, samples: list[tuple[str, V]], note: str = "") -> None:
+def shard_ok(
+    name: str, data: bytes, samples: list[tuple[str, V]], note: str = ""
+) -> None:
     expect = {"ok": {"samples": [[k, mp(v.wire).hex()] for k, v in samples]}}
-    _add("shards", name, "scalars", "ScalarU8", "shard", {"input_hex": data.hex()}, expect, note)
+    _add(
+        "shards",
+        name,
+        "scalars",
+        "ScalarU8",
+        "shard",
+        {"input_hex": data.hex()},
+        expect,
+        note,
+    )
 
 
-def shard_err(name: str, data: bytes, kind: str, path: str = "", note: str = "", sample: str = "ScalarU8") -> None:
+def shard_err(
+    name: str,
+    data: bytes,
+    kind: str,
+    path: str = "",
+    note: str = "",
+    sample: str = "ScalarU8",
+) -> None:
     expect = {"error": {"kind": kind, "path": path}}
-    _add("shards", name, "scalars", sample, "shard", {"input_hex": data.hex()}, expect, note)
+    _add(
+        "shards",
+        name,
+        "scalars",
+        sample,
+        "shard",
+        {"input_hex": data.hex()},
+        expect,
+        note,
+    )
 
 
 def u8(v: int) -> V:
@@ -3525,7 +4281,11 @@ def shards() -> None:
     shard_ok("complete", three, k3)
     shard_ok("no-end-blocks", three[: 3 * 1024], k3, "the two zero blocks are optional")
     shard_ok("empty-archive", bytes(1024), [], "only the end blocks")
-    shard_ok("posix-format", _tar([("p.msgpack", mp({"v": 7}))], tarfile.USTAR_FORMAT), [("p", u8(7))])
+    shard_ok(
+        "posix-format",
+        _tar([("p.msgpack", mp({"v": 7}))], tarfile.USTAR_FORMAT),
+        [("p", u8(7))],
+    )
     shard_ok("nested-key", _tar([("a/b/c.msgpack", mp({"v": 1}))]), [("a/b/c", u8(1))])
     shard_ok(
         "non-canonical-member",
@@ -3533,7 +4293,12 @@ def shards() -> None:
         [("k", u8(5))],
         "a u16-marked 5 re-encodes as a fixint",
     )
-    shard_err("cut-in-header", three[: second + 100], "corrupt_archive", note="never a silent end")
+    shard_err(
+        "cut-in-header",
+        three[: second + 100],
+        "corrupt_archive",
+        note="never a silent end",
+    )
     shard_err("cut-in-data", three[: second + 512 + 2], "corrupt_archive")
     bad_sum = bytearray(three)
     bad_sum[second + 10] ^= 0xFF
@@ -3546,7 +4311,9 @@ def shards() -> None:
     gz = io.BytesIO()
     with gzip.GzipFile(fileobj=gz, mode="wb", mtime=0) as g:
         g.write(_tar([("k.msgpack", mp({"v": 1}))]))
-    shard_err("gzip", gz.getvalue(), "corrupt_archive", note="shards are uncompressed tar")
+    shard_err(
+        "gzip", gz.getvalue(), "corrupt_archive", note="shards are uncompressed tar"
+    )
     shard_err("garbage", b"not a tar file at all" * 40, "corrupt_archive")
     long = b"d" * 120 + b"/k.msgpack"
     gnu_long = _hdr(b"././@LongLink", len(long) + 1, b"L") + _blocks(long + b"\0")
@@ -3557,7 +4324,9 @@ def shards() -> None:
     )
     shard_err("gnu-long-name-alone", gnu_long, "corrupt_archive")
     shard_err("gnu-long-name-then-end", gnu_long + bytes(1024), "corrupt_archive")
-    shard_err("gnu-long-name-twice", gnu_long + gnu_long + _hdr(b"x", 0), "corrupt_archive")
+    shard_err(
+        "gnu-long-name-twice", gnu_long + gnu_long + _hdr(b"x", 0), "corrupt_archive"
+    )
     size_rec = b"10 size=4\n"
     shard_ok(
         "pax-size-overrides",
@@ -3579,12 +4348,20 @@ def shards() -> None:
     )
     shard_ok(
         "pax-long-names",
-        _tar([("d" * 150 + "/k.msgpack", mp({"v": 1})), ("sub/x.msgpack", mp({"v": 2}))], tarfile.PAX_FORMAT),
+        _tar(
+            [("d" * 150 + "/k.msgpack", mp({"v": 1})), ("sub/x.msgpack", mp({"v": 2}))],
+            tarfile.PAX_FORMAT,
+        ),
         [("d" * 150 + "/k", u8(1)), ("sub/x", u8(2))],
     )
     v7 = bytearray(_hdr(b"k.msgpack", 0, b"L"))
     v7[257:265] = bytes(8)
-    shard_err("v7-header-with-long-name-flag", _fix(v7), "bad_key", note="no ustar magic: not a long name")
+    shard_err(
+        "v7-header-with-long-name-flag",
+        _fix(v7),
+        "bad_key",
+        note="no ustar magic: not a long name",
+    )
     good = ("ok.msgpack", mp({"v": 1}))
     for name, member in [
         ("key-dotdot", "../x.msgpack"),
@@ -3596,12 +4373,34 @@ def shards() -> None:
         ("other-extension", "k.json"),
         ("double-extension", "k.cls.msgpack"),
     ]:
-        shard_err(name, _tar([good, (member, mp({"v": 1}))]), "bad_key", note=f"member {member!r}")
-    shard_err("duplicate-key", _tar([("k.msgpack", mp({"v": 1})), ("k.msgpack", mp({"v": 2}))]), "bad_key")
-    shard_err("symlink", _tar([("l.msgpack", b"")], type=tarfile.SYMTYPE, linkname="k.msgpack"), "bad_key")
-    shard_err("hardlink", _tar([("l.msgpack", b"")], type=tarfile.LNKTYPE, linkname="k.msgpack"), "bad_key")
+        shard_err(
+            name,
+            _tar([good, (member, mp({"v": 1}))]),
+            "bad_key",
+            note=f"member {member!r}",
+        )
+    shard_err(
+        "duplicate-key",
+        _tar([("k.msgpack", mp({"v": 1})), ("k.msgpack", mp({"v": 2}))]),
+        "bad_key",
+    )
+    shard_err(
+        "symlink",
+        _tar([("l.msgpack", b"")], type=tarfile.SYMTYPE, linkname="k.msgpack"),
+        "bad_key",
+    )
+    shard_err(
+        "hardlink",
+        _tar([("l.msgpack", b"")], type=tarfile.LNKTYPE, linkname="k.msgpack"),
+        "bad_key",
+    )
     directory = _tar([("sub", b"")], type=tarfile.DIRTYPE)[:512]
-    shard_ok("directory-skipped", directory + _tar([("sub/k.msgpack", mp({"v": 9}))]), [("sub/k", u8(9))])
+    shard_ok(
+        "directory-skipped",
+        directory + _tar([("sub/k.msgpack", mp({"v": 9}))]),
+        [("sub/k", u8(9))],
+    )
+
     # members that do not decode: the sample's own kind at its own path
     def one(data: bytes) -> bytes:
         return _tar([good, ("bad.msgpack", data)])
@@ -3610,7 +4409,12 @@ def shards() -> None:
     shard_err("member-wrong-type", one(mp({"v": "x"})), "wrong_type", "ScalarU8.v")
     shard_err("member-missing-field", one(mp({})), "missing_field", "ScalarU8.v")
     shard_err("member-empty", one(b""), "truncated", "ScalarU8")
-    shard_err("member-trailing-bytes", one(mp({"v": 1}) + b"\x00"), "trailing_bytes", "ScalarU8")
+    shard_err(
+        "member-trailing-bytes",
+        one(mp({"v": 1}) + b"\x00"),
+        "trailing_bytes",
+        "ScalarU8",
+    )
     shard_err("member-malformed", one(b"\xc1"), "malformed", "ScalarU8")
     shard_err(
         "member-invalid-utf8",
@@ -3624,7 +4428,11 @@ def shards() -> None:
 # Layout fingerprints of the batch samples used below, as docs/language.md defines them
 # (SHA-256 over the canonical layout). Pinned here: a fingerprint change fails every
 # accepted case with fingerprint_mismatch, which is the point of the fingerprint.
-FINGERPRINT = {"ScalarU8": "4343edd256f3df41", "ScalarF32": "114d132bcbde9c5a", "ScalarStr": "f26e11c826083c0f"}
+FINGERPRINT = {
+    "ScalarU8": "4343edd256f3df41",
+    "ScalarF32": "114d132bcbde9c5a",
+    "ScalarStr": "f26e11c826083c0f",
+}
 
 
 def st_file(header: str, data: bytes) -> bytes:
@@ -3650,12 +4458,32 @@ def st_u8(header_tail: str = U8_ENTRY, data: bytes = U8_DATA, **meta: Any) -> by
 
 def st_ok(name: str, sample: str, data: bytes, rows: list[V], note: str = "") -> None:
     expect = {"ok": {"rows": [mp(v.wire).hex() for v in rows]}}
-    _add("safetensors", name, "scalars", sample, "safetensors", {"input_hex": data.hex()}, expect, note)
+    _add(
+        "safetensors",
+        name,
+        "scalars",
+        sample,
+        "safetensors",
+        {"input_hex": data.hex()},
+        expect,
+        note,
+    )
 
 
-def st_err(name: str, data: bytes, kind: str, note: str = "", sample: str = "ScalarU8") -> None:
+def st_err(
+    name: str, data: bytes, kind: str, note: str = "", sample: str = "ScalarU8"
+) -> None:
     expect = {"error": {"kind": kind, "path": ""}}
-    _add("safetensors", name, "scalars", sample, "safetensors", {"input_hex": data.hex()}, expect, note)
+    _add(
+        "safetensors",
+        name,
+        "scalars",
+        sample,
+        "safetensors",
+        {"input_hex": data.hex()},
+        expect,
+        note,
+    )
 
 
 def safetensors() -> None:
@@ -3663,70 +4491,196 @@ def safetensors() -> None:
     st_ok(
         "f32-one-row",
         "ScalarF32",
-        st_file('{' + st_meta("ScalarF32", "1") + ',"v":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', struct.pack("<f", 1.5)),
+        st_file(
+            "{"
+            + st_meta("ScalarF32", "1")
+            + ',"v":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}',
+            struct.pack("<f", 1.5),
+        ),
         [R(("v", F(1.5)))],
     )
     st_ok(
         "str-one-row",
         "ScalarStr",
         st_file(
-            '{' + st_meta("ScalarStr", "1")
+            "{"
+            + st_meta("ScalarStr", "1")
             + ',"v.offsets":{"dtype":"I64","shape":[2],"data_offsets":[0,16]},"v":{"dtype":"U8","shape":[2],"data_offsets":[16,18]}}',
             struct.pack("<2q", 0, 2) + b"ab",
         ),
         [R(("v", S("ab")))],
     )
-    st_ok("zero-rows", "ScalarU8", st_u8('"v":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}', b"", rows="0"), [])
-    st_ok("no-row-count", "ScalarU8", st_u8(rows=None), [u8(1), u8(200)], "rows from the column's length")
-    st_ok("row-count-plus", "ScalarU8", st_u8(rows="+2"), [u8(1), u8(200)], "Rust's usize parse takes a leading +")
-    st_ok("header-padded", "ScalarU8", st_file("{" + st_meta("ScalarU8") + "," + U8_ENTRY + "}    ", U8_DATA), [u8(1), u8(200)], "trailing spaces pad the header")
+    st_ok(
+        "zero-rows",
+        "ScalarU8",
+        st_u8('"v":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}', b"", rows="0"),
+        [],
+    )
+    st_ok(
+        "no-row-count",
+        "ScalarU8",
+        st_u8(rows=None),
+        [u8(1), u8(200)],
+        "rows from the column's length",
+    )
+    st_ok(
+        "row-count-plus",
+        "ScalarU8",
+        st_u8(rows="+2"),
+        [u8(1), u8(200)],
+        "Rust's usize parse takes a leading +",
+    )
+    st_ok(
+        "header-padded",
+        "ScalarU8",
+        st_file("{" + st_meta("ScalarU8") + "," + U8_ENTRY + "}    ", U8_DATA),
+        [u8(1), u8(200)],
+        "trailing spaces pad the header",
+    )
     st_err("wrong-fingerprint", st_u8(fp="0000000000000000"), "fingerprint_mismatch")
-    st_err("wrong-sample", st_file("{" + st_meta("ScalarI8", fp=FINGERPRINT["ScalarU8"]) + "," + U8_ENTRY + "}", U8_DATA), "fingerprint_mismatch")
-    st_err("no-metadata", st_file("{" + U8_ENTRY + "}", U8_DATA), "fingerprint_mismatch")
-    st_err("other-record", st_u8(), "fingerprint_mismatch", "a ScalarU8 file loaded as ScalarF32", sample="ScalarF32")
+    st_err(
+        "wrong-sample",
+        st_file(
+            "{"
+            + st_meta("ScalarI8", fp=FINGERPRINT["ScalarU8"])
+            + ","
+            + U8_ENTRY
+            + "}",
+            U8_DATA,
+        ),
+        "fingerprint_mismatch",
+    )
+    st_err(
+        "no-metadata", st_file("{" + U8_ENTRY + "}", U8_DATA), "fingerprint_mismatch"
+    )
+    st_err(
+        "other-record",
+        st_u8(),
+        "fingerprint_mismatch",
+        "a ScalarU8 file loaded as ScalarF32",
+        sample="ScalarF32",
+    )
     for name, entry in [
         ("float-offsets", '{"dtype":"U8","shape":[2],"data_offsets":[0.0,2.0]}'),
         ("exponent-offset", '{"dtype":"U8","shape":[2],"data_offsets":[0,2e0]}'),
         ("string-offsets", '{"dtype":"U8","shape":[2],"data_offsets":["0","2"]}'),
-        ("non-ascii-digit-offset", '{"dtype":"U8","shape":[2],"data_offsets":["0","\u0662"]}'),
+        (
+            "non-ascii-digit-offset",
+            '{"dtype":"U8","shape":[2],"data_offsets":["0","\u0662"]}',
+        ),
         ("float-dim", '{"dtype":"U8","shape":[2.0],"data_offsets":[0,2]}'),
-        ("non-ascii-digit-dim", '{"dtype":"U8","shape":["\u0662"],"data_offsets":[0,2]}'),
+        (
+            "non-ascii-digit-dim",
+            '{"dtype":"U8","shape":["\u0662"],"data_offsets":[0,2]}',
+        ),
         ("bool-dim", '{"dtype":"U8","shape":[true],"data_offsets":[0,2]}'),
         ("object-shape", '{"dtype":"U8","shape":{},"data_offsets":[0,2]}'),
         ("negative-dim", '{"dtype":"U8","shape":[-2],"data_offsets":[0,2]}'),
         ("three-offsets", '{"dtype":"U8","shape":[2],"data_offsets":[0,2,2]}'),
-        ("duplicate-entry-field", '{"dtype":"U8","dtype":"U8","shape":[2],"data_offsets":[0,2]}'),
+        (
+            "duplicate-entry-field",
+            '{"dtype":"U8","dtype":"U8","shape":[2],"data_offsets":[0,2]}',
+        ),
         ("unused-dtype", '{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}'),
         ("missing-dtype", '{"shape":[2],"data_offsets":[0,2]}'),
         ("offsets-past-end", '{"dtype":"U8","shape":[2],"data_offsets":[0,3]}'),
         ("size-not-shape", '{"dtype":"U8","shape":[3],"data_offsets":[0,2]}'),
     ]:
         st_err(name, st_u8('"v":' + entry), "corrupt_archive", f"entry {entry}")
-    st_err("duplicate-tensor-name", st_u8(U8_ENTRY + "," + U8_ENTRY), "bad_key", "JSON parsers would keep the last")
+    st_err(
+        "duplicate-tensor-name",
+        st_u8(U8_ENTRY + "," + U8_ENTRY),
+        "bad_key",
+        "JSON parsers would keep the last",
+    )
     meta = st_meta("ScalarU8")
-    st_err("duplicate-metadata", st_file("{" + meta + "," + meta + "," + U8_ENTRY + "}", U8_DATA), "corrupt_archive")
-    st_err("metadata-list", st_file('{"__metadata__":[],' + U8_ENTRY + "}", U8_DATA), "corrupt_archive")
-    st_err("metadata-number", st_file('{"__metadata__":{"k":1},' + U8_ENTRY + "}", U8_DATA), "corrupt_archive")
-    st_err("metadata-lone-surrogate", st_file('{"__metadata__":{"k":"\\ud800"},' + U8_ENTRY + "}", U8_DATA), "corrupt_archive")
-    st_err("name-lone-surrogate", st_u8('"\\ud800":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}'), "corrupt_archive")
+    st_err(
+        "duplicate-metadata",
+        st_file("{" + meta + "," + meta + "," + U8_ENTRY + "}", U8_DATA),
+        "corrupt_archive",
+    )
+    st_err(
+        "metadata-list",
+        st_file('{"__metadata__":[],' + U8_ENTRY + "}", U8_DATA),
+        "corrupt_archive",
+    )
+    st_err(
+        "metadata-number",
+        st_file('{"__metadata__":{"k":1},' + U8_ENTRY + "}", U8_DATA),
+        "corrupt_archive",
+    )
+    st_err(
+        "metadata-lone-surrogate",
+        st_file('{"__metadata__":{"k":"\\ud800"},' + U8_ENTRY + "}", U8_DATA),
+        "corrupt_archive",
+    )
+    st_err(
+        "name-lone-surrogate",
+        st_u8('"\\ud800":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}'),
+        "corrupt_archive",
+    )
     st_err("header-not-object", st_file("[]", b""), "corrupt_archive")
-    st_err("header-cut", st_file("{" + meta + "," + U8_ENTRY, U8_DATA), "corrupt_archive")
-    st_err("header-not-utf8", struct.pack("<Q", 4) + b'{"\xff"' + U8_DATA, "corrupt_archive")
+    st_err(
+        "header-cut", st_file("{" + meta + "," + U8_ENTRY, U8_DATA), "corrupt_archive"
+    )
+    st_err(
+        "header-not-utf8",
+        struct.pack("<Q", 4) + b'{"\xff"' + U8_DATA,
+        "corrupt_archive",
+    )
     st_err("data-trailing-byte", st_u8(data=U8_DATA + b"\x00"), "corrupt_archive")
     st_err("data-short", st_u8(data=U8_DATA[:1]), "corrupt_archive")
-    st_err("data-gap", st_u8('"v":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}', b"\x00" + U8_DATA), "corrupt_archive")
-    st_err("header-length-huge", struct.pack("<Q", 200_000_000) + b"{}", "corrupt_archive")
+    st_err(
+        "data-gap",
+        st_u8('"v":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}', b"\x00" + U8_DATA),
+        "corrupt_archive",
+    )
+    st_err(
+        "header-length-huge", struct.pack("<Q", 200_000_000) + b"{}", "corrupt_archive"
+    )
     st_err("header-length-past-end", struct.pack("<Q", 100) + b"{}", "corrupt_archive")
     st_err("shorter-than-8", b"\x01", "corrupt_archive")
     st_err("empty-file", b"", "corrupt_archive")
-    for name, rows in [("rows-non-ascii", "\u0662"), ("rows-float", "2.0"), ("rows-empty", ""), ("rows-negative", "-2"), ("rows-space", " 2")]:
+    for name, rows in [
+        ("rows-non-ascii", "\u0662"),
+        ("rows-float", "2.0"),
+        ("rows-empty", ""),
+        ("rows-negative", "-2"),
+        ("rows-space", " 2"),
+    ]:
         st_err(name, st_u8(rows=rows), "corrupt_archive", f"schemac_rows {rows!r}")
     # Tensors that contradict the layout the fingerprint names: the file is broken.
-    st_err("rows-disagree", st_u8(rows="3"), "corrupt_archive", "3 rows stated, the column has 2")
-    st_err("wrong-tensor-dtype", st_u8('"v":{"dtype":"I8","shape":[2],"data_offsets":[0,2]}'), "corrupt_archive")
-    st_err("missing-tensor", st_u8('"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}'), "corrupt_archive")
-    st_err("fixed-dim-extra", st_u8('"v":{"dtype":"U8","shape":[2,1],"data_offsets":[0,2]}'), "corrupt_archive", "a [n, 1] column for a scalar field")
-    st_err("unknown-tensor", st_u8(U8_ENTRY + ',"w":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}', U8_DATA + b"\x00"), "bad_key", "a tensor name the layout does not have")
+    st_err(
+        "rows-disagree",
+        st_u8(rows="3"),
+        "corrupt_archive",
+        "3 rows stated, the column has 2",
+    )
+    st_err(
+        "wrong-tensor-dtype",
+        st_u8('"v":{"dtype":"I8","shape":[2],"data_offsets":[0,2]}'),
+        "corrupt_archive",
+    )
+    st_err(
+        "missing-tensor",
+        st_u8('"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}'),
+        "corrupt_archive",
+    )
+    st_err(
+        "fixed-dim-extra",
+        st_u8('"v":{"dtype":"U8","shape":[2,1],"data_offsets":[0,2]}'),
+        "corrupt_archive",
+        "a [n, 1] column for a scalar field",
+    )
+    st_err(
+        "unknown-tensor",
+        st_u8(
+            U8_ENTRY + ',"w":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}',
+            U8_DATA + b"\x00",
+        ),
+        "bad_key",
+        "a tensor name the layout does not have",
+    )
 
 
 BUILDERS: list[Callable[[], None]] = [
@@ -3759,7 +4713,10 @@ def build() -> dict[str, str]:
     for cat, cases in CORPUS.items():
         out[f"{cat}.json"] = (
             json.dumps(
-                {"category": cat, "cases": cases}, indent=1, ensure_ascii=True, allow_nan=False
+                {"category": cat, "cases": cases},
+                indent=1,
+                ensure_ascii=True,
+                allow_nan=False,
             )
             + "\n"
         )
@@ -3777,7 +4734,8 @@ def main(argv: list[str]) -> int:
         extra = sorted(p.name for p in CASES.glob("*.json") if p.name not in files)
         if bad or extra:
             print(
-                f"corpus out of date: {bad + extra}; run conformance/generate.py", file=sys.stderr
+                f"corpus out of date: {bad + extra}; run conformance/generate.py",
+                file=sys.stderr,
             )
             return 1
         return 0

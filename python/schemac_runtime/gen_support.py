@@ -29,7 +29,7 @@ from __future__ import annotations
 import enum
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, Protocol, TypeAlias, TypeVar, cast
 
 import msgpack  # type: ignore[import-untyped]
@@ -899,21 +899,23 @@ def _flatten(
     w: Any,
     spec: Sequence[int | str | None],
     what: str,
-    items: list[tuple[str, Any]],
+    read: Callable[[str, Any], Any],
+    items: list[Any],
     checks: list[tuple[str, int | str | None, int]],
 ) -> None:
-    """Nested wire lists following ``spec``: appends every element with its path
-    (``grid[1][0]``) to ``items`` and every level's length to ``checks``. The lengths are
-    checked after the elements are read (:func:`_check_levels`), as the Rust readers do: a
-    flat list where an array of arrays belongs is wrong_type at its first element, and an
-    element's own error comes before a wrong count."""
+    """Nested wire lists following ``spec``, in document order: appends ``read(path, x)``
+    of every element (path ``grid[1][0]``) to ``items`` and every level's length to
+    ``checks``. An element is read where it stands, before a later level's type fault; the
+    lengths are checked after all elements are read (:func:`_check_levels`), as the Rust
+    readers do: a flat list where an array of arrays belongs is wrong_type at its first
+    element, and an element's own error comes before a wrong count."""
     if not isinstance(w, list | tuple):
         raise SchemaError(path, f"expected {what}, found {type_name(w)}")
     if len(spec) > 1:
         for i, x in enumerate(w):
-            _flatten(join_path(path, i), x, spec[1:], what, items, checks)
+            _flatten(join_path(path, i), x, spec[1:], what, read, items, checks)
     else:
-        items.extend((join_path(path, i), x) for i, x in enumerate(w))
+        items.extend(read(join_path(path, i), x) for i, x in enumerate(w))
     checks.append((path, spec[0], len(w)))
 
 
@@ -1005,12 +1007,15 @@ class RecordArray(Codec):
         return _nest(flat, shape)
 
     def read(self, path: str, w: Any, dims: Dims) -> Any:
-        items: list[tuple[str, Any]] = []
+        out: list[Any] = []
         checks: list[tuple[str, int | str | None, int]] = []
-        _flatten(path, w, self.shape, "an array", items, checks)
-        out = [self.elem.read(p, x, dims) for p, x in items]
+
+        def read(p: str, x: Any) -> Any:
+            return self.elem.read(p, x, dims)
+
+        _flatten(path, w, self.shape, "an array", read, out, checks)
         _check_levels(checks, dims)
-        self.outer_shape(path, len(items))
+        self.outer_shape(path, len(out))
         return out
 
     def to_json(self, path: str, v: Any) -> Any:
@@ -1019,12 +1024,15 @@ class RecordArray(Codec):
         return _nest(flat, shape)
 
     def from_json(self, path: str, j: Any, dims: Dims) -> Any:
-        items: list[tuple[str, Any]] = []
+        out: list[Any] = []
         checks: list[tuple[str, int | str | None, int]] = []
-        _flatten(path, j, self.shape, "a JSON array", items, checks)
-        out = [self.elem.from_json(p, x, dims) for p, x in items]
+
+        def read(p: str, x: Any) -> Any:
+            return self.elem.from_json(p, x, dims)
+
+        _flatten(path, j, self.shape, "a JSON array", read, out, checks)
         _check_levels(checks, dims)
-        self.outer_shape(path, len(items))
+        self.outer_shape(path, len(out))
         return out
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
@@ -1124,19 +1132,31 @@ class Map(Codec):
         d = self._dict(path, v)
         return {k: self.value.write(self._key_path(path, k), d[k], Dims()) for k in sorted(d)}
 
+    @staticmethod
+    def _entries(path: str, w: Any) -> Iterator[tuple[str, Any]]:
+        """The entries in input order, each key checked as it comes (a later non-str key
+        is met after the entries before it are read, as in the Rust readers)."""
+        if not isinstance(w, dict):
+            raise SchemaError(path, f"expected a map, found {type_name(w)}")
+        for k, x in w.items():
+            if not isinstance(k, str):
+                raise SchemaError(path, f"expected str keys, found a {type_name(k)} key")
+            yield k, x
+
     def read(self, path: str, w: Any, dims: Dims) -> Any:
-        m = _w.read_map(path, w)
-        return {k: self.value.read(self._key_path(path, k), x, dims.fresh()) for k, x in m.items()}
+        return {
+            k: self.value.read(self._key_path(path, k), x, dims.fresh())
+            for k, x in self._entries(path, w)
+        }
 
     def to_json(self, path: str, v: Any) -> Any:
         d = self._dict(path, v)
         return {k: self.value.to_json(self._key_path(path, k), d[k]) for k in sorted(d)}
 
     def from_json(self, path: str, j: Any, dims: Dims) -> Any:
-        m = _w.read_map(path, j)
         return {
             _j.check_text(path, k): self.value.from_json(self._key_path(path, k), x, dims.fresh())
-            for k, x in m.items()
+            for k, x in self._entries(path, j)
         }
 
     def validate(self, path: str, v: Any, dims: Dims) -> None:
@@ -1361,8 +1381,8 @@ def unpack_sample(cls: type[Any], data: _w.Buffer, path: str) -> Any:
     key named by its schema path (``Maps.m["a"]``, ``Comp.p.tag``)."""
     try:
         return _w.unpackb(data, path=path)
-    except _w.DuplicateKeyError as e:
-        raise _w.DuplicateKeyError(schema_path(cls, path, e.chain), e.reason, e.chain) from None
+    except _w.ChainedDecodeError as e:
+        raise type(e)(schema_path(cls, path, e.chain), e.reason, e.chain) from None
 
 
 def loads_sample(cls: type[Any], text: str | bytes | bytearray, path: str) -> Any:
@@ -1370,8 +1390,8 @@ def loads_sample(cls: type[Any], text: str | bytes | bytearray, path: str) -> An
     key named by its schema path."""
     try:
         return _j.loads(text, path=path)
-    except _w.DuplicateKeyError as e:
-        raise _w.DuplicateKeyError(schema_path(cls, path, e.chain), e.reason, e.chain) from None
+    except _w.ChainedDecodeError as e:
+        raise type(e)(schema_path(cls, path, e.chain), e.reason, e.chain) from None
 
 
 def pydantic_core_schema(cls: type[Any], source: Any, handler: Any) -> Any:

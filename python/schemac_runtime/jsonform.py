@@ -93,69 +93,167 @@ def _cut_token(text: str, pos: int, msg: str) -> bool:
     )
 
 
-_PARTIAL_ESCAPE = re.compile(r"u[0-9a-fA-F]{0,3}")
+_PARTIAL_ESCAPE = re.compile(r"u[0-9a-fA-F]{0,4}")
 
 
-def _first_dup(text: str) -> tuple[int, tuple[str | int, ...]] | None:
-    """The first duplicated object key in byte order: (its offset, the keys and indices
-    from the root to it, the key last). Scans only as far as the text is well-formed
-    JSON; whatever it cannot follow ends the scan (json.loads reports it)."""
-    # Each frame: [is_object, keys seen, current key or index, expecting a key]
+#: A structural fault :func:`_first_fault` found: its offset, the keys and indices from
+#: the root to it, and its kind (``duplicate_key``, the duplicated key last in the chain;
+#: ``invalid_utf8``, a lone surrogate escape, the chain naming the string holding it).
+_Fault: TypeAlias = tuple[int, tuple[str | int, ...], str]
+
+
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_TOKEN_END = frozenset(_WS + ',:[]{}"')
+
+
+def _first_fault(text: str) -> _Fault | None:
+    """The first structural fault json.loads does not report, in byte order: a duplicated
+    object key or a lone surrogate escape (the Rust reader's ``check_structure``). Follows
+    the JSON grammar only as far as the text keeps to it; the first thing it cannot follow
+    ends the scan (json.loads reports it)."""
+    # Each frame: [is_object, keys seen, current key or index, wanted next]; "wanted" is
+    # "key", "colon", "value" or "sep" (a comma or the close, after a value).
     stack: list[list[Any]] = []
+    top_done = False  # the top-level value is complete: only whitespace may follow
     i, n = 0, len(text)
+
+    def wants(what: str) -> bool:
+        return stack[-1][3] == what if stack else (what == "value" and not top_done)
+
+    def value_done() -> None:
+        nonlocal top_done
+        if stack:
+            stack[-1][3] = "sep"
+        else:
+            top_done = True
+
     while i < n:
         c = text[i]
         if c in _WS:
             i += 1
         elif c in "{[":
-            stack.append([c == "{", set(), 0 if c == "[" else None, c == "{"])
+            if not wants("value"):
+                return None
+            stack.append([c == "{", set(), 0 if c == "[" else None, "key" if c == "{" else "value"])
             i += 1
         elif c in "}]":
-            if not stack:
+            top = stack[-1] if stack else None
+            if top is None or top[0] != (c == "}"):
+                return None
+            # After a value, or in an empty container (not after a comma).
+            empty = top[3] == "key" and not top[1] if top[0] else top[3] == "value" and top[2] == 0
+            if top[3] != "sep" and not empty:
                 return None
             stack.pop()
+            value_done()
             i += 1
         elif c == ",":
-            if not stack:
+            if not stack or stack[-1][3] != "sep":
                 return None
             top = stack[-1]
             if top[0]:
-                top[3] = True
+                top[3] = "key"
             else:
                 top[2] += 1
+                top[3] = "value"
             i += 1
         elif c == ":":
-            if not stack or not stack[-1][0]:
+            if not stack or stack[-1][3] != "colon":
                 return None
-            stack[-1][3] = False
+            stack[-1][3] = "value"
             i += 1
         elif c == '"':
+            is_key = bool(stack) and stack[-1][3] == "key"
+            if not is_key and not wants("value"):
+                return None
+            # A key's fault is the object's; a value's is the string's own.
+            holder = tuple(f[2] for f in (stack[:-1] if is_key else stack))
             try:
                 key, end = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
             except (json.JSONDecodeError, ValueError):
+                if _lone_surrogate_before_fault(text, i + 1):
+                    return (i, holder, "invalid_utf8")
                 return None
-            if stack and stack[-1][0] and stack[-1][3]:
+            if _has_lone_surrogate(key):
+                return (i, holder, "invalid_utf8")
+            if is_key:
                 top = stack[-1]
                 if key in top[1]:
-                    return (i, (*(f[2] for f in stack[:-1]), key))
+                    return (i, (*holder, key), "duplicate_key")
                 top[1].add(key)
                 top[2] = key
-                top[3] = False
+                top[3] = "colon"
+            else:
+                value_done()
             i = end
         else:
+            # A number or literal: exactly one, where a value belongs.
             j = i
-            while j < n and text[j] not in _WS and text[j] not in ",]}":
+            while j < n and text[j] not in _TOKEN_END:
                 j += 1
-            if j == i:
+            token = text[i:j]
+            if not wants("value") or not (
+                token in ("true", "false", "null") or _NUMBER.fullmatch(token)
+            ):
                 return None
+            value_done()
             i = j
     return None
 
 
-def _dup_error(path: str, found: tuple[int, tuple[str | int, ...]]) -> DecodeError:
-    from .wire import DuplicateKeyError, generic_path
+def _has_lone_surrogate(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
-    chain = found[1]
+
+_ESCAPE = re.compile(r'\\(?:u([0-9a-fA-F]{4})|["\\/bfnrt])')
+
+
+def _lone_surrogate_before_fault(text: str, i: int) -> bool:
+    """Whether the string body from ``i``, which json cannot read to its end, holds a
+    complete lone surrogate escape before whatever stops it (an end of text, a control
+    character, a bad escape): serde_json refuses the escape first, as ``invalid_utf8``."""
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == '"' or c < " ":
+            return False
+        if c != "\\":
+            i += 1
+            continue
+        m = _ESCAPE.match(text, i)
+        if m is None:
+            return False
+        i = m.end()
+        if m.group(1) is None:
+            continue
+        u = int(m.group(1), 16)
+        if 0xDC00 <= u <= 0xDFFF:
+            return True
+        if 0xD800 <= u <= 0xDBFF:
+            nxt = _ESCAPE.match(text, i)
+            if nxt is None:
+                # Text that ends inside the pair is cut short and a `\\u` with bad hex
+                # digits malformed, where they stand; anything else (a character, another
+                # escape) leaves the surrogate lone.
+                return not (i >= n or (text[i] == "\\" and (i + 1 >= n or text[i + 1] == "u")))
+            if nxt.group(1) is None or not 0xDC00 <= int(nxt.group(1), 16) <= 0xDFFF:
+                return True
+            i = nxt.end()
+    return False
+
+
+def _fault_error(path: str, found: _Fault) -> DecodeError:
+    from .wire import DuplicateKeyError, LoneSurrogateError, generic_path
+
+    _, chain, kind = found
+    if kind == "invalid_utf8":
+        return LoneSurrogateError(
+            generic_path(path, chain), "a lone surrogate escape in a JSON string", chain
+        )
     return DuplicateKeyError(generic_path(path, chain), f"duplicate key {chain[-1]!r}", chain)
 
 
@@ -164,10 +262,14 @@ def _no_constant(token: str) -> Any:
 
 
 def _int(text: str) -> int | float:
-    # serde_json reads integers beyond u64 as f64; past f64 they are an error there, and
-    # int() would hit Python's int-to-str digit limit first.
-    if len(text) > 310 and math.isinf(float(text)):
-        raise DecodeError("", f"number out of range: {text[:20]}...")
+    if text == "-0":
+        return -0.0  # negative zero, for a float field (an integer field reads 0)
+    # An integer past f64 reads as infinity, like 1e999 (the field it is read for rejects
+    # it as out_of_range); int() would also hit Python's int-to-str digit limit first.
+    if len(text) > 308:
+        f = float(text)
+        if math.isinf(f):
+            return f
     return int(text)
 
 
@@ -204,9 +306,9 @@ def loads(text: str | bytes | bytearray, *, path: str = "") -> Any:
         except UnicodeDecodeError as e:
             # Not UTF-8, so not JSON text (malformed), unless a fault comes first.
             prefix = raw[: e.start].decode("utf-8")
-            found = _first_dup(prefix)
+            found = _first_fault(prefix)
             if found is not None:
-                raise _dup_error(path, found) from None
+                raise _fault_error(path, found) from None
             raise DecodeError(path, f"JSON text is not UTF-8: {e.reason}") from None
     if text.startswith("\ufeff"):
         raise DecodeError(path, "a byte-order mark before JSON text")
@@ -219,18 +321,18 @@ def loads(text: str | bytes | bytearray, *, path: str = "") -> Any:
             parse_float=_float,
         )
     except DecodeError as e:
-        found = _first_dup(text)
+        found = _first_fault(text)
         if found is not None:
-            raise _dup_error(path, found) from None
+            raise _fault_error(path, found) from None
         raise DecodeError(path, e.reason, kind=e.kind) from None
     except json.JSONDecodeError as e:
-        found = _first_dup(text)
-        if found is not None and found[0] < e.pos:
-            raise _dup_error(path, found) from None
+        found = _first_fault(text)
+        if found is not None and found[0] <= e.pos:
+            raise _fault_error(path, found) from None
         # JSON text that ends early is truncated (an unclosed string included, which
         # json reports at the string's start).
-        ends = (
-            e.pos >= len(text.rstrip())
+        ends = not e.msg.startswith("Invalid control character") and (
+            e.pos >= len(text.rstrip(_WS))
             or e.msg.startswith("Unterminated string")
             or _cut_token(text, e.pos, e.msg)
             or (e.msg.startswith("Invalid \\uXXXX") and _PARTIAL_ESCAPE.fullmatch(text, e.pos))
@@ -241,9 +343,9 @@ def loads(text: str | bytes | bytearray, *, path: str = "") -> Any:
         raise DecodeError(path, "JSON nested too deep", kind="too_deep") from None
     except ValueError as e:  # int-to-str limits and the like
         raise DecodeError(path, f"invalid JSON: {e}") from None
-    found = _first_dup(text)
+    found = _first_fault(text)
     if found is not None:
-        raise _dup_error(path, found)
+        raise _fault_error(path, found)
     return v
 
 
@@ -499,6 +601,10 @@ def read_json_array(
         _, arr = _parse_json_dict(path, v, want)
     elif isinstance(v, list):
         arr = _from_nested(path, v, want)
+    elif isinstance(v, bool | int | float):
+        # A bare number or bool is a 0-d array (as numpy.asarray and the Rust reader
+        # take it); its element is checked like a nested list's.
+        arr = _from_nested(path, [v], want).reshape(())
     else:
         raise SchemaError(
             path, f"expected a JSON array object or list, found {type_name(v)}", kind="wrong_type"

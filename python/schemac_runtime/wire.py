@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import struct
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, NoReturn, TypeAlias
@@ -52,8 +53,10 @@ __all__ = [
     "MAX_DEPTH",
     "NPY_MAGIC",
     "Buffer",
+    "ChainedDecodeError",
     "Dims",
     "DuplicateKeyError",
+    "LoneSurrogateError",
     "ShapeSpec",
     "array_to_bytes",
     "array_to_msgpack_numpy",
@@ -117,16 +120,31 @@ MAX_DEPTH = 64
 Step: TypeAlias = str | bytes | int
 
 
-class DuplicateKeyError(DecodeError):
-    """A map key given twice; ``chain`` is the steps from the input's root to the
-    duplicated key (the key last), so a caller that knows the schema can name the path."""
+class ChainedDecodeError(DecodeError):
+    """A structural fault found before the schema is applied; ``chain`` is the steps from
+    the input's root to it, so a caller that knows the schema can name the path."""
+
+    KIND = "malformed"
 
     def __init__(self, path: str, reason: str, chain: tuple[Step, ...]) -> None:
-        super().__init__(path, reason, kind="duplicate_key")
+        super().__init__(path, reason, kind=self.KIND)
         self.chain = chain
 
     def __reduce__(self) -> Any:
         return (type(self), (self.path, self.reason, self.chain))
+
+
+class DuplicateKeyError(ChainedDecodeError):
+    """A map key given twice; ``chain`` ends with the duplicated key."""
+
+    KIND = "duplicate_key"
+
+
+class LoneSurrogateError(ChainedDecodeError):
+    """A lone surrogate escape in a JSON string (not UTF-8); ``chain`` names the string
+    holding it (for an object key, the object)."""
+
+    KIND = "invalid_utf8"
 
 
 def generic_path(path: str, chain: Sequence[Step]) -> str:
@@ -427,6 +445,13 @@ def array_to_bytes(arr: npt.ArrayLike, dtype: DTypeLike | None = None, *, path: 
     return header + a.tobytes()
 
 
+#: A quoted header string holding a control character or backslash: numpy's reader
+#: refuses a NUL, reads a backslash as an escape; the Rust reader refuses all of them.
+_NPY_STRING = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NPY_BAD_CHAR = re.compile(r"[\x00-\x1f\x7f\\]")
+_NPY_OUTSIDE_BAD = re.compile(r"[^ \t\n\r{}():,\w+\-.']")
+
+
 def _read_npy_header(mv: memoryview, path: str) -> tuple[str, tuple[int, ...], bool, int]:
     """Parse a .npy header: (descr typestr, shape, fortran_order, data offset)."""
     n = len(mv)
@@ -449,7 +474,15 @@ def _read_npy_header(mv: memoryview, path: str) -> tuple[str, tuple[int, ...], b
             path, f".npy header length {hlen} runs past the end ({n} bytes)", kind="truncated"
         )
     try:
-        text = bytes(mv[start:end]).decode("utf-8" if major == 3 else "latin1")
+        # UTF-8 for every version, as the Rust reader: numpy writes ASCII headers.
+        text = bytes(mv[start:end]).decode("utf-8")
+        if any(_NPY_BAD_CHAR.search(m.group()) for m in _NPY_STRING.finditer(text)):
+            raise ValueError("a control character or backslash in a header string")
+        # The Rust reader's grammar, not all of Python's: no comments, form feeds or line
+        # continuations; after the dict only numpy's padding (spaces, a newline).
+        outside = _NPY_STRING.sub("''", text)
+        if _NPY_OUTSIDE_BAD.search(outside) or outside[outside.rfind("}") + 1 :].strip(" \n"):
+            raise ValueError("not a numpy header")
         header = ast.literal_eval(text)
     except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError, RecursionError):
         raise DecodeError(path, "malformed .npy header", kind="bad_npy") from None
@@ -508,7 +541,7 @@ def _parse_payload(data: Buffer, path: str) -> _Payload:
     if n < 1:
         raise DecodeError(path, "empty array payload", kind="truncated")
     tlen = mv[0]
-    if n < 2 + tlen:
+    if n < 1 + tlen:
         raise DecodeError(
             path, f"truncated array header ({n} bytes, typestr length {tlen})", kind="truncated"
         )
@@ -520,6 +553,8 @@ def _parse_payload(data: Buffer, path: str) -> _Payload:
         # A typestr schemac does not know is refused before the dims are read (as in Rust):
         # the dtype comes first inside an array value (conformance/README.md).
         raise DecodeError(path, f"unknown dtype {ts!r}", kind="dtype_mismatch")
+    if n < 2 + tlen:
+        raise DecodeError(path, "truncated array header (no ndim byte)", kind="truncated")
     ndim = mv[1 + tlen]
     off = 2 + tlen + 8 * ndim
     if n < off:
@@ -670,6 +705,8 @@ def _parse_mnp(path: str, obj: object) -> tuple[str, _Payload]:
         raise SchemaError(
             path, f"expected a msgpack-numpy map, found {type_name(obj)}", kind="wrong_type"
         )
+    # Each key is checked as it comes (the Rust reader's order): a bad key or value ends
+    # the read where it stands; missing keys and the typestr's text come after.
     got: dict[str, Any] = {}
     for k, v in obj.items():
         name = k.decode("ascii", "replace") if isinstance(k, bytes) else k
@@ -680,6 +717,7 @@ def _parse_mnp(path: str, obj: object) -> tuple[str, _Payload]:
                 f"found {k!r}",
                 kind="wrong_type",
             )
+        _check_mnp_value(path, name, v)
         got[name] = v
     # A numpy scalar (nd false) is written with nd, type and data alone.
     need = _MNP_KEYS if got.get("nd") is not False else ("nd", "type", "data")
@@ -687,10 +725,6 @@ def _parse_mnp(path: str, obj: object) -> tuple[str, _Payload]:
     if missing:
         raise SchemaError(path, f"not a msgpack-numpy array ({missing} missing)", kind="wrong_type")
     nd, ts, shape, data = got["nd"], got["type"], got.get("shape", []), got["data"]
-    if not isinstance(nd, bool):
-        raise SchemaError(
-            join_path(path, "nd"), "msgpack-numpy nd must be a bool", kind="wrong_type"
-        )
     if isinstance(ts, bytes):
         try:
             ts = ts.decode("ascii")
@@ -698,32 +732,43 @@ def _parse_mnp(path: str, obj: object) -> tuple[str, _Payload]:
             raise DecodeError(
                 path, "msgpack-numpy type is not ASCII", kind="dtype_mismatch"
             ) from None
-    if not isinstance(ts, str):
-        raise SchemaError(
-            join_path(path, "type"),
-            f"msgpack-numpy type must be a typestr, found {type_name(ts)}",
-            kind="wrong_type",
-        )
-    if not isinstance(shape, list):
-        raise SchemaError(
-            join_path(path, "shape"),
-            f"msgpack-numpy shape must be an array, found {type_name(shape)}",
-            kind="wrong_type",
-        )
-    for i, d in enumerate(shape):
-        at = join_path(join_path(path, "shape"), i)
-        if isinstance(d, bool) or not isinstance(d, int):
-            raise SchemaError(at, f"expected a dim (int), found {type_name(d)}", kind="wrong_type")
-        if not 0 <= d <= _U64_MAX:
-            raise SchemaError(at, f"dim {d} does not fit u64", kind="out_of_range")
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise SchemaError(
-            join_path(path, "data"),
-            f"msgpack-numpy data must be bin, found {type_name(data)}",
-            kind="wrong_type",
-        )
     dims = tuple(shape) if nd else ()
     return ts, _Payload(ts, dims, memoryview(data).cast("B"), 0, False)
+
+
+def _check_mnp_value(path: str, name: str, v: object) -> None:
+    """One msgpack-numpy entry's value, checked as the map is read."""
+    if name == "nd" and not isinstance(v, bool):
+        raise SchemaError(
+            join_path(path, "nd"), "msgpack-numpy nd must be a bool", kind="wrong_type"
+        )
+    if name == "type" and not isinstance(v, str | bytes):
+        raise SchemaError(
+            join_path(path, "type"),
+            f"msgpack-numpy type must be a typestr, found {type_name(v)}",
+            kind="wrong_type",
+        )
+    if name == "shape":
+        if not isinstance(v, list):
+            raise SchemaError(
+                join_path(path, "shape"),
+                f"msgpack-numpy shape must be an array, found {type_name(v)}",
+                kind="wrong_type",
+            )
+        for i, d in enumerate(v):
+            at = join_path(join_path(path, "shape"), i)
+            if isinstance(d, bool) or not isinstance(d, int):
+                raise SchemaError(
+                    at, f"expected a dim (int), found {type_name(d)}", kind="wrong_type"
+                )
+            if not 0 <= d <= _U64_MAX:
+                raise SchemaError(at, f"dim {d} does not fit u64", kind="out_of_range")
+    if name == "data" and not isinstance(v, bytes | bytearray | memoryview):
+        raise SchemaError(
+            join_path(path, "data"),
+            f"msgpack-numpy data must be bin, found {type_name(v)}",
+            kind="wrong_type",
+        )
 
 
 def msgpack_numpy_to_array(obj: object, *, path: str = "") -> NDArray:

@@ -1750,7 +1750,7 @@ fn reserved_field(f: &ast::FieldItem) -> Option<Diagnostic> {
 fn overflows(x: f64, dtype: Dtype) -> bool {
     !x.is_finite()
         || match dtype {
-            Dtype::F16 => half::f16::from_f64(x).is_infinite(),
+            Dtype::F16 => schemac_runtime::array::f16_from_f64(x).is_infinite(),
             Dtype::Bf16 => half::bf16::from_f64(x).is_infinite(),
             Dtype::F32 => (x as f32).is_infinite(),
             _ => false,

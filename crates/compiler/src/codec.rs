@@ -313,6 +313,10 @@ impl<'s> Codec<'s> {
 
     /// A sample from JSON text, validated.
     pub fn from_json_slice(&self, text: &[u8]) -> Result<Value> {
+        schemac_runtime::json_numbers::with_wide_numbers(text, |text| self.read_json_text(text))
+    }
+
+    fn read_json_text(&self, text: &[u8]) -> Result<Value> {
         let mut path = Vec::new();
         if let Err(e) = schemac_runtime::json::check_structure(text, &mut path) {
             let at = match e.kind() {
@@ -591,6 +595,58 @@ fn child<'s>(schema: &'s Schema, name: &str) -> Result<&'s Record> {
         .ok_or_else(|| Error::custom(format!("the schema has no record `{name}`")))
 }
 
+/// An enum value as read: one of the enum's variants, else `UnknownVariant` (a fault met
+/// while reading, like the generated readers', not one of the check pass).
+fn enum_value(schema: &Schema, name: &str, s: &str) -> Result<Value> {
+    let e = schema
+        .enum_def(name)
+        .ok_or_else(|| Error::custom(format!("the schema has no enum `{name}`")))?;
+    if e.variants.iter().any(|var| var.name == s) {
+        Ok(Value::Str(s.to_owned()))
+    } else {
+        Err(Error::unknown_variant(s))
+    }
+}
+
+/// An array's rank and fixed dims, checked as it is read (the generated readers'
+/// `ShapeMismatch`); named dims are left to the check pass.
+fn fixed_shape(spec: &[Dim], found: &[usize]) -> Result<()> {
+    let fits = spec.len() == found.len()
+        && spec
+            .iter()
+            .zip(found)
+            .all(|(d, &n)| !matches!(d, Dim::Fixed(k) if *k != n as u64));
+    if fits {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorKind::ShapeMismatch {
+            expected: format_dims(spec),
+            found: found.iter().map(|&n| n as u64).collect(),
+        }))
+    }
+}
+
+/// The fixed counts of a component array's levels, once every element is read
+/// (docs/language.md, "Error precedence"): the first wrong inner level in document
+/// order, then the outer one. Named dims are left to the check pass.
+fn level_counts(shape: &[Dim], v: &Value) -> Result<()> {
+    let (Some(first), Value::List(items)) = (shape.first(), v) else {
+        return Ok(());
+    };
+    if shape.len() > 1 {
+        for (i, x) in items.iter().enumerate() {
+            level_counts(&shape[1..], x).at_index(i)?;
+        }
+    }
+    match first {
+        Dim::Fixed(n) if *n != items.len() as u64 => Err(Error::new(ErrorKind::ShapeMismatch {
+            expected: format_dims(shape),
+            found: vec![items.len() as u64],
+        })),
+        _ => Ok(()),
+    }
+}
+
 /// Sorts map entries by key; duplicate keys are an error.
 fn sorted_entries(mut entries: Vec<(String, Value)>) -> Result<Value> {
     entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -605,28 +661,38 @@ impl Parse<'_> {
 
     fn json_record(&self, rec: &Record, j: &Json) -> Result<Value> {
         let obj = j.as_object().ok_or_else(|| wrong("object", json_kind(j)))?;
-        let mut out = Vec::with_capacity(rec.fields.len());
-        for f in &rec.fields {
-            // The field's key, or one of its `@alias` keys (never two of them).
-            let mut found = obj.get(&f.name);
-            for alias in &f.aliases {
-                if let Some(v) = obj.get(alias) {
-                    if found.is_some() {
-                        return Err(Error::new(ErrorKind::DuplicateKey(alias.clone())).at(alias));
-                    }
-                    found = Some(v);
-                }
+        // In the input's key order (serde_json's `preserve_order`), as the error precedence
+        // needs: faults of the fields as their keys come, then missing fields.
+        let mut slots: Vec<Option<Value>> = rec.fields.iter().map(|_| None).collect();
+        for (key, j) in obj {
+            let Some(i) = rec
+                .fields
+                .iter()
+                .position(|f| f.name == *key || f.aliases.iter().any(|a| a == key))
+            else {
+                continue; // unknown keys are ignored
+            };
+            // A field's key and one of its `@alias` keys (never two of them).
+            if slots[i].is_some() {
+                return Err(Error::new(ErrorKind::DuplicateKey(key.clone())).at(key));
             }
-            let v = match found {
-                None => missing(f)?,
-                Some(Json::Null) if f.optional => Value::Nil,
+            let f = &rec.fields[i];
+            slots[i] = Some(match j {
+                Json::Null if f.optional => Value::Nil,
                 // `null` for a required (even defaulted) field is not "absent".
-                Some(Json::Null) => return Err(Error::missing_field(&f.name)),
-                Some(j) => {
-                    let v = self.json_ty(&f.ty, j).at(&f.name)?;
-                    packed_bits(f, &v).at(&f.name)?;
+                Json::Null => return Err(Error::missing_field(key)),
+                j => {
+                    let v = self.json_ty(&f.ty, j).at(key)?;
+                    packed_bits(f, &v).at(key)?;
                     v
                 }
+            });
+        }
+        let mut out = Vec::with_capacity(rec.fields.len());
+        for (f, v) in rec.fields.iter().zip(slots) {
+            let v = match v {
+                Some(v) => v,
+                None => missing(f)?,
             };
             out.push((f.name.clone(), v));
         }
@@ -641,7 +707,8 @@ impl Parse<'_> {
         };
         match ty {
             Ty::Scalar { dtype } => json_scalar(*dtype, j).map(Value::Scalar),
-            Ty::Str | Ty::Enum { .. } => string(j).map(Value::Str),
+            Ty::Str => string(j).map(Value::Str),
+            Ty::Enum { name } => enum_value(self.schema, name, &string(j)?),
             Ty::Bytes => match j {
                 Json::String(_) => {
                     schemac_runtime::error::clear_serde_error();
@@ -651,9 +718,15 @@ impl Parse<'_> {
                 }
                 _ => Err(wrong("base64 string", json_kind(j))),
             },
-            Ty::Array { dtype, .. } => json_array(*dtype, j).map(Value::Array),
+            Ty::Array { dtype, shape } => {
+                let a = json_array(*dtype, j)?;
+                fixed_shape(shape, &a.shape)?;
+                Ok(Value::Array(a))
+            }
             Ty::Record { name, shape } => {
-                self.json_nested(child(self.schema, name)?, shape.len(), j)
+                let v = self.json_nested(child(self.schema, name)?, shape.len(), j)?;
+                level_counts(shape, &v)?;
+                Ok(v)
             }
             Ty::List { item } => {
                 let items = j.as_array().ok_or_else(|| wrong("array", json_kind(j)))?;
@@ -742,17 +815,23 @@ impl Parse<'_> {
             Ty::Scalar { dtype } => {
                 with_dtype!(*dtype, T => r.scalar::<T>().map(|v| Value::Scalar(v.to_scalar())))
             }
-            Ty::Str | Ty::Enum { .. } => r.str().map(|s| Value::Str(s.to_owned())),
+            Ty::Str => r.str().map(|s| Value::Str(s.to_owned())),
+            Ty::Enum { name } => enum_value(self.schema, name, r.str()?),
             Ty::Bytes => r.bin().map(|b| Value::Bytes(b.to_vec())),
-            Ty::Array { dtype, .. } => with_dtype!(*dtype, T => {
+            Ty::Array { dtype, shape } => with_dtype!(*dtype, T => {
                 let view = r.array_view::<T>()?;
+                fixed_shape(shape, view.shape())?;
                 Ok(Value::Array(Array {
                     dtype: *dtype,
                     shape: view.shape().to_vec(),
                     data: view.bytes().to_vec(),
                 }))
             }),
-            Ty::Record { name, shape } => self.mp_nested(child(self.schema, name)?, shape.len(), r),
+            Ty::Record { name, shape } => {
+                let v = self.mp_nested(child(self.schema, name)?, shape.len(), r)?;
+                level_counts(shape, &v)?;
+                Ok(v)
+            }
             Ty::List { item } => {
                 let n = r.array_len()?;
                 let mut items = Vec::with_capacity(n.min(PREALLOC));
@@ -906,7 +985,13 @@ fn json_scalar(dtype: Dtype, j: &Json) -> Result<Scalar> {
         Json::Bool(b) => Scalar::Bool(*b),
         Json::Number(n) => {
             if let Some(u) = n.as_u64() {
-                Scalar::UInt(u)
+                // A placeholder for a number past i64/u64 or f64 (json_numbers); for a
+                // bool any number is the wrong type, reported below.
+                if dtype == Dtype::Bool {
+                    Scalar::UInt(u)
+                } else {
+                    schemac_runtime::json_numbers::scalar_for(u, dtype)?
+                }
             } else if let Some(i) = n.as_i64() {
                 Scalar::Int(i)
             } else {

@@ -432,7 +432,9 @@ fn scalars(dtype: Dtype, values: &[&Value]) -> Result<ArrayRef> {
         Dtype::U16 => prim_scalars!(UInt16Type, values, |s| as_u64(s) as u16),
         Dtype::U32 => prim_scalars!(UInt32Type, values, |s| as_u64(s) as u32),
         Dtype::U64 => prim_scalars!(UInt64Type, values, as_u64),
-        Dtype::F16 => prim_scalars!(Float16Type, values, |s| half::f16::from_f64(as_f64(s))),
+        Dtype::F16 => prim_scalars!(Float16Type, values, |s| {
+            schemac_runtime::array::f16_from_f64(as_f64(s))
+        }),
         Dtype::Bf16 => prim_scalars!(UInt16Type, values, |s| half::bf16::from_f64(as_f64(s))
             .to_bits()),
         Dtype::F32 => prim_scalars!(Float32Type, values, |s| as_f64(s) as f32),

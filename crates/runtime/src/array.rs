@@ -242,7 +242,18 @@ macro_rules! float_element {
     };
 }
 
-float_element!(f16, F16, f16::from_f64, f16::to_f64);
+float_element!(f16, F16, f16_from_f64, f16::to_f64);
+
+/// `v` rounded to the nearest f16 (ties to even), in one rounding. `half`'s own
+/// `f16::from_f64` rounds twice where the CPU has F16C (through f32: `1.43554687500000178`
+/// becomes a tie there and rounds down) and its portable path ignores the low 32 mantissa
+/// bits when breaking ties; numpy (and so the Python runtime) rounds once. Folding those
+/// low bits into one sticky bit keeps every rounding decision the portable path makes exact.
+pub fn f16_from_f64(v: f64) -> f16 {
+    let bits = v.to_bits();
+    let sticky = u64::from(bits & 0xFFFF_FFFF != 0) << 32;
+    f16::from_f64_const(f64::from_bits((bits & !0xFFFF_FFFF) | sticky))
+}
 float_element!(bf16, Bf16, bf16::from_f64, bf16::to_f64);
 float_element!(f32, F32, |v: f64| v as f32, f64::from);
 float_element!(f64, F64, |v: f64| v, |v: f64| v);
@@ -808,6 +819,29 @@ pub fn check_range<T: Element>(values: &[T], lo: f64, hi: f64) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn f16_from_f64_rounds_once() {
+        // Just above a tie between two f16s (the low mantissa bits break it): up, as numpy.
+        let v = f64::from_bits(0x3ff6_fa00_0008_2000);
+        assert_eq!(super::f16_from_f64(v).to_bits(), 0x3dbf);
+        // An exact tie rounds to even; below a tie rounds down.
+        assert_eq!(
+            super::f16_from_f64(f64::from_bits(0x3ff6_fa00_0000_0000)).to_bits(),
+            0x3dbe
+        );
+        assert_eq!(
+            super::f16_from_f64(f64::from_bits(0x3ff6_f9ff_ffff_ffff)).to_bits(),
+            0x3dbe
+        );
+        // Overflow, NaN quieting and subnormals as before.
+        assert!(super::f16_from_f64(1e10).is_infinite());
+        assert_eq!(
+            super::f16_from_f64(f64::from_bits(0x7ff0_0000_0000_0001)).to_bits(),
+            0x7e00
+        );
+        assert_eq!(super::f16_from_f64(6e-8).to_bits(), 0x0001);
+    }
+
     use super::*;
 
     #[test]

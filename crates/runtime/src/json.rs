@@ -122,6 +122,57 @@ fn from_parts<T: Element, E: de::Error>(shape: Vec<u64>, bytes: &[u8]) -> Result
     NdArray::from_le_bytes(shape, bytes).map_err(crate::error::to_serde)
 }
 
+/// An array object's `data_b64`, read without failing on a value that is not a string:
+/// that error is kept (`Err(message)`) and reported where the base64 is checked, after
+/// the dtype and the keys being there (as [`DeferredShape`]).
+struct DeferredText;
+
+impl<'de> DeserializeSeed<'de> for DeferredText {
+    type Value = std::result::Result<String, String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DeferredText {
+    type Value = std::result::Result<String, String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a base64 string")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Ok(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Ok(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Err(
+            "invalid type: sequence, expected a base64 string".into()
+        ))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Err("invalid type: map, expected a base64 string".into()))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: boolean, expected a base64 string".into()))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: integer, expected a base64 string".into()))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: integer, expected a base64 string".into()))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: float, expected a base64 string".into()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Err("invalid type: null, expected a base64 string".into()))
+    }
+}
+
 /// An array object's `shape`, read without failing on a value of the wrong type: that
 /// error is kept (`Err(message)`) and reported after the dtype and base64 checks, which
 /// come first whatever the key order.
@@ -191,7 +242,8 @@ impl<'de> Deserialize<'de> for DimValue {
                 f.write_str("a dim")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<DimValue, E> {
-                Ok(DimValue(Some(v)))
+                // A number past u64 (a placeholder, crate::json_numbers) is no dim.
+                Ok(DimValue((!crate::json_numbers::is_wide(v)).then_some(v)))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<DimValue, E> {
                 Ok(DimValue(u64::try_from(v).ok()))
@@ -238,7 +290,7 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         // Checked in the decided order whatever the key order (conformance/README.md):
         // dtype, then base64, then the data length and shape.
-        let mut data: Option<String> = None;
+        let mut data: Option<std::result::Result<String, String>> = None;
         let mut shape: Option<std::result::Result<Vec<u64>, String>> = None;
         let mut seen_dtype = false;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
@@ -252,10 +304,7 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
                 return Err(de_err(ErrorKind::DuplicateKey(key.into_owned())));
             }
             match &*key {
-                "data_b64" => {
-                    let s: std::borrow::Cow<'de, str> = map.next_value()?;
-                    data = Some(s.into_owned());
-                }
+                "data_b64" => data = Some(map.next_value_seed(DeferredText)?),
                 "shape" => shape = Some(map.next_value_seed(DeferredShape)?),
                 "dtype" => {
                     let s: std::borrow::Cow<'de, str> = map.next_value()?;
@@ -271,6 +320,7 @@ impl<'de, T: Element> Visitor<'de> for HumanVisitor<T> {
         let (Some(data), Some(shape), true) = (data, shape, seen_dtype) else {
             return Err(de_err(ErrorKind::MissingField));
         };
+        let data = data.map_err(|msg| de_err(ErrorKind::WrongValue(msg)))?;
         let data = decode_base64(&data).map_err(crate::error::to_serde)?;
         let shape = shape.map_err(|msg| de_err(ErrorKind::WrongValue(msg)))?;
         from_parts(shape, &data)
@@ -353,6 +403,23 @@ impl<T: Element> Nest<T> {
                     "number"
                 },
             }));
+        }
+        // A placeholder for a number past i64/u64 or f64 (crate::json_numbers).
+        let s = match s {
+            Scalar::UInt(u) => {
+                crate::json_numbers::scalar_for(u, T::DTYPE).map_err(crate::error::to_serde)?
+            }
+            s => s,
+        };
+        // JSON has one number type: a fraction in an integer array is a type fault (as
+        // for an integer scalar), a whole float too big for the dtype a range fault.
+        if let Scalar::Float(f) = s {
+            if T::DTYPE.is_int() && f.fract() != 0.0 {
+                return Err(de_err(ErrorKind::WrongType {
+                    expected: "integer",
+                    found: "float",
+                }));
+            }
         }
         // JSON writes integral floats as `1.0`; let integer arrays take them.
         let s = match s {
@@ -762,6 +829,13 @@ pub fn check_structure(text: &[u8], path: &mut Vec<PathSeg>) -> Result<(), Error
         .deserialize(&mut de)
         .and_then(|()| de.end())
         .map_err(|e| crate::error::from_serde_json(&e));
+    // serde_json reads a `\u` escape's four bytes before it looks at them, so text that
+    // ends inside `"\ud}` is an early end to it; but the `}` comes first: malformed.
+    if matches!(&r, Err(e) if matches!(e.kind(), ErrorKind::Truncated)) && ends_in_bad_hex(text) {
+        r = Err(Error::new(ErrorKind::Malformed(
+            "a \\u escape with a character that is not a hex digit".into(),
+        )));
+    }
     if let Some(at) = bad_utf8 {
         let earlier = matches!(&r, Err(e) if !matches!(e.kind(), ErrorKind::Truncated));
         if !earlier {
@@ -778,6 +852,21 @@ pub fn check_structure(text: &[u8], path: &mut Vec<PathSeg>) -> Result<(), Error
         });
     }
     r
+}
+
+/// Whether `text` ends inside a `\u` escape (fewer than four characters after it) one
+/// of whose characters is not a hex digit. Called only for text that ends inside a
+/// string, so the backslash is an escape when an even number of backslashes precede it.
+fn ends_in_bad_hex(text: &[u8]) -> bool {
+    (0..4).any(|k| {
+        let Some(u) = text.len().checked_sub(k + 2) else {
+            return false;
+        };
+        let escaped = text[..u].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1;
+        text[u..u + 2] == *b"\\u"
+            && !escaped
+            && text[u + 2..].iter().any(|b| !b.is_ascii_hexdigit())
+    })
 }
 
 /// A seed that walks a JSON value without building it (see [`check_structure`]).

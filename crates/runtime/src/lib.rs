@@ -18,6 +18,7 @@ pub mod dtype;
 pub mod error;
 pub mod gen_support;
 pub mod json;
+pub mod json_numbers;
 pub mod msgpack;
 pub mod rng;
 pub mod shard;

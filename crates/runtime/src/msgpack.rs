@@ -13,6 +13,8 @@
 //! Generated code drives both directly, field by field (see the method docs); errors come
 //! back without a path and the generated code adds it with [`crate::error::ResultExt`].
 
+use std::borrow::Cow;
+
 use crate::array::{as_le_bytes, ArrayView, Element, NdArray, Scalar};
 use crate::dtype::Dtype;
 use crate::error::{Error, ErrorKind, Result};
@@ -784,11 +786,12 @@ impl<'a> Reader<'a> {
                 // Raw key encodings with their entry index; sorted on demand, so a map of
                 // k keys costs O(k log k) and the allocation is bounded by the input.
                 let buf = self.buf;
-                let mut keys: Vec<(&'a [u8], usize)> = Vec::with_capacity(n.min(64));
+                let mut keys: Vec<SeenKey<'a>> = Vec::with_capacity(n.min(64));
                 for i in 0..n {
                     let start = self.pos;
                     let r = self.walk(depth + 1, path).and_then(|()| {
-                        keys.push((&buf[start..self.pos], i));
+                        let raw = &buf[start..self.pos];
+                        keys.push((key_identity(raw), i, raw));
                         self.walk(depth + 1, path).inspect_err(|e| {
                             if matches!(e.kind(), ErrorKind::DuplicateKey(_)) {
                                 path.push(key_seg(&buf[start..]));
@@ -1096,6 +1099,16 @@ impl<'a> PyLit<'a> {
             .iter()
             .position(|&c| c == q)
             .ok_or_else(|| bad_npy("unterminated string in header"))?;
+        // numpy's reader (`ast.literal_eval`) refuses a NUL, reads `\` as an escape and
+        // a newline as the end of the literal: all are not numpy headers.
+        if body[..end]
+            .iter()
+            .any(|&c| c < 0x20 || c == 0x7f || c == b'\\')
+        {
+            return Err(bad_npy(
+                "a control character or backslash in a header string",
+            ));
+        }
         self.s = &body[end + 1..];
         // The header was checked to be UTF-8 and quotes are ASCII, so this cannot fail.
         std::str::from_utf8(&body[..end]).map_err(|_| bad_npy("header not UTF-8"))
@@ -1254,6 +1267,45 @@ pub enum PathSeg {
 }
 
 /// The path segment for the map key encoded at the start of `raw`.
+/// A map key met by the structural walk: its identity ([`key_identity`]), its entry
+/// index and its bytes.
+type SeenKey<'a> = (Cow<'a, [u8]>, usize, &'a [u8]);
+
+/// What makes two map keys the same key, as the Python runtime compares them: a str, bin
+/// or int by its value whatever its encoding (`cc 00` and `00` are both 0), anything else
+/// by its bytes. Borrowed when the key is already in its shortest encoding (the usual
+/// case), so the structural walk allocates only for keys written the long way.
+fn key_identity(raw: &[u8]) -> Cow<'_, [u8]> {
+    // A fixstr, fixint or any other family has one encoding per value: no work.
+    if !matches!(raw.first(), Some(0xc4..=0xc6 | 0xcc..=0xd3 | 0xd9..=0xdb)) {
+        return Cow::Borrowed(raw);
+    }
+    let mut r = Reader::new(raw);
+    let mut w = Writer::new();
+    match r.peek() {
+        Ok(Family::Str) => match r.str() {
+            Ok(s) => w.str(s),
+            Err(_) => return Cow::Borrowed(raw),
+        },
+        Ok(Family::Bin) => match r.bin() {
+            Ok(b) => w.bin(b),
+            Err(_) => return Cow::Borrowed(raw),
+        },
+        Ok(Family::Int) => match r.read_scalar() {
+            Ok(Scalar::UInt(u)) => w.uint(u),
+            Ok(Scalar::Int(i)) => w.int(i),
+            _ => return Cow::Borrowed(raw),
+        },
+        _ => return Cow::Borrowed(raw),
+    }
+    let canonical = w.into_bytes();
+    if canonical == raw {
+        Cow::Borrowed(raw)
+    } else {
+        Cow::Owned(canonical)
+    }
+}
+
 fn key_seg(raw: &[u8]) -> PathSeg {
     let mut r = Reader::new(raw);
     match r.str() {
@@ -1264,15 +1316,15 @@ fn key_seg(raw: &[u8]) -> PathSeg {
 
 /// Of the keys read so far, the duplicate whose second occurrence comes first; pushes
 /// its segment onto `path` (reversed: innermost first).
-fn first_duplicate(keys: &mut [(&[u8], usize)], path: &mut Vec<PathSeg>) -> Option<Error> {
+fn first_duplicate(keys: &mut [SeenKey<'_>], path: &mut Vec<PathSeg>) -> Option<Error> {
     if keys.len() < 2 {
         return None;
     }
-    keys.sort_unstable();
+    keys.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let second = keys
         .windows(2)
         .filter(|w| w[0].0 == w[1].0)
-        .map(|w| (w[1].1, w[1].0))
+        .map(|w| (w[1].1, w[1].2))
         .min()?;
     let seg = key_seg(second.1);
     let name = match &seg {

@@ -207,8 +207,8 @@ fn de_scalar<'de, T: Element, D: Deserializer<'de>>(d: D) -> std::result::Result
                 let b = bool::deserialize(d)?;
                 return T::from_scalar(Scalar::Bool(b)).ok_or_else(|| de::Error::custom("bool"));
             }
-            t if t.is_float() => JsonF64::deserialize(d)?.narrow::<T>(),
-            _ => JsonInt::deserialize(d)?.narrow::<T>(),
+            t if t.is_float() => JsonF64::deserialize_for(d, t)?.narrow::<T>(),
+            t => JsonInt::deserialize_for(d, t)?.narrow::<T>(),
         };
         r.map_err(de_error)
     } else {
@@ -245,11 +245,12 @@ impl<T: Element> Codec for Num<T> {
     #[inline]
     fn check(&self, v: &T, _dims: &mut DimTable, full: bool) -> Result<()> {
         if full {
-            if let Some((lo, hi)) = self.range {
-                check_range(&[*v], lo, hi)?;
-            }
+            // `@bits` before `@range` (docs/language.md, "Error precedence").
             if let Some(b) = self.bits {
                 check_bits(&[*v], b)?;
+            }
+            if let Some((lo, hi)) = self.range {
+                check_range(&[*v], lo, hi)?;
             }
         }
         Ok(())
@@ -587,11 +588,12 @@ impl<T: Element> Codec for Arr<T> {
     fn check(&self, v: &NdArray<T>, dims: &mut DimTable, full: bool) -> Result<()> {
         check_shape(self.shape, v.shape(), dims)?;
         if full {
-            if let Some((lo, hi)) = self.range {
-                check_range(v.as_slice(), lo, hi)?;
-            }
+            // `@bits` before `@range` (docs/language.md, "Error precedence").
             if let Some(b) = self.bits {
                 check_bits(v.as_slice(), b)?;
+            }
+            if let Some((lo, hi)) = self.range {
+                check_range(v.as_slice(), lo, hi)?;
             }
         }
         Ok(())
@@ -882,12 +884,14 @@ impl<R: Record> Serialize for Nest<'_, R> {
     }
 }
 
-/// Reads nested sequences into one flat `Vec`: every inner level must hold its fixed
-/// count (`ShapeMismatch` at the index otherwise); the first dim is checked with the
-/// record's other shapes.
+/// Reads nested sequences into one flat `Vec`. Every element is read before a level's
+/// count is compared (docs/language.md, "Error precedence"): the first wrong count of an
+/// inner level, in document order, is kept in `wrong_len` (at its index) for the caller to
+/// report after the outer level's own.
 struct NestSeed<'o, R> {
     inner: &'o [DimSpec],
     out: &'o mut Vec<R>,
+    wrong_len: &'o mut Option<Error>,
 }
 
 impl<'de, R: Record> DeserializeSeed<'de> for NestSeed<'_, R> {
@@ -912,20 +916,27 @@ impl<'de, R: Record> Visitor<'de> for NestSeed<'_, R> {
                     .map(|x| self.out.push(x))
                     .is_some(),
                 Some((first, rest)) => {
+                    let mut inner_wrong = None;
                     let seed = NestSeed {
                         inner: rest,
                         out: &mut *self.out,
+                        wrong_len: &mut inner_wrong,
                     };
                     match seq.next_element_seed(seed).map_err(|e| de_at_index(e, n))? {
                         None => false,
                         Some(k) => {
+                            if self.wrong_len.is_none() {
+                                *self.wrong_len = inner_wrong.map(|e| e.at_index(n));
+                            }
                             if let DimSpec::Fixed(want) = *first {
-                                if k as u64 != want {
-                                    let e = Error::new(ErrorKind::ShapeMismatch {
-                                        expected: format_shape(self.inner),
-                                        found: vec![k as u64],
-                                    });
-                                    return Err(de_error(e.at_index(n)));
+                                if k as u64 != want && self.wrong_len.is_none() {
+                                    *self.wrong_len = Some(
+                                        Error::new(ErrorKind::ShapeMismatch {
+                                            expected: format_shape(self.inner),
+                                            found: vec![k as u64],
+                                        })
+                                        .at_index(n),
+                                    );
                                 }
                             }
                             true
@@ -975,12 +986,22 @@ impl<R: Record> Codec for Recs<R> {
     }
     fn de<'de, D: Deserializer<'de>>(&self, d: D) -> std::result::Result<Vec<R>, D::Error> {
         let mut out = Vec::new();
-        NestSeed {
+        let mut wrong_len = None;
+        let n = NestSeed {
             inner: &self.shape[1..],
             out: &mut out,
+            wrong_len: &mut wrong_len,
         }
         .deserialize(d)?;
-        Ok(out)
+        if let Some(&DimSpec::Fixed(want)) = self.shape.first() {
+            if want != n as u64 && wrong_len.is_none() {
+                wrong_len = Some(Error::new(ErrorKind::ShapeMismatch {
+                    expected: format_shape(self.shape),
+                    found: vec![n as u64],
+                }));
+            }
+        }
+        wrong_len.map_or(Ok(out), |e| Err(de_error(e)))
     }
 }
 

@@ -197,32 +197,26 @@ fn read_nested<'a, T>(
     out: &mut Vec<T>,
     f: &mut impl FnMut(&mut Reader<'a>, &mut DimTable) -> Result<T>,
 ) -> Result<()> {
-    let n = r.array_len()?;
-    // A wrong length is reported after the items are read, as the codec does: a value of
-    // the wrong type inside (a flat list for `Pt[2, 2]`) is the first fault.
+    // Every element is read before any level's count is compared (docs/language.md,
+    // "Error precedence"): an element's own fault, even in a later row, comes first; then
+    // the first wrong count of an inner level in document order, then the outer one.
     let mut wrong_len = None;
-    match spec.first() {
-        Some(&DimSpec::Fixed(k)) if k != n as u64 => {
-            wrong_len = Some(Error::new(ErrorKind::ShapeMismatch {
-                expected: format_shape(spec),
-                found: vec![n as u64],
-            }));
-        }
-        Some(&DimSpec::Named(name)) => dims.bind(name, n as u64)?,
-        _ => {}
-    }
-    read_items(r, spec, dims, out, f, n)?;
+    read_level(r, spec, dims, out, f, &mut wrong_len)?;
     wrong_len.map_or(Ok(()), Err)
 }
 
-fn read_items<'a, T>(
+fn read_level<'a, T>(
     r: &mut Reader<'a>,
     spec: &[DimSpec],
     dims: &mut DimTable,
     out: &mut Vec<T>,
     f: &mut impl FnMut(&mut Reader<'a>, &mut DimTable) -> Result<T>,
-    n: usize,
+    wrong_len: &mut Option<Error>,
 ) -> Result<()> {
+    let n = r.array_len()?;
+    if let Some(&DimSpec::Named(name)) = spec.first() {
+        dims.bind(name, n as u64)?;
+    }
     if spec.len() <= 1 {
         out.reserve(n);
         for i in 0..n {
@@ -230,7 +224,19 @@ fn read_items<'a, T>(
         }
     } else {
         for i in 0..n {
-            read_nested(r, &spec[1..], dims, out, f).at_index(i)?;
+            let mut inner = None;
+            read_level(r, &spec[1..], dims, out, f, &mut inner).at_index(i)?;
+            if wrong_len.is_none() {
+                *wrong_len = inner.map(|e| e.at_index(i));
+            }
+        }
+    }
+    if let Some(&DimSpec::Fixed(k)) = spec.first() {
+        if k != n as u64 && wrong_len.is_none() {
+            *wrong_len = Some(Error::new(ErrorKind::ShapeMismatch {
+                expected: format_shape(spec),
+                found: vec![n as u64],
+            }));
         }
     }
     Ok(())

@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeStruct, Serializer};
 
 use super::codec::{Codec, OptSeed, Seed, With};
@@ -362,7 +362,9 @@ impl<'de, A: MapAccess<'de>> Source for SerdeSource<'de, A> {
     }
 
     fn required<T>(&self, slot: Option<T>, name: &'static str) -> std::result::Result<T, A::Error> {
-        slot.ok_or_else(|| <A::Error as de::Error>::missing_field(name))
+        // Typed, so that the path of an element deep in a component array survives the
+        // prefixes added on the way out (serde's own error has only the name).
+        slot.ok_or_else(|| de_error(Error::missing_field(name)))
     }
 }
 
@@ -398,12 +400,45 @@ impl<'de, R: Record> Visitor<'de> for RecordVisitor<R> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<R, A::Error> {
-        let v = R::read_fields(&mut SerdeSource(map, PhantomData))?;
+        let v = {
+            let _inside = Nesting::enter();
+            R::read_fields(&mut SerdeSource(map, PhantomData))?
+        };
+        // A record read inside another is checked by the outermost one's check pass, with
+        // the whole sample's named dims, after every field is read (docs/language.md,
+        // "Error precedence": `@range`/`@bits` of a component come in the check pass).
+        if Nesting::depth() > 0 {
+            return Ok(v);
+        }
         v.check_in(&mut DimTable::new(), true).map_err(|e| {
             // A component's path starts at the field holding it (`de_at` adds it).
             de_error(if R::IS_SAMPLE { e.at(R::NAME) } else { e })
         })?;
         Ok(v)
+    }
+}
+
+thread_local! {
+    /// How many records serde is reading into on this thread (see `RecordVisitor`).
+    static NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// One level of [`NESTING`], left on drop (also when a read fails or panics).
+struct Nesting;
+
+impl Nesting {
+    fn enter() -> Self {
+        NESTING.with(|n| n.set(n.get() + 1));
+        Nesting
+    }
+    fn depth() -> usize {
+        NESTING.with(std::cell::Cell::get)
+    }
+}
+
+impl Drop for Nesting {
+    fn drop(&mut self) {
+        NESTING.with(|n| n.set(n.get().saturating_sub(1)));
     }
 }
 

@@ -4,6 +4,7 @@
 //! pre-pass.
 
 use super::*;
+use crate::dtype::Dtype;
 
 /// A float scalar in JSON: a number, or for non-finite values the strings `"NaN"`,
 /// `"Infinity"`, `"-Infinity"` (also read: `"nan"`, `"inf"`, `"-inf"`), as the dynamic
@@ -28,7 +29,18 @@ impl serde::Serialize for JsonF64 {
 
 impl<'de> serde::Deserialize<'de> for JsonF64 {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
+        Self::deserialize_for(d, Dtype::F64)
+    }
+}
+
+impl JsonF64 {
+    /// Reads the value for a field of `dtype`, which names the dtype in the error for a
+    /// JSON number past f64 (docs/language.md, "JSON text").
+    pub fn deserialize_for<'de, D: serde::Deserializer<'de>>(
+        d: D,
+        dtype: Dtype,
+    ) -> std::result::Result<Self, D::Error> {
+        struct V(Dtype);
         impl serde::de::Visitor<'_> for V {
             type Value = JsonF64;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -41,7 +53,10 @@ impl<'de> serde::Deserialize<'de> for JsonF64 {
                 Ok(JsonF64(v as f64))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<JsonF64, E> {
-                Ok(JsonF64(v as f64))
+                match crate::json_numbers::scalar_for(v, self.0).map_err(de_error)? {
+                    Scalar::Float(f) => Ok(JsonF64(f)),
+                    _ => Ok(JsonF64(v as f64)),
+                }
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<JsonF64, E> {
                 match v {
@@ -52,11 +67,9 @@ impl<'de> serde::Deserialize<'de> for JsonF64 {
                 }
             }
         }
-        d.deserialize_any(V)
+        d.deserialize_any(V(dtype))
     }
-}
 
-impl JsonF64 {
     /// The value narrowed to `T`; a finite value beyond `T` (`1e10` for f16) is
     /// `OutOfRange`, never infinity.
     pub fn narrow<T: Element>(self) -> Result<T> {
@@ -80,7 +93,18 @@ pub struct JsonInt(pub Scalar);
 
 impl<'de> serde::Deserialize<'de> for JsonInt {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
+        Self::deserialize_for(d, Dtype::I64)
+    }
+}
+
+impl JsonInt {
+    /// Reads the value for a field of `dtype`, which names the dtype in the error for an
+    /// integer past i64/u64 (docs/language.md, "JSON text").
+    pub fn deserialize_for<'de, D: serde::Deserializer<'de>>(
+        d: D,
+        dtype: Dtype,
+    ) -> std::result::Result<Self, D::Error> {
+        struct V(Dtype);
         impl serde::de::Visitor<'_> for V {
             type Value = JsonInt;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -90,7 +114,9 @@ impl<'de> serde::Deserialize<'de> for JsonInt {
                 Ok(JsonInt(Scalar::Int(v)))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<JsonInt, E> {
-                Ok(JsonInt(Scalar::UInt(v)))
+                crate::json_numbers::scalar_for(v, self.0)
+                    .map(JsonInt)
+                    .map_err(de_error)
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<JsonInt, E> {
                 if v.fract() != 0.0 || !v.is_finite() {
@@ -105,11 +131,9 @@ impl<'de> serde::Deserialize<'de> for JsonInt {
                 }))
             }
         }
-        d.deserialize_any(V)
+        d.deserialize_any(V(dtype))
     }
-}
 
-impl JsonInt {
     /// The value as `T`, or `OutOfRange` showing the number as read.
     pub fn narrow<T: Element>(self) -> Result<T> {
         narrow_scalar(self.0)
@@ -222,6 +246,16 @@ pub fn to_json<T: serde::Serialize>(v: &T) -> String {
 /// [`crate::error::from_serde_json`]). A byte-order mark before the text is `Malformed`
 /// (RFC 8259: JSON text is UTF-8 without one).
 pub fn from_json<T: serde::de::DeserializeOwned>(s: &str, name: &str) -> Result<T> {
+    crate::json_numbers::with_wide_numbers(s.as_bytes(), |text| {
+        // Placeholders replace ASCII with ASCII, so the text is still UTF-8.
+        std::str::from_utf8(text).map_or_else(
+            |e| Err(Error::custom(e.to_string()).at(name)),
+            |s| from_json_text(s, name),
+        )
+    })
+}
+
+fn from_json_text<T: serde::de::DeserializeOwned>(s: &str, name: &str) -> Result<T> {
     if s.starts_with('\u{feff}') {
         return Err(Error::new(ErrorKind::Malformed(
             "a byte-order mark before JSON text".into(),

@@ -392,7 +392,7 @@ fn float_lit(v: f64, d: Dtype) -> String {
     match d {
         Dtype::F16 => format!(
             "{RT}::half::f16::from_bits({:#06x})",
-            schemac_runtime::half::f16::from_f64(v).to_bits()
+            schemac_runtime::array::f16_from_f64(v).to_bits()
         ),
         Dtype::Bf16 => format!(
             "{RT}::half::bf16::from_bits({:#06x})",

@@ -320,6 +320,57 @@ mod tests {
     }
 
     #[test]
+    fn any_text_is_scanned_without_panics_and_kept_when_nothing_is_wide() {
+        // A seeded loop over JSON-like junk (the differential test and the `codec` fuzz
+        // target drive the readers; this drives the scanner and the rewrite alone).
+        let pieces: &[&[u8]] = &[
+            b"0",
+            b"7",
+            b"-",
+            b"+",
+            b".",
+            b"e",
+            b"E",
+            b"\"",
+            b"\\",
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b",",
+            b":",
+            b" ",
+            b"u",
+            b"x",
+            b"1e999",
+            b"-9223372036854775809",
+            b"18446744073709551616",
+            b"1e99999999999999999999999999",
+            b"10000",
+            b"1000000000000000000",
+        ];
+        let mut rng = crate::rng::Rng::new(9);
+        let mut wide_texts = 0;
+        for _ in 0..20_000 {
+            let n = rng.range_i64(0, 24) as usize;
+            let text: Vec<u8> = (0..n)
+                .flat_map(|_| pieces[rng.range_i64(0, pieces.len() as i64 - 1) as usize])
+                .copied()
+                .collect();
+            let seen = with_wide_numbers(&text, |t| t.to_vec());
+            let mut wide = false;
+            for_each_number(&text, |s, e| wide |= wide_value(&text[s..e]).is_some());
+            if wide {
+                wide_texts += 1;
+            } else {
+                assert_eq!(seen, text);
+            }
+            assert!(seen.len() >= text.len());
+        }
+        assert!(wide_texts > 1_000, "{wide_texts}");
+    }
+
+    #[test]
     fn an_integer_past_f64_is_past_f64() {
         let big = "9".repeat(400);
         assert_eq!(wide_tokens(&big), vec![(big.clone(), None)]);

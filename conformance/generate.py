@@ -3892,6 +3892,58 @@ def differential() -> None:
     differential_json_text()
     differential_schema_order()
     differential_round_two()
+    aliases()
+
+
+def aliases() -> None:
+    """`@alias("id")` on `ident`: both keys read into the field, the new one is written;
+    both at once is a duplicate key at the one that comes second (docs/language.md)."""
+    cat = "decisions"
+    want = R(("ident", I(7)), ("n", I(1)))
+    ok(
+        cat,
+        "alias-key-read-msgpack",
+        "records",
+        "Renamed",
+        "msgpack",
+        mp({"id": 7, "n": 1}),
+        want,
+    )
+    ok(cat, "alias-key-read-json", "records", "Renamed", "json", '{"n":1,"id":7}', want)
+    for fmt, data, path in (
+        ("msgpack", mp({"id": 1, "ident": 2, "n": 0}), "Renamed.ident"),
+        ("json", '{"ident":2,"id":1,"n":0}', "Renamed.id"),
+    ):
+        err(
+            cat,
+            f"alias-and-name-both-{fmt}",
+            "records",
+            "Renamed",
+            fmt,
+            data,
+            "duplicate_key",
+            path,
+        )
+    err(
+        cat,
+        "alias-key-fault-at-the-key-json",
+        "records",
+        "Renamed",
+        "json",
+        '{"id":"x","n":0}',
+        "wrong_type",
+        "Renamed.id",
+    )
+    err(
+        cat,
+        "alias-missing-json",
+        "records",
+        "Renamed",
+        "json",
+        '{"n":0}',
+        "missing_field",
+        "Renamed.ident",
+    )
 
 
 def differential_json_text() -> None:
@@ -3963,6 +4015,22 @@ def differential_round_two() -> None:
             '{"v":nulc,"v":"b"}',
             "malformed",
             "ScalarStr",
+        ),
+        (
+            "json-dot-then-exponent",
+            "scalars",
+            "ScalarF64",
+            '{"v":0.E8',
+            "malformed",
+            "ScalarF64",
+        ),
+        (
+            "json-number-cut-after-e",
+            "scalars",
+            "ScalarF64",
+            '{"v":0.5e',
+            "truncated",
+            "ScalarF64",
         ),
         (
             "json-data-b64-type-after-missing-shape",
@@ -4118,6 +4186,45 @@ def differential_round_two() -> None:
         "duplicate_key",
         "ScalarU8",
         note="the int keys 00 and cc 00 are the same key 0",
+    )
+    for name, ext, want in (
+        ("msgpack-timestamp-bad-length", "d4ff00", "malformed"),
+        (
+            "msgpack-timestamp-nanos-too-big",
+            "d7ff" + "ffffffff" + "00000000",
+            "malformed",
+        ),
+    ):
+        err(
+            cat,
+            name,
+            "scalars",
+            "ScalarU8",
+            "msgpack",
+            bytes.fromhex("82a17607a174" + ext),
+            want,
+            "ScalarU8",
+            note="msgpack's timestamp ext (-1) has 4, 8 or 12 bytes and nanoseconds < 10^9",
+        )
+    ok(
+        cat,
+        "msgpack-timestamp-ignored-key",
+        "scalars",
+        "ScalarU8",
+        "msgpack",
+        bytes.fromhex("82a17607a174d6ff00000001"),
+        R(("v", I(7))),
+    )
+    err(
+        cat,
+        "empty-shape-past-numpy-bound",
+        "arrays",
+        "Dyn",
+        "msgpack",
+        mp({"v": payload("<i4", [0, 2**62], b"")}),
+        "too_large",
+        "Dyn.v",
+        note="np.empty refuses it: item size times the non-zero dims past i64",
     )
     err(
         cat,

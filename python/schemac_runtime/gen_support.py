@@ -40,7 +40,7 @@ from . import jsonform as _j
 from . import wire as _w
 from .checks import DecodeDims, Dims, ShapeSpec, check_array, check_int, check_range, type_name
 from .dtypes import DTypeInfo, bf16_to_f32, dtype_info, f32_to_bf16
-from .errors import SchemaError, join_path, key_path
+from .errors import DecodeError, SchemaError, join_path, key_path
 
 __all__ = [
     "Array",
@@ -1222,18 +1222,22 @@ def unwrap(codec: Codec) -> Codec:
 
 
 class Field(NamedTuple):
-    """One field of a generated record: wire (schema) name, Python attribute, codec."""
+    """One field of a generated record: wire (schema) name, Python attribute, codec, and
+    the ``@alias`` keys readers also take for it (writers write ``name``)."""
 
     name: str
     attr: str
     codec: Codec
+    aliases: tuple[str, ...] = ()
 
 
 def fields_by_name(cls: type[Any]) -> dict[str, Field]:
-    """``cls._SC_FIELDS`` keyed by schema name (cached on the class)."""
+    """``cls._SC_FIELDS`` keyed by every key a reader takes: schema name and ``@alias``
+    keys (cached on the class)."""
     cached: dict[str, Field] | None = cls.__dict__.get("_sc_by_name")
     if cached is None:
         cached = {f.name: f for f in cls._SC_FIELDS}
+        cached.update({a: f for f in cls._SC_FIELDS for a in f.aliases})
         cls._sc_by_name = cached
     return cached
 
@@ -1256,12 +1260,15 @@ def read_fields(cls: type[Any], path: str, v: object, dims: Dims, *, json: bool)
         if f is None:
             continue
         p = f"{path}.{k}"
+        if f.name in out:
+            # The field's key and an `@alias` key of it (the one that comes second).
+            raise DecodeError(p, f"duplicate key {k!r}", kind="duplicate_key")
         if x is None:
             if not isinstance(f.codec, Optional):
                 raise SchemaError(p, "nil for a required field", kind="missing_field")
-            out[k] = None
+            out[f.name] = None
         else:
-            out[k] = f.codec.from_json(p, x, dims) if json else f.codec.read(p, x, dims)
+            out[f.name] = f.codec.from_json(p, x, dims) if json else f.codec.read(p, x, dims)
     return out
 
 

@@ -72,7 +72,11 @@ def _keep_last(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _WS = " \t\n\r"
 
 _NUM = frozenset("-+.eE0123456789")
-_NUMBER_PREFIX = re.compile(r"-?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]*)?)?")
+# A prefix of some JSON number: a fraction needs a digit before an exponent (`0.E8` is
+# no prefix of a number, so it is malformed, not cut short).
+_NUMBER_PREFIX = re.compile(
+    r"-?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|(?:0|[1-9][0-9]*)(?:\.[0-9]+)?[eE][-+]?[0-9]*)?"
+)
 _LITERAL_PREFIX = re.compile(r"t|tr|tru|f|fa|fal|fals|n|nu|nul")
 
 

@@ -182,6 +182,23 @@ class _Scanner:
         self.pos = at + k
         return at
 
+    def timestamp(self, t: int, d: int, length: int) -> None:
+        """An ext of type -1 is msgpack's timestamp: 4, 8 or 12 bytes, nanoseconds below
+        10^9 (msgpack refuses anything else while unpacking); found where it stands."""
+        if self.b[t] != 0xFF:
+            return
+        data = bytes(self.b[d : d + length])
+        if length == 4:
+            return
+        if length == 8:
+            nanos = int.from_bytes(data, "big") >> 34
+        elif length == 12:
+            nanos = int.from_bytes(data[:4], "big")
+        else:
+            nanos = 10**9
+        if nanos >= 10**9:
+            raise self.fail("an invalid msgpack timestamp (ext type -1)", "malformed")
+
     def uint(self, k: int) -> int:
         at = self.take(k)
         return int.from_bytes(self.b[at : at + k], "big")
@@ -225,8 +242,9 @@ class _Scanner:
             return ("b", (s, length))
         if m in (0xC7, 0xC8, 0xC9):
             length = self.uint(1 << (m - 0xC7))
-            self.take(1)
-            self.take_len(length)
+            t = self.take(1)
+            d = self.take_len(length)
+            self.timestamp(t, d, length)
             return ("x", at)
         if m in (0xCA, 0xCB):
             s = self.take(4 if m == 0xCA else 8)
@@ -238,8 +256,9 @@ class _Scanner:
             s = self.take(k)
             return ("i", int.from_bytes(self.b[s : s + k], "big", signed=True))
         if m <= 0xD8:
-            self.take(1)
-            self.take(1 << (m - 0xD4))
+            t = self.take(1)
+            d = self.take(1 << (m - 0xD4))
+            self.timestamp(t, d, 1 << (m - 0xD4))
             return ("x", at)
         if m <= 0xDB:
             return self.str(self.uint(1 << (m - 0xD9)))

@@ -85,6 +85,9 @@ impl gs::Record for {{ r.ident }} {
             match k.name() {
 {% for f in r.fields %}
                 {{ f.wire }} => s.value(&mut {{ f.local }}, &Self::{{ f.codec }}, {{ f.wire }})?,
+{% for a in f.aliases %}
+                {{ a }} => s.value(&mut {{ f.local }}, &Self::{{ f.codec }}, {{ a }})?,
+{% endfor %}
 {% endfor %}
                 _ => s.skip()?,
             }

@@ -39,6 +39,9 @@ impl<'a> gs::RecordRef<'a> for {{ r.ref_ident }}<'a> {
             match k {
 {% for f in r.fields %}
                 {{ f.wire }} => s.value(&mut {{ f.local }}, &{{ r.ident }}::{{ f.codec }}, {{ f.wire }})?,
+{% for a in f.aliases %}
+                {{ a }} => s.value(&mut {{ f.local }}, &{{ r.ident }}::{{ f.codec }}, {{ a }})?,
+{% endfor %}
 {% endfor %}
                 _ => s.skip()?,
             }

@@ -384,7 +384,22 @@ pub fn shape_len(shape: &[usize]) -> Result<usize> {
 /// when the element count (see [`shape_len`]) or the byte size overflows: a `[2^62]` `<f4`
 /// shape claims 2^64 bytes, which no input holds, so it is refused before any length check.
 pub fn byte_len(shape: &[usize], size: usize) -> Result<u128> {
-    let bytes = shape_len(shape)? as u128 * size as u128;
+    let count = shape_len(shape)?;
+    if count == 0 {
+        // numpy's own bound for an empty array (`np.empty`): the item size times the
+        // non-zero dims must fit in an i64, so `[0, 2^62]` of `<f4` is refused too.
+        let nonzero: u128 = shape
+            .iter()
+            .filter(|&&d| d != 0)
+            .map(|&d| d as u128)
+            .product();
+        if nonzero * size as u128 > i64::MAX as u128 {
+            return Err(Error::new(ErrorKind::InvalidShape(format!(
+                "shape {shape:?} is too large"
+            ))));
+        }
+    }
+    let bytes = count as u128 * size as u128;
     if bytes > u128::from(u64::MAX) {
         return Err(Error::new(ErrorKind::InvalidShape(format!(
             "byte size of {shape:?} overflows u64"

@@ -770,7 +770,11 @@ impl<'a> Reader<'a> {
             Family::Bool | Family::Int | Family::Float => self.read_scalar().map(drop),
             Family::Str => self.str().map(drop),
             Family::Bin => self.bin().map(drop),
-            Family::Ext => self.skip_at(0),
+            Family::Ext => {
+                let start = self.pos;
+                self.skip_at(0)?;
+                check_timestamp(&self.buf[start..self.pos])
+            }
             Family::Array => {
                 for i in 0..self.array_len()? {
                     self.walk(depth + 1, path).inspect_err(|e| {
@@ -1267,6 +1271,34 @@ pub enum PathSeg {
 }
 
 /// The path segment for the map key encoded at the start of `raw`.
+/// An ext value of type -1 is a msgpack timestamp: 4, 8 or 12 bytes with nanoseconds
+/// below 10^9 (the spec; msgpack-python refuses anything else while unpacking), so any
+/// other is `Malformed`. Other ext types are opaque.
+fn check_timestamp(ext: &[u8]) -> Result<()> {
+    let (ty, data) = match ext.first() {
+        Some(0xd4..=0xd8) => (ext[1], &ext[2..]),
+        Some(0xc7) => (ext[2], &ext[3..]),
+        Some(0xc8) => (ext[3], &ext[4..]),
+        _ => (ext[5], &ext[6..]),
+    };
+    if ty as i8 != -1 {
+        return Ok(());
+    }
+    let nanos = match data.len() {
+        4 => 0,
+        8 => u64::from_be_bytes(data.try_into().unwrap_or_default()) >> 34,
+        12 => u64::from(u32::from_be_bytes(data[..4].try_into().unwrap_or_default())),
+        _ => u64::MAX,
+    };
+    if nanos < 1_000_000_000 {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorKind::Malformed(
+            "an invalid msgpack timestamp (ext type -1)".into(),
+        )))
+    }
+}
+
 /// A map key met by the structural walk: its identity ([`key_identity`]), its entry
 /// index and its bytes.
 type SeenKey<'a> = (Cow<'a, [u8]>, usize, &'a [u8]);

@@ -1158,13 +1158,13 @@ fn record_view(
             codec = format!("_g.Optional({codec})");
         }
         codecs.push(assign(&codec_name, &codec));
-        field_specs.push(call(
-            8,
-            "",
-            "_g.Field",
-            &[py_str(&f.name), py_str(&attr), codec_name.clone()],
-            ",",
-        ));
+        let mut spec_args = vec![py_str(&f.name), py_str(&attr), codec_name.clone()];
+        if !f.aliases.is_empty() {
+            // `@alias` keys the reader also takes (a one-element tuple needs its comma).
+            let keys: Vec<String> = f.aliases.iter().map(|a| py_str(a)).collect();
+            spec_args.push(format!("aliases=({},)", keys.join(", ")));
+        }
+        field_specs.push(call(8, "", "_g.Field", &spec_args, ","));
 
         let base_ann = if packed {
             "bytes".to_string()

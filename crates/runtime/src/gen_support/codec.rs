@@ -606,7 +606,11 @@ impl<T: Element> Codec for Arr<T> {
         ser_ndarray(v, s)
     }
     fn de<'de, D: Deserializer<'de>>(&self, d: D) -> std::result::Result<NdArray<T>, D::Error> {
-        de_ndarray(d)
+        let a = de_ndarray(d)?;
+        // Rank and fixed dims as the array is read, named dims in the check pass (as
+        // `read`; docs/language.md, "Error precedence").
+        check_shape(self.shape, a.shape(), &mut DimTable::unbound()).map_err(de_error)?;
+        Ok(a)
     }
 }
 

@@ -273,6 +273,8 @@ struct ShapeConst {
 struct FieldView {
     /// Wire name as a string literal.
     wire: String,
+    /// `@alias` keys as string literals: readers take them for this field.
+    aliases: Vec<String>,
     ident: String,
     local: String,
     docs: Vec<String>,
@@ -956,6 +958,7 @@ impl<'s> Gen<'s> {
             let accessors = self.accessors(f, &ident, &allow);
             fields.push(FieldView {
                 wire,
+                aliases: f.aliases.iter().map(|a| lit(a)).collect(),
                 ident: fident,
                 local,
                 docs,

@@ -62,11 +62,12 @@ pub fn lookup(placeholder: u64) -> Option<WideNumber> {
     if !ACTIVE.with(Cell::get) {
         return None;
     }
+    // Sorted by placeholder (`rewrite`): a text of n wide numbers costs O(n log n).
     TABLE.with(|t| {
-        t.borrow()
-            .iter()
-            .find(|(p, _)| *p == placeholder)
-            .map(|(_, w)| w.clone())
+        let t = t.borrow();
+        t.binary_search_by_key(&placeholder, |(p, _)| *p)
+            .ok()
+            .map(|i| t[i].1.clone())
     })
 }
 
@@ -95,7 +96,7 @@ fn resolve(w: WideNumber, dtype: Dtype) -> Result<Scalar, Error> {
 /// Whether `u` is a placeholder (a number past i64/u64 or f64) on this thread now.
 #[inline]
 pub fn is_wide(u: u64) -> bool {
-    ACTIVE.with(Cell::get) && lookup(u).is_some()
+    lookup(u).is_some()
 }
 
 /// Installs a table for the life of the value, restoring the previous one on drop (also
@@ -252,14 +253,18 @@ fn rewrite(text: &[u8], wide: &[(usize, usize, Option<f64>)]) -> (Vec<u8>, Vec<(
     let mut out = Vec::with_capacity(text.len());
     let mut table = Vec::with_capacity(wide.len());
     let mut at = 0;
+    // Per width, the next candidate: the search resumes where the last one stopped, so n
+    // wide numbers cost O(n + numbers in the text), not O(n^2).
+    let mut next = std::collections::HashMap::new();
     for &(start, end, finite) in wide {
         // The smallest free number of the token's width (wide tokens are at least five
         // characters), counting up past it only if the text has used every one.
         let width = (end - start).min(19) as u32;
-        let mut p = 10u64.pow(width - 1);
-        while !taken.insert(p) {
-            p += 1;
+        let p = next.entry(width).or_insert_with(|| 10u64.pow(width - 1));
+        while !taken.insert(*p) {
+            *p += 1;
         }
+        let p = *p;
         out.extend_from_slice(&text[at..start]);
         let digits = p.to_string();
         out.extend_from_slice(digits.as_bytes());
@@ -274,6 +279,7 @@ fn rewrite(text: &[u8], wide: &[(usize, usize, Option<f64>)]) -> (Vec<u8>, Vec<(
         ));
     }
     out.extend_from_slice(&text[at..]);
+    table.sort_unstable_by_key(|(p, _)| *p);
     (out, table)
 }
 
@@ -368,6 +374,30 @@ mod tests {
             assert!(seen.len() >= text.len());
         }
         assert!(wide_texts > 1_000, "{wide_texts}");
+    }
+
+    #[test]
+    fn many_wide_numbers_cost_about_linear_time() {
+        // 200,000 of them: quadratic placeholder search or lookup would take minutes.
+        let n = 200_000;
+        let mut text = b"[".to_vec();
+        for i in 0..n {
+            text.extend_from_slice(if i % 2 == 0 {
+                b"1e999,"
+            } else {
+                b"-9223372036854775809,"
+            });
+        }
+        text.extend_from_slice(b"0]");
+        let found = with_wide_numbers(&text, |t| {
+            let mut k = 0;
+            for_each_number(t, |s, e| {
+                let u: u64 = std::str::from_utf8(&t[s..e]).unwrap().parse().unwrap();
+                k += usize::from(is_wide(u));
+            });
+            k
+        });
+        assert_eq!(found, n);
     }
 
     #[test]

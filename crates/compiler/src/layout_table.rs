@@ -7,9 +7,14 @@ use std::fmt::Write;
 /// One table per record: leaf path, dtype, shape, bits, bit offset, SoA column, then the
 /// bytes per sample in each layout.
 pub fn layout_table(schema: &ir::Schema) -> String {
+    layout_table_for(schema, None)
+}
+
+/// [`layout_table`] of every record, or of the one named `record`.
+pub fn layout_table_for(schema: &ir::Schema, record: Option<&str>) -> String {
     let mut out = String::new();
     for r in &schema.records {
-        if r.imported {
+        if r.imported || record.is_some_and(|n| n != r.name) {
             continue;
         }
         let kind = match r.kind {

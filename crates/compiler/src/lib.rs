@@ -4,7 +4,8 @@
 //! [`load`] + [`parse`] (pest grammar → [`ast`]) → [`check`] (resolve and validate) +
 //! [`layout`] (flatten, offsets, sizes) → [`ir`] → [`emit`] (one module per target,
 //! rendering templates from `templates/`). [`diag`] renders every error rustc-style;
-//! [`fmt`] prints a schema canonically; [`layout_table`] prints `schemac layout`; [`builder`] is the
+//! [`fmt`] prints a schema canonically; [`layout_table`] prints `schemac layout` and
+//! [`layout_svg`] draws it; [`builder`] is the
 //! `build.rs` API and [`compile`] the front end in one call; [`gencheck`] is `gen --check`;
 //! [`diff`] compares two versions of a schema; [`reserved`] lists the names
 //! generated code takes for itself (checked by [`check`], refused again by the emitters).
@@ -24,6 +25,7 @@ pub mod fmt;
 pub mod gencheck;
 pub mod ir;
 pub mod layout;
+pub mod layout_svg;
 pub mod layout_table;
 pub mod load;
 pub mod parse;

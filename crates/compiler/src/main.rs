@@ -39,6 +39,8 @@ enum Format {
     Json,
     /// The Arrow schema of each record's table form (docs/language.md, "Arrow and Parquet").
     Arrow,
+    /// A picture of each record's aggregate bit layout (one schema per call).
+    Svg,
 }
 
 #[derive(Subcommand)]
@@ -55,6 +57,9 @@ enum Command {
         /// `json` prints the whole IR.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Show only this record (sample or component).
+        #[arg(long, value_name = "NAME")]
+        record: Option<String>,
     },
     /// Rewrite schemas in the canonical style (comments are kept).
     Fmt {
@@ -102,7 +107,8 @@ enum Command {
         /// The categories whose changes make the exit code 1.
         #[arg(long, value_enum, value_delimiter = ',', default_value = "wire,layout")]
         break_on: Vec<schemac::diff::Category>,
-        /// rustc-style text, one JSON object, or GitHub Actions `::error` annotations.
+        /// rustc-style text, one JSON object, GitHub Actions `::error` annotations, or an SVG
+        /// picture of the changed bit layouts.
         #[arg(long, value_enum, default_value_t = schemac::diff::render::Format::Text)]
         format: schemac::diff::render::Format,
     },
@@ -192,21 +198,11 @@ fn main() -> ExitCode {
             );
             0
         }),
-        Command::Layout { schemas, format } => each(&schemas, color, |_, c| {
-            match format {
-                Format::Text => print!("{}", layout_table::layout_table(&c.schema)),
-                Format::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&c.schema).expect("the IR always serialises")
-                ),
-                Format::Arrow => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&schemac::arrow::schema_json(&c.schema))
-                        .expect("JSON values always serialise")
-                ),
-            }
-            0
-        }),
+        Command::Layout {
+            schemas,
+            format,
+            record,
+        } => run_layout(&schemas, format, record.as_deref(), color),
         Command::Fmt { schemas, check } => run_fmt(&schemas, check, color),
         Command::Gen {
             schemas,
@@ -276,6 +272,59 @@ fn plural(n: usize) -> &'static str {
 
 /// Compiles each schema, prints its diagnostics, and runs `action` on the clean ones.
 /// Returns the worst exit code.
+/// `schemac layout`: the table, the IR as JSON, the Arrow schema or the SVG picture.
+fn run_layout(schemas: &[PathBuf], format: Format, record: Option<&str>, color: bool) -> i32 {
+    if matches!(format, Format::Svg) && schemas.len() != 1 {
+        eprintln!(
+            "error: `--format svg` draws one schema per call (got {})",
+            schemas.len()
+        );
+        return 2;
+    }
+    if record.is_some() && matches!(format, Format::Json | Format::Arrow) {
+        eprintln!("error: `--record` applies to `--format text` and `--format svg`");
+        return 2;
+    }
+    each(schemas, color, |path, c| {
+        if let Some(name) = record {
+            if !c
+                .schema
+                .records
+                .iter()
+                .any(|r| !r.imported && r.name == name)
+            {
+                let known: Vec<&str> = c
+                    .schema
+                    .records
+                    .iter()
+                    .filter(|r| !r.imported)
+                    .map(|r| r.name.as_str())
+                    .collect();
+                eprintln!(
+                    "error: {} declares no record `{name}` (it declares: {})",
+                    path.display(),
+                    known.join(", ")
+                );
+                return 2;
+            }
+        }
+        match format {
+            Format::Text => print!("{}", layout_table::layout_table_for(&c.schema, record)),
+            Format::Json => println!(
+                "{}",
+                serde_json::to_string_pretty(&c.schema).expect("the IR always serialises")
+            ),
+            Format::Arrow => println!(
+                "{}",
+                serde_json::to_string_pretty(&schemac::arrow::schema_json(&c.schema))
+                    .expect("JSON values always serialise")
+            ),
+            Format::Svg => print!("{}", schemac::layout_svg::layout_svg(&c.schema, record)),
+        }
+        0
+    })
+}
+
 fn each(
     schemas: &[PathBuf],
     color: bool,
@@ -688,6 +737,20 @@ fn run_diff(
                 print!("{}", render::github(r, on));
                 eprintln!("{}", render::summary(r, on));
             }
+        }
+        render::Format::Svg => {
+            let versions: Vec<schemac::layout_svg::Versions> = pairs
+                .iter()
+                .map(
+                    |(o, n, on_name, nn_name, _)| schemac::layout_svg::Versions {
+                        old: &o.schema,
+                        new: &n.schema,
+                        old_name: on_name,
+                        new_name: nn_name,
+                    },
+                )
+                .collect();
+            print!("{}", schemac::layout_svg::diff_svg(&versions));
         }
         render::Format::Json => {
             let all: Vec<serde_json::Value> = reports.iter().map(|r| render::json(r, on)).collect();

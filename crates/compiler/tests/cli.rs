@@ -481,3 +481,40 @@ fn diff_against_a_git_ref_reads_the_schema_and_its_imports_at_that_ref() {
     assert_eq!(code, 2);
     assert!(err.contains("at HEAD"), "{err}");
 }
+
+#[test]
+fn layout_svg_draws_one_schema_and_knows_its_records() {
+    let (code, out, _) = schemac(&[
+        "layout",
+        "--format",
+        "svg",
+        "--record",
+        "TileState",
+        "examples/schemas/puzzle.schema",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("<svg ") && out.contains("sample TileState"),
+        "{out}"
+    );
+    let (code, _, err) = schemac(&[
+        "layout",
+        "--format",
+        "svg",
+        "examples/schemas/puzzle.schema",
+        "examples/schemas/vision.schema",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("one schema per call"), "{err}");
+    let (code, _, err) = schemac(&[
+        "layout",
+        "--record",
+        "Nope",
+        "examples/schemas/puzzle.schema",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("declares no record `Nope`") && err.contains("AggState"),
+        "{err}"
+    );
+}

@@ -11,6 +11,8 @@ pub enum Format {
     Text,
     Json,
     Github,
+    // The old and new aggregate bit layouts drawn one above the other (`crate::layout_svg`).
+    Svg,
 }
 
 fn yes(ok: bool) -> &'static str {

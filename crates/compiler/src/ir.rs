@@ -273,6 +273,34 @@ pub struct Leaf {
     pub soa: SoaColumn,
 }
 
+impl Leaf {
+    /// The leaf's type as comments and pictures show it: `u8[6, 54]? @bits(3) @packed`.
+    pub fn type_desc(&self) -> String {
+        let mut s = match &self.kind {
+            LeafKind::Numeric { dtype } => dtype.name().to_string(),
+            LeafKind::Enum { name, .. } => name.clone(),
+            LeafKind::Str => "str".into(),
+            LeafKind::Bytes => "bytes".into(),
+            LeafKind::List { .. } => "list".into(),
+            LeafKind::Map { .. } => "map".into(),
+        };
+        if !self.shape.is_empty() {
+            let dims: Vec<String> = self.shape.iter().map(Dim::to_string).collect();
+            s.push_str(&format!("[{}]", dims.join(", ")));
+        }
+        if self.optional {
+            s.push('?');
+        }
+        if let Some(b) = self.bits {
+            s.push_str(&format!(" @bits({b})"));
+        }
+        if self.packed_field {
+            s.push_str(" @packed");
+        }
+        s
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum LeafKind {

@@ -8,7 +8,7 @@
 //! The output is deterministic (snapshotted) and plain SVG 1.1: no scripts, no external
 //! fonts, a `<title>` on every leaf segment for a tooltip in a browser.
 
-use crate::ir::{self, Dim, LeafKind, Record, Schema};
+use crate::ir::{self, Record, Schema};
 use std::fmt::Write;
 
 const WORD_BITS: u64 = 32;
@@ -51,6 +51,7 @@ impl Mark {
 }
 
 /// One leaf's stretch of the bitstream, as drawn.
+#[derive(Clone)]
 struct Bar {
     path: String,
     ty: String,
@@ -88,26 +89,6 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// The leaf's type as the layout table shows it: `u8[6, 54] @bits(3)`.
-fn leaf_type(l: &ir::Leaf) -> String {
-    let dtype = match &l.kind {
-        LeafKind::Numeric { dtype } => dtype.name().to_string(),
-        LeafKind::Enum { name, .. } => name.clone(),
-        LeafKind::Str => "str".into(),
-        LeafKind::Bytes => "bytes".into(),
-        LeafKind::List { .. } => "list".into(),
-        LeafKind::Map { .. } => "map".into(),
-    };
-    let shape = if l.shape.is_empty() {
-        String::new()
-    } else {
-        let dims: Vec<String> = l.shape.iter().map(Dim::to_string).collect();
-        format!("[{}]", dims.join(", "))
-    };
-    let bits = l.bits.map_or(String::new(), |b| format!(" @bits({b})"));
-    format!("{dtype}{shape}{bits}")
-}
-
 /// The record's leaves in its aggregate stream, or `None` when it has no aggregate form.
 fn bars(r: &Record) -> Option<Vec<Bar>> {
     r.bitpack.aggregate?;
@@ -118,7 +99,7 @@ fn bars(r: &Record) -> Option<Vec<Bar>> {
             .filter_map(|(i, l)| {
                 Some(Bar {
                     path: l.path.clone(),
-                    ty: leaf_type(l),
+                    ty: l.type_desc(),
                     offset: l.bit_offset?,
                     bits: u64::from(l.bits?),
                     elements: l.elements?,
@@ -440,35 +421,50 @@ pub fn layout_svg(schema: &Schema, record: Option<&str>) -> String {
 /// leaf at the same offset and width as an unmatched old one is a rename too. Colours follow the new order, so
 /// a leaf keeps its colour across the two drawings.
 fn compare(old: &[Bar], new: &[Bar]) -> (Vec<Bar>, Vec<Bar>) {
-    let mut old: Vec<Bar> = old.iter().map(Bar::copy).collect();
-    let mut new: Vec<Bar> = new.iter().map(Bar::copy).collect();
-    let mut matched = vec![None; new.len()];
+    use std::collections::HashMap;
+    let (mut old, mut new) = (old.to_vec(), new.to_vec());
+    let by_path: HashMap<&str, usize> = old
+        .iter()
+        .enumerate()
+        .map(|(j, o)| (o.path.as_str(), j))
+        .collect();
+    // `owner[j]`: the new leaf old leaf `j` became.
+    let mut owner: Vec<Option<usize>> = vec![None; old.len()];
+    let mut matched: Vec<Option<usize>> = vec![None; new.len()];
     for (i, n) in new.iter().enumerate() {
-        matched[i] = old.iter().position(|o| o.path == n.path);
+        if let Some(&j) = by_path.get(n.path.as_str()) {
+            (matched[i], owner[j]) = (Some(j), Some(i));
+        }
+    }
+    let bits_of = |b: &Bar| (b.offset, b.bits, b.elements);
+    let mut by_bits: HashMap<(u64, u64, u64), usize> = HashMap::new();
+    for (j, o) in old.iter().enumerate().rev() {
+        if owner[j].is_none() {
+            by_bits.insert(bits_of(o), j);
+        }
     }
     for i in 0..new.len() {
         if matched[i].is_some() {
             continue;
         }
         let n = &new[i];
-        let free = |j: usize| !matched.contains(&Some(j));
-        matched[i] = old
+        let free = |j: &usize| owner[*j].is_none();
+        let Some(j) = n
+            .old_paths
             .iter()
-            .enumerate()
-            .position(|(j, o)| free(j) && n.old_paths.contains(&o.path))
-            .or_else(|| {
-                old.iter().enumerate().position(|(j, o)| {
-                    free(j) && o.offset == n.offset && o.bits == n.bits && o.elements == n.elements
-                })
-            });
-        if let Some(j) = matched[i] {
-            new[i].note = format!("renamed from {}", old[j].path);
-            new[i].mark = Mark::Changed;
-        }
+            .filter_map(|p| by_path.get(p.as_str()).copied())
+            .find(free)
+            .or_else(|| by_bits.get(&bits_of(n)).copied().filter(free))
+        else {
+            continue;
+        };
+        (matched[i], owner[j]) = (Some(j), Some(i));
+        new[i].note = format!("renamed from {}", old[j].path);
+        new[i].mark = Mark::Changed;
     }
     let mut next = new.len();
     for (j, o) in old.iter_mut().enumerate() {
-        match matched.iter().position(|m| *m == Some(j)) {
+        match owner[j] {
             Some(i) => o.colour = i,
             None => {
                 o.colour = next;
@@ -510,18 +506,6 @@ fn compare(old: &[Bar], new: &[Bar]) -> (Vec<Bar>, Vec<Bar>) {
     (old, new)
 }
 
-impl Bar {
-    fn copy(&self) -> Bar {
-        Bar {
-            path: self.path.clone(),
-            ty: self.ty.clone(),
-            note: self.note.clone(),
-            old_paths: self.old_paths.clone(),
-            ..*self
-        }
-    }
-}
-
 /// What a diff compares: one schema's two versions and how to name them.
 pub struct Versions<'a> {
     pub old: &'a Schema,
@@ -536,7 +520,7 @@ fn same_layout(a: &Record, b: &Record) -> bool {
             .iter()
             .map(|l| {
                 let (offset, bits, n) = (l.bit_offset, l.bits, l.elements);
-                format!("{} {} {offset:?} {bits:?} {n:?}", l.path, leaf_type(l))
+                format!("{} {} {offset:?} {bits:?} {n:?}", l.path, l.type_desc())
             })
             .collect()
     };
@@ -561,11 +545,14 @@ pub fn diff_svg(versions: &[Versions<'_>]) -> String {
             .filter(|r| !r.imported)
             .map(|r| r.name.as_str())
             .collect();
-        for r in v.old.records.iter().filter(|r| !r.imported) {
-            if !names.contains(&r.name.as_str()) {
-                names.push(&r.name);
-            }
-        }
+        let in_new: std::collections::HashSet<&str> = names.iter().copied().collect();
+        names.extend(
+            v.old
+                .records
+                .iter()
+                .filter(|r| !r.imported && !in_new.contains(r.name.as_str()))
+                .map(|r| r.name.as_str()),
+        );
         for name in names {
             let old = v.old.record(name).filter(|r| !r.imported);
             let new = v.new.record(name).filter(|r| !r.imported);

@@ -207,3 +207,34 @@ fn docs_images_are_current() {
         );
     }
 }
+
+#[test]
+fn a_new_name_on_the_old_bits_is_a_rename() {
+    let compile = |name: &str, text: &str| {
+        compile_source(Path::new(name), text.to_string())
+            .unwrap_or_else(|f| panic!("{}", f.render(false)))
+    };
+    let old = compile(
+        "old.schema",
+        "sample S {\n    a: u8 @bits(3),\n    b: u8 @bits(2),\n}\n",
+    );
+    let new = compile(
+        "new.schema",
+        "sample S {\n    a: u8 @bits(3),\n    c: u8 @bits(2),\n}\n",
+    );
+    let svg = diff_svg(&[Versions {
+        old: &old.schema,
+        new: &new.schema,
+        old_name: "old.schema",
+        new_name: "new.schema",
+    }]);
+    parse(&svg);
+    assert!(
+        svg.contains("c: u8 @bits(2)  bits 3..5  (renamed from b)"),
+        "{svg}"
+    );
+    assert!(
+        !svg.contains("(removed)") && !svg.contains("(added)"),
+        "{svg}"
+    );
+}

@@ -736,37 +736,7 @@ fn value_type(d: Dtype) -> &'static str {
 
 /// `faces: u8[6, 54] @bits(3)`-style description of a leaf for comments.
 fn leaf_desc(l: &ir::Leaf) -> String {
-    let ty = match &l.kind {
-        LeafKind::Numeric { dtype } => dtype.name().to_string(),
-        LeafKind::Enum { name, .. } => name.clone(),
-        LeafKind::Str => "str".into(),
-        LeafKind::Bytes => "bytes".into(),
-        LeafKind::List { .. } => "list".into(),
-        LeafKind::Map { .. } => "map".into(),
-    };
-    let shape = if l.shape.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "[{}]",
-            l.shape
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    let mut s = format!("{}: {ty}{shape}", l.path);
-    if l.optional {
-        s.push('?');
-    }
-    if let Some(b) = l.bits {
-        s.push_str(&format!(" @bits({b})"));
-    }
-    if l.packed_field {
-        s.push_str(" @packed");
-    }
-    s
+    format!("{}: {}", l.path, l.type_desc())
 }
 
 fn leaf_ident(l: &ir::Leaf) -> String {
